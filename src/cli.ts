@@ -1,0 +1,33 @@
+/**
+ * The `isp-park-sync` command. Each command lives in src/cli/<name>.ts and is added here; the
+ * commands load the Config themselves so that `--help` works without one.
+ */
+import { Command } from 'commander';
+import { configCommand } from './cli/config.js';
+import { ConfigError } from './config/index.js';
+
+const program = new Command('isp-park-sync')
+  .description(
+    'Delivers parking lots, space counts, entrances and departures from a legacy parking database to ISP',
+  )
+  .option(
+    '-c, --config <files>',
+    'config files layered over config/default.yaml (comma-separated; env ISP_SYNC_CONFIG)',
+  )
+  .hook('preAction', (cmd) => {
+    const files = cmd.opts<{ config?: string }>().config;
+    if (files) process.env.ISP_SYNC_CONFIG = files;
+  });
+
+program.addCommand(configCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG
+  }
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}

@@ -1,0 +1,134 @@
+/**
+ * Environment variables and the config keys they set. Secrets may come only from here: a secret
+ * key found in a config file is refused (committed files must not hold credentials).
+ * `.env.example` lists the same variables; a test keeps the two in step.
+ */
+
+export interface EnvVar {
+  name: string;
+  /** Dotted config key the variable sets. */
+  key: string;
+  kind: 'string' | 'int' | 'bool';
+  secret: boolean;
+  doc: string;
+}
+
+export const ENV_VARS: EnvVar[] = [
+  {
+    name: 'ISP_BASE_URL',
+    key: 'isp.baseUrl',
+    kind: 'string',
+    secret: false,
+    doc: 'ISP (or simulator) base URL',
+  },
+  {
+    name: 'ISP_CA_FILE',
+    key: 'isp.caFile',
+    kind: 'string',
+    secret: false,
+    doc: 'extra CA certificates (PEM)',
+  },
+  { name: 'ISP_CLIENT_ID', key: 'isp.auth.clientId', kind: 'string', secret: true, doc: 'ISP client id' },
+  {
+    name: 'ISP_CLIENT_SECRET',
+    key: 'isp.auth.clientSecret',
+    kind: 'string',
+    secret: true,
+    doc: 'ISP client secret',
+  },
+  {
+    name: 'ISP_USERNAME',
+    key: 'isp.auth.username',
+    kind: 'string',
+    secret: true,
+    doc: 'ISP user (password grant)',
+  },
+  {
+    name: 'ISP_PASSWORD',
+    key: 'isp.auth.password',
+    kind: 'string',
+    secret: true,
+    doc: 'ISP password (password grant)',
+  },
+  {
+    name: 'VENDOR_DB_URL',
+    key: 'vendor.url',
+    kind: 'string',
+    secret: true,
+    doc: 'mysql://user:pass@host:3306/db, a read-only user',
+  },
+  {
+    name: 'VENDOR_TIME_ZONE',
+    key: 'vendor.timeZone',
+    kind: 'string',
+    secret: false,
+    doc: 'zone of the vendor DATETIMEs',
+  },
+  {
+    name: 'PHOTO_ROOT',
+    key: 'photo.fileRoot',
+    kind: 'string',
+    secret: false,
+    doc: 'root folder of photo file paths',
+  },
+  {
+    name: 'REDIS_URL',
+    key: 'redis.url',
+    kind: 'string',
+    secret: true,
+    doc: 'redis://[:pass@]host:6379[/db]',
+  },
+  {
+    name: 'REDIS_PREFIX',
+    key: 'redis.prefix',
+    kind: 'string',
+    secret: false,
+    doc: 'queue/state key prefix, e.g. {isp}',
+  },
+  { name: 'WEB_HOST', key: 'web.host', kind: 'string', secret: false, doc: 'dashboard bind address' },
+  { name: 'WEB_PORT', key: 'web.port', kind: 'int', secret: false, doc: 'dashboard port' },
+  { name: 'WEB_USER', key: 'web.user', kind: 'string', secret: true, doc: 'dashboard HTTP Basic user' },
+  {
+    name: 'WEB_PASSWORD',
+    key: 'web.password',
+    kind: 'string',
+    secret: true,
+    doc: 'dashboard HTTP Basic password',
+  },
+  { name: 'WEB_TOKEN', key: 'web.token', kind: 'string', secret: true, doc: 'dashboard bearer token' },
+  {
+    name: 'WEB_READ_ONLY',
+    key: 'web.readOnly',
+    kind: 'bool',
+    secret: false,
+    doc: 'dashboard without write actions',
+  },
+  { name: 'SIM_PORT', key: 'sim.port', kind: 'int', secret: false, doc: 'ISP simulator port' },
+  {
+    name: 'SIM_CLIENT_ID',
+    key: 'sim.clientId',
+    kind: 'string',
+    secret: false,
+    doc: 'client id the simulator accepts',
+  },
+  {
+    name: 'SIM_CLIENT_SECRET',
+    key: 'sim.clientSecret',
+    kind: 'string',
+    secret: true,
+    doc: 'client secret the simulator accepts',
+  },
+  {
+    name: 'LOG_LEVEL',
+    key: 'log.level',
+    kind: 'string',
+    secret: false,
+    doc: 'fatal|error|warn|info|debug|trace',
+  },
+];
+
+/** Keys that must never be set from a file. */
+export const SECRET_KEYS = ENV_VARS.filter((v) => v.secret && !v.key.endsWith('.url')).map((v) => v.key);
+
+/** Config files to layer over config/default.yaml, comma-separated. */
+export const CONFIG_FILES_VAR = 'ISP_SYNC_CONFIG';

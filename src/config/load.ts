@@ -1,0 +1,164 @@
+/**
+ * Loads the Config: config/default.yaml, then the files named by ISP_SYNC_CONFIG (or passed in),
+ * then environment variables, then programmatic overrides (tests), validated by zod. Any problem is
+ * a ConfigError naming the key, e.g. `isp.baseUrl: must be an http(s) URL`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { CONFIG_FILES_VAR, ENV_VARS, SECRET_KEYS } from './env.js';
+import { ConfigError } from './errors.js';
+import { type Config, configSchema } from './schema.js';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
+export const DEFAULT_PRESET = resolve(PROJECT_ROOT, 'config/presets/visit-table.yaml');
+
+type Tree = Record<string, unknown>;
+
+export interface LoadOptions {
+  /** Files layered over default.yaml; default: ISP_SYNC_CONFIG or the visit-table preset. */
+  files?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Deep-merged last; tests use it (secrets allowed here, they never touch a file). */
+  overrides?: Tree;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const files = options.files ?? configFilesFromEnv(env);
+  let tree: Tree = readConfigFile(DEFAULT_CONFIG_FILE);
+  for (const file of files) {
+    const layer = readConfigFile(resolveConfigPath(file));
+    refuseSecretsInFile(layer, file);
+    tree = deepMerge(tree, layer);
+  }
+  tree = deepMerge(tree, envLayer(env));
+  if (options.overrides) tree = deepMerge(tree, options.overrides);
+  return parseConfig(tree);
+}
+
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw configErrorFrom(result.error);
+  return result.data;
+}
+
+export function configFilesFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const value = env[CONFIG_FILES_VAR];
+  if (!value) return [DEFAULT_PRESET];
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function resolveConfigPath(file: string): string {
+  if (isAbsolute(file)) return file;
+  const fromCwd = resolve(file);
+  return existsSync(fromCwd) ? fromCwd : resolve(PROJECT_ROOT, file);
+}
+
+function readConfigFile(path: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`config file ${path}: cannot read (${(error as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path}: not valid YAML/JSON (${(error as Error).message})`);
+  }
+  if (parsed == null) return {};
+  if (!isTree(parsed)) throw new ConfigError(`config file ${path}: must hold a mapping at the top`);
+  return parsed;
+}
+
+function refuseSecretsInFile(tree: Tree, file: string): void {
+  for (const key of SECRET_KEYS) {
+    if (getPath(tree, key) !== undefined) {
+      const envName = ENV_VARS.find((v) => v.key === key)?.name;
+      throw new ConfigError(`${key}: secrets may not be set in ${file}; set ${envName} in the environment`);
+    }
+  }
+  for (const key of ['vendor.url', 'redis.url']) {
+    const value = getPath(tree, key);
+    if (typeof value === 'string' && /\/\/[^/@]*:[^/@]+@/.test(value)) {
+      const envName = ENV_VARS.find((v) => v.key === key)?.name;
+      throw new ConfigError(`${key}: a URL with a password may not be set in ${file}; use ${envName}`);
+    }
+  }
+}
+
+function envLayer(env: NodeJS.ProcessEnv): Tree {
+  const layer: Tree = {};
+  for (const v of ENV_VARS) {
+    const raw = env[v.name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (v.kind === 'int') {
+      if (!/^\d+$/.test(raw))
+        throw new ConfigError(`${v.key}: ${v.name} must be a whole number, got "${raw}"`);
+      value = Number(raw);
+    } else if (v.kind === 'bool') {
+      if (!/^(true|false|1|0)$/i.test(raw))
+        throw new ConfigError(`${v.key}: ${v.name} must be true or false`);
+      value = /^(true|1)$/i.test(raw);
+    }
+    setPath(layer, v.key, value);
+  }
+  return layer;
+}
+
+export function configErrorFrom(error: z.ZodError): ConfigError {
+  const problems = error.issues.map((issue) => {
+    const key = issue.path.map(String).join('.') || '(top)';
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    const hint = key ? envHint(key) : '';
+    return `${key}: ${message}${hint}`;
+  });
+  return new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);
+}
+
+function envHint(key: string): string {
+  const v = ENV_VARS.find((e) => e.key === key);
+  return v ? ` (environment variable ${v.name})` : '';
+}
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function deepMerge(base: Tree, layer: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    const prev = out[key];
+    out[key] = isTree(prev) && isTree(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function getPath(tree: Tree, key: string): unknown {
+  let node: unknown = tree;
+  for (const part of key.split('.')) {
+    if (!isTree(node)) return undefined;
+    node = node[part];
+  }
+  return node;
+}
+
+function setPath(tree: Tree, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (!isTree(node[part])) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts.at(-1)!] = value;
+}

@@ -1,0 +1,323 @@
+/**
+ * The one typed Config: every option with its default beside it and a comment saying what it is
+ * for. The README's configuration reference is written from this file. Secrets (ISP credentials,
+ * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults
+ * and may only come from the environment (see env.ts).
+ */
+import { z } from 'zod';
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MAX_ITEMS,
+  CAR_TYPE_CODES,
+  COORDINATE_SYSTEMS,
+  PAY_TYPE_CODES,
+  PHOTO_MAX_BYTES,
+  PHOTO_PREFIX,
+} from '../spec/index.js';
+
+const httpUrl = z
+  .string()
+  .refine((value) => /^https?:\/\/[^\s/]+/.test(value), { message: 'must be an http(s) URL' });
+const mysqlUrl = z
+  .string()
+  .refine((value) => /^mysql:\/\//.test(value), { message: 'must be a mysql:// URL' });
+const redisUrl = z
+  .string()
+  .refine((value) => /^rediss?:\/\//.test(value), { message: 'must be a redis:// URL' });
+const ianaZone = z.string().refine((zone) => isValidZone(zone), {
+  message: 'must be an IANA time zone such as Asia/Shanghai',
+});
+const positiveInt = z.number().int().positive();
+const carTypeCode = z.enum(CAR_TYPE_CODES as [string, ...string[]]);
+const payTypeCode = z.enum(PAY_TYPE_CODES as [string, ...string[]]);
+
+function isValidZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ispSchema = z.strictObject({
+  /** Base URL of ISP (or of the simulator), e.g. https://isp.example.cn/api. Env: ISP_BASE_URL. */
+  baseUrl: httpUrl,
+  /** Per-request timeout, ms. */
+  timeoutMs: positiveInt.default(15_000),
+  /** Keep-alive connections to ISP. */
+  connections: positiveInt.default(8),
+  /** PEM file with extra CA certificates for ISP's https endpoint (verification is always on). */
+  caFile: z.string().optional(),
+  /** Send codes ("2") by default; `label` sends the label ("小型车") as the spec's examples do. */
+  codesAs: z.enum(['code', 'label']).default('code'),
+  /** Coordinate system ISP is sent; vendor coordinates are converted to it. */
+  coordinateSystem: z.enum(COORDINATE_SYSTEMS).default('GCJ02'),
+  batch: z
+    .strictObject({
+      /** Records per request (open point 11). */
+      maxItems: positiveInt.default(BATCH_MAX_ITEMS),
+      /** Bytes per request body. */
+      maxBytes: positiveInt.default(BATCH_MAX_BYTES),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Token path relative to baseUrl. */
+      tokenPath: z.string().startsWith('/').default('/oauth/token'),
+      /** OAuth grant type sent with the token request. */
+      grantType: z.string().default('client_credentials'),
+      /** `json` body (default) or `form` (application/x-www-form-urlencoded). */
+      bodyFormat: z.enum(['json', 'form']).default('json'),
+      /** Client credentials in the body (default) or as HTTP Basic. */
+      clientAuth: z.enum(['body', 'basic']).default('body'),
+      /** Extra constant fields for the token request (e.g. scope). Not for secrets. */
+      extraFields: z.record(z.string(), z.string()).default({}),
+      /** Refresh this many seconds before the token expires. */
+      refreshAheadSeconds: z.number().int().nonnegative().default(60),
+      /** From the environment only: ISP_CLIENT_ID, ISP_CLIENT_SECRET, ISP_USERNAME, ISP_PASSWORD. */
+      clientId: z.string().optional(),
+      clientSecret: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .prefault({}),
+});
+
+export const photoSchema = z.strictObject({
+  /** Limit of the whole photo string (prefix included), bytes (open point 5). */
+  maxBytes: positiveInt.default(PHOTO_MAX_BYTES),
+  /** Prefix put before the Base64 text. */
+  prefix: z.string().default(PHOTO_PREFIX),
+  /** Missing or unreadable photo: send '' and count it (default), or quarantine the row. */
+  onMissing: z.enum(['empty', 'quarantine']).default('empty'),
+  /** Photos processed at once per process. */
+  concurrency: positiveInt.default(2),
+  /** Root folder for photo file paths (stream photo source `file`). */
+  fileRoot: z.string().optional(),
+  /** Hosts photo URLs may point to (stream photo source `url`); empty = URLs refused. */
+  urlAllowHosts: z.array(z.string()).default([]),
+  urlTimeoutMs: positiveInt.default(5_000),
+  /** Largest photo we download or read, bytes. */
+  maxInputBytes: positiveInt.default(20 * 1024 * 1024),
+});
+
+/** How a vendor time column is stored. */
+const timeFormat = z.enum(['datetime', 'epoch-s', 'epoch-ms']).default('datetime');
+
+/** SQL expressions (column names, or expressions over `from`) keyed by canonical field name. */
+const columns = <T extends Record<string, z.ZodTypeAny>>(shape: T) => z.strictObject(shape);
+const expr = z.string().min(1);
+
+const streamBase = {
+  /** FROM clause: a table, or a join. Read-only: only SELECT is ever built from it. */
+  from: expr,
+  /** Extra WHERE condition, ANDed (e.g. `t.deleted = 0`). */
+  where: z.string().optional(),
+};
+
+const photoSource = z.strictObject({
+  /** SQL expression giving the photo (not read by the poller; fetched at push time by id). */
+  column: expr,
+  /** What the column holds. */
+  source: z.enum(['blob', 'file', 'url', 'base64']),
+});
+
+export const parksStreamSchema = z.strictObject({
+  ...streamBase,
+  columns: columns({
+    parkCode: expr,
+    parkName: expr.optional(),
+    longitude: expr.optional(),
+    latitude: expr.optional(),
+    address: expr.optional(),
+    /** Soft-delete flag: truthy means the lot is gone and is sent to DELETE /park/spot. */
+    deleted: expr.optional(),
+  }),
+  /** Coordinate system the vendor stores. */
+  coordinateSystem: z.enum(COORDINATE_SYSTEMS).default('GCJ02'),
+  /** Poll interval, ms. */
+  pollEveryMs: positiveInt.default(60_000),
+});
+
+export const spotNumsStreamSchema = z.strictObject({
+  ...streamBase,
+  columns: columns({
+    parkCode: expr,
+    total: expr,
+    /** At least one of used/remain; the other is derived from total. */
+    used: expr.optional(),
+    remain: expr.optional(),
+  }),
+  pollEveryMs: positiveInt.default(1_000),
+});
+
+const eventStreamBase = {
+  ...streamBase,
+  /** Keyset cursor: time column and a unique id column, both indexed together. */
+  cursor: z.strictObject({ time: expr, id: expr }),
+  timeFormat,
+  pollEveryMs: positiveInt.default(1_000),
+  /** Rows read per query. */
+  pageSize: positiveInt.default(1_000),
+};
+
+export const entrancesStreamSchema = z.strictObject({
+  ...eventStreamBase,
+  columns: columns({
+    parkCode: expr,
+    plateNumber: expr,
+    enterTime: expr,
+    carType: expr.optional(),
+    carLogo: expr.optional(),
+  }),
+  photo: photoSource.optional(),
+});
+
+export const departuresStreamSchema = z.strictObject({
+  ...eventStreamBase,
+  columns: columns({
+    parkCode: expr,
+    plateNumber: expr,
+    departTime: expr,
+    /** The visit's entrance time: for use_time when absent, and to order after the entrance. */
+    enterTime: expr.optional(),
+    carType: expr.optional(),
+    carLogo: expr.optional(),
+    useTime: expr.optional(),
+    payableFee: expr.optional(),
+    paidFee: expr.optional(),
+    payTime: expr.optional(),
+    payType: expr.optional(),
+  }),
+  photo: photoSource.optional(),
+  /** Unit of the fee columns: integer fen (cents) or yuan (DECIMAL or float). */
+  moneyUnit: z.enum(['fen', 'yuan']).default('fen'),
+  /** Unit of use_time when the vendor stores it. */
+  useTimeUnit: z.enum(['minutes', 'seconds']).default('minutes'),
+});
+
+const dictionary = <C extends z.ZodTypeAny>(code: C) =>
+  z.strictObject({
+    /** Vendor value (text, enum number, lookup name) -> ISP code. Matched after trimming. */
+    map: z.record(z.string(), code).default({}),
+    /** Code sent for an unknown value (with a counted warning naming the value). */
+    default: code,
+  });
+
+export const configSchema = z.strictObject({
+  isp: ispSchema,
+  vendor: z.strictObject({
+    /** mysql://user:password@host:3306/db. Env only: VENDOR_DB_URL. */
+    url: mysqlUrl,
+    /** Zone the vendor writes its DATETIMEs in (open point 7). */
+    timeZone: ianaZone.default('Asia/Shanghai'),
+    /** Connections we may hold on the vendor server. */
+    connectionLimit: positiveInt.max(10).default(3),
+    /** Every query is cut off after this, so a locked table cannot hang us. */
+    queryTimeoutMs: positiveInt.default(10_000),
+    /** Commit-lag guard: read only rows older than the DB's now minus this. */
+    commitLagSeconds: z.number().int().nonnegative().default(5),
+    /** Connection charset; GBK columns are converted by the server. */
+    charset: z.string().default('utf8mb4'),
+  }),
+  streams: z.strictObject({
+    parks: parksStreamSchema,
+    spotNums: spotNumsStreamSchema,
+    entrances: entrancesStreamSchema,
+    departures: departuresStreamSchema,
+  }),
+  dictionaries: z
+    .strictObject({
+      carType: dictionary(carTypeCode).prefault({ default: '2' }),
+      payType: dictionary(payTypeCode).prefault({ default: '1' }),
+    })
+    .prefault({}),
+  transform: z
+    .strictObject({
+      /** Event times further in the future than this are quarantined. */
+      futureToleranceSeconds: z.number().int().nonnegative().default(300),
+      /** use_time when derived from depart - enter (open point 8). */
+      useTimeRounding: z.enum(['ceil', 'floor', 'round']).default('ceil'),
+      /** Extra plate texts meaning "no plate" (besides 无牌车, _无_, 未知 and empty). */
+      noPlateMarkers: z.array(z.string()).default([]),
+      /** Car logo sent when the vendor has none (the field is required). */
+      defaultCarLogo: z.string().default(''),
+    })
+    .prefault({}),
+  photo: photoSchema.prefault({}),
+  redis: z
+    .strictObject({
+      /** Env: REDIS_URL. */
+      url: redisUrl.default('redis://127.0.0.1:6379'),
+      /** Queue and state key prefix; the {hash tag} keeps all keys in one Redis Cluster slot. */
+      prefix: z
+        .string()
+        .regex(/^[^:]+$/, 'must not contain ":"')
+        .default('{isp}'),
+    })
+    .prefault({}),
+  pipeline: z
+    .strictObject({
+      /** A poller stops reading while its push queue holds more than this many jobs. */
+      maxQueueDepth: positiveInt.default(200),
+      /** Days a delivered natural key is remembered. */
+      ledgerTtlDays: positiveInt.default(7),
+      /** How long a retryable push keeps retrying, ms (default a day). */
+      retryForMs: positiveInt.default(24 * 3600 * 1000),
+      /** First backoff delay, ms; doubles with jitter, capped at maxBackoffMs. */
+      backoffMs: positiveInt.default(1_000),
+      maxBackoffMs: positiveInt.default(5 * 60_000),
+      /** Attempts for a batch ISP rejects with code 1 before it is bisected. */
+      rejectedAttempts: positiveInt.default(2),
+      /** Push jobs processed at once per process. */
+      pushConcurrency: positiveInt.default(4),
+      /** Nightly full sync (spec §3). */
+      fullSync: z
+        .strictObject({ cron: z.string().default('0 0 1 * * *'), tz: ianaZone.default('Asia/Shanghai') })
+        .prefault({}),
+      /** Finished jobs kept for the dashboard. */
+      keepCompleted: z
+        .strictObject({ ageSeconds: positiveInt.default(3600), count: positiveInt.default(1000) })
+        .prefault({}),
+      keepFailed: z
+        .strictObject({ ageSeconds: positiveInt.default(14 * 86_400), count: positiveInt.default(10_000) })
+        .prefault({}),
+      /** Quarantined rows kept (newest). */
+      quarantineMax: positiveInt.default(10_000),
+    })
+    .prefault({}),
+  web: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Dashboard without retry/clean/promote. */
+      readOnly: z.boolean().default(false),
+      /** From the environment only: WEB_USER + WEB_PASSWORD (HTTP Basic) or WEB_TOKEN (bearer). */
+      user: z.string().optional(),
+      password: z.string().optional(),
+      token: z.string().optional(),
+    })
+    .prefault({}),
+  sim: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8090),
+      /** Credentials the simulator accepts; env SIM_CLIENT_ID / SIM_CLIENT_SECRET. */
+      clientId: z.string().default('demo-client'),
+      clientSecret: z.string().optional(),
+      tokenTtlSeconds: positiveInt.default(3600),
+      /** Append every accepted record to this JSONL file. */
+      jsonlFile: z.string().optional(),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type StreamName = keyof Config['streams'];
+export const STREAM_NAMES = ['parks', 'spotNums', 'entrances', 'departures'] as const satisfies StreamName[];
+export type EventStreamName = 'entrances' | 'departures';

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FILES_VAR, ConfigError, ENV_VARS, loadConfig, PROJECT_ROOT } from '../../src/config/index.js';
+import { PHOTO_MAX_BYTES } from '../../src/spec/index.js';
+
+function tempFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ips-config-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('loads the defaults and both presets', () => {
+    for (const preset of ['config/presets/visit-table.yaml', 'config/presets/entry-exit.yaml']) {
+      const config = loadConfig({ files: [preset], env: {} });
+      expect(config.photo.maxBytes).toBe(PHOTO_MAX_BYTES);
+      expect(config.streams.entrances.cursor.time).toBeTruthy();
+      expect(config.pipeline.fullSync.tz).toBe('Asia/Shanghai');
+    }
+  });
+
+  it('names the key and the problem', () => {
+    const error = errorOf(() => loadConfig({ env: { ISP_BASE_URL: 'ftp://isp' } }));
+    expect(error.message).toContain('isp.baseUrl: must be an http(s) URL');
+    const zone = errorOf(() => loadConfig({ env: { VENDOR_TIME_ZONE: 'Mars/Olympus' } }));
+    expect(zone.message).toContain('vendor.timeZone: must be an IANA time zone');
+    const port = errorOf(() => loadConfig({ env: { WEB_PORT: 'eighty' } }));
+    expect(port.message).toContain('web.port');
+  });
+
+  it('reports a missing required key and an unknown key', () => {
+    const file = tempFile('streams:\n  entrances:\n    cursor: { time: t }\n');
+    const error = errorOf(() => loadConfig({ files: [file], env: {} }));
+    expect(error.message).toContain('streams.entrances.cursor.id: is required');
+    const typo = tempFile('isp:\n  timeoutMS: 5\n');
+    expect(errorOf(() => loadConfig({ files: [typo], env: {} })).message).toMatch(/isp.*timeoutMS/);
+  });
+
+  it('refuses secrets in files and takes them from the environment', () => {
+    const file = tempFile('isp:\n  auth:\n    clientSecret: hunter2\n');
+    const error = errorOf(() => loadConfig({ files: [file], env: {} }));
+    expect(error.message).toContain('isp.auth.clientSecret');
+    expect(error.message).toContain('ISP_CLIENT_SECRET');
+    expect(error.message).not.toContain('hunter2');
+    const url = tempFile('vendor:\n  url: mysql://u:pw@db/x\n');
+    expect(errorOf(() => loadConfig({ files: [url], env: {} })).message).toContain('VENDOR_DB_URL');
+    const config = loadConfig({ env: { ISP_CLIENT_SECRET: 's3', VENDOR_DB_URL: 'mysql://u:p@h/db' } });
+    expect(config.isp.auth.clientSecret).toBe('s3');
+    expect(config.vendor.url).toBe('mysql://u:p@h/db');
+  });
+
+  it('reads the files named by ISP_SYNC_CONFIG', () => {
+    const config = loadConfig({ env: { [CONFIG_FILES_VAR]: 'config/presets/entry-exit.yaml' } });
+    expect(config.streams.parks.coordinateSystem).toBe('BD09');
+  });
+
+  it('.env.example lists every environment variable', () => {
+    const example = readFileSync(join(PROJECT_ROOT, '.env.example'), 'utf8');
+    for (const v of ENV_VARS) expect(example).toMatch(new RegExp(`^${v.name}=`, 'm'));
+    expect(example).toMatch(new RegExp(`^${CONFIG_FILES_VAR}=`, 'm'));
+  });
+});
