@@ -1,0 +1,132 @@
+/**
+ * One poll of an event stream (entrances or departures): read pages after the checkpoint, turn rows
+ * into push jobs, quarantine what cannot be sent, and only then advance the checkpoint. Stops when
+ * the stream is caught up, when the push queue is deeper than its bound (backpressure), or when
+ * its time budget is spent, so one poll never holds the stream's singleton slot for long.
+ *
+ * I/O is passed in; the BullMQ job (jobs/poll.ts) and the dry-run command wire it.
+ */
+import type { Cursor } from '../vendor/rows.js';
+import { eventJobId } from './job-ids.js';
+import type { EventRecord } from './push-events.js';
+
+export interface PageRead<Row> {
+  rows: Row[];
+  last: Cursor | null;
+  full: boolean;
+}
+
+export type RowOutcome =
+  | { ok: true; record: EventRecord }
+  | { ok: false; reasons: Array<{ code: string; message: string }> };
+
+export interface PushJobSpec {
+  id: string;
+  records: EventRecord[];
+  /** Earliest event time in the job (for the departure gate). */
+  firstTime: number;
+}
+
+export interface PollEventsDeps<Row extends { vendorKey: string }> {
+  stream: string;
+  pageSize: number;
+  maxItemsPerJob: number;
+  maxQueueDepth: number;
+  budgetMs: number;
+  getCheckpoint(): Promise<Cursor | null>;
+  setCheckpoint(cursor: Cursor): Promise<void>;
+  /** The DB's now minus the commit lag, Unix seconds, read before the page (a safe lower bound). */
+  readBound(): Promise<number>;
+  /** Exclusive upper bound on the cursor time, Unix seconds (departures: the entrance watermark). */
+  gateUpTo?(): Promise<number | undefined>;
+  readPage(after: Cursor | null, limit: number, upTo: number | undefined): Promise<PageRead<Row>>;
+  transform(row: Row): RowOutcome;
+  /** Unix seconds of a cursor time (to report how far the stream has read). */
+  cursorEpoch(cursor: Cursor): number | undefined;
+  quarantine(row: Row, reasons: Array<{ code: string; message: string }>): Promise<void>;
+  enqueue(jobs: PushJobSpec[]): Promise<void>;
+  queueDepth(): Promise<number>;
+  /** Everything before this time (Unix s) has been read and handed on. */
+  setCaughtUp(epoch: number): Promise<void>;
+  now?(): number;
+}
+
+export interface PollResult {
+  rows: number;
+  enqueued: number;
+  quarantined: number;
+  pages: number;
+  stoppedBy: 'caught-up' | 'backpressure' | 'budget' | 'gate';
+}
+
+export async function pollEvents<Row extends { vendorKey: string }>(
+  deps: PollEventsDeps<Row>,
+): Promise<PollResult> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const result: PollResult = { rows: 0, enqueued: 0, quarantined: 0, pages: 0, stoppedBy: 'caught-up' };
+  for (;;) {
+    if ((await deps.queueDepth()) > deps.maxQueueDepth) {
+      result.stoppedBy = 'backpressure';
+      return result;
+    }
+    const after = await deps.getCheckpoint();
+    const bound = await deps.readBound();
+    const gate = deps.gateUpTo ? await deps.gateUpTo() : undefined;
+    const page = await deps.readPage(after, deps.pageSize, gate);
+    result.pages++;
+    result.rows += page.rows.length;
+
+    const records: EventRecord[] = [];
+    for (const row of page.rows) {
+      const outcome = deps.transform(row);
+      if (outcome.ok) records.push(outcome.record);
+      else {
+        await deps.quarantine(row, outcome.reasons);
+        result.quarantined++;
+      }
+    }
+    const jobs = chunkJobs(deps.stream, page.rows, records, deps.maxItemsPerJob);
+    if (jobs.length) await deps.enqueue(jobs);
+    result.enqueued += records.length;
+    if (page.last) await deps.setCheckpoint(page.last);
+
+    const readUpTo = page.full && page.last ? deps.cursorEpoch(page.last) : Math.min(bound, gate ?? Infinity);
+    if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
+
+    if (!page.full) {
+      result.stoppedBy = gate !== undefined && gate < bound ? 'gate' : 'caught-up';
+      return result;
+    }
+    if (now() - started >= deps.budgetMs) {
+      result.stoppedBy = 'budget';
+      return result;
+    }
+  }
+}
+
+/** Jobs of at most `size` records, each id named after its first and last vendor row. */
+function chunkJobs<Row extends { vendorKey: string }>(
+  stream: string,
+  rows: Row[],
+  records: EventRecord[],
+  size: number,
+): PushJobSpec[] {
+  const cursorOf = new Map<string, Cursor>();
+  for (const row of rows) {
+    const r = row as Row & { cursorTime?: string };
+    cursorOf.set(row.vendorKey, { time: String(r.cursorTime ?? ''), id: row.vendorKey });
+  }
+  const jobs: PushJobSpec[] = [];
+  for (let i = 0; i < records.length; i += size) {
+    const slice = records.slice(i, i + size);
+    const first = cursorOf.get(slice[0]!.vendorKey)!;
+    const last = cursorOf.get(slice.at(-1)!.vendorKey)!;
+    jobs.push({
+      id: eventJobId(stream, first, last),
+      records: slice,
+      firstTime: Math.min(...slice.map((r) => r.time)),
+    });
+  }
+  return jobs;
+}

@@ -1,0 +1,139 @@
+/**
+ * Delivers one push job of entrances or departures: skips what the ledger says ISP already has,
+ * attaches photos a few records at a time (fetched and encoded now, never stored in Redis), sends
+ * batches within the count and byte limits, records each delivered batch in the ledger at once,
+ * and, for a batch ISP keeps rejecting, bisects until the rejected records are alone.
+ *
+ * I/O is passed in (`PushEventsDeps`), so the rules here are tested without BullMQ.
+ */
+import type { LedgerEntry } from '../state/ledger.js';
+import { IspAuthError, IspRejectedError, IspUnavailableError } from './errors.js';
+
+export interface EventRecord<D = Record<string, unknown>> {
+  /** Natural key (src/spec/natural-keys.ts). */
+  key: string;
+  /** Event time, Unix seconds (ledger day). */
+  time: number;
+  /** Vendor row id: photos are fetched by it at push time. */
+  vendorKey: string;
+  /** The payload without its photo. */
+  draft: D;
+}
+
+/** What sending one batch came to (a subset of the ISP client's outcomes). */
+export type SendOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'rejected'; message: string }
+  | { kind: 'auth-failed'; message: string }
+  | { kind: 'retryable'; reason: string; retryAfterMs?: number };
+
+export type PreparedRecord =
+  | { ok: true; record: EventRecord; payload: Record<string, unknown>; bytes: number }
+  | { ok: false; record: EventRecord; reason: string };
+
+export interface PushEventsDeps {
+  ledger: {
+    delivered(entries: LedgerEntry[]): Promise<boolean[]>;
+    markDelivered(entries: LedgerEntry[]): Promise<void>;
+  };
+  /** Turns drafts into wire payloads (photos attached). Records whose photo policy quarantines them come back not ok. */
+  prepare(records: EventRecord[]): Promise<PreparedRecord[]>;
+  /** Sends one batch (already within limits) in one request. */
+  send(payloads: Record<string, unknown>[]): Promise<SendOutcome>;
+  /** Stores a record that cannot be sent (photo policy) in the quarantine. */
+  quarantine(record: EventRecord, reason: string): Promise<void>;
+  /** Parks records ISP rejected alone in the failed set (as jobs of their own). */
+  isolate(rejected: Array<{ record: EventRecord; message: string }>): Promise<void>;
+  maxItems: number;
+  maxBytes: number;
+  /** Records prepared at once: bounds the photos held in memory. */
+  prepareWindow: number;
+}
+
+export interface PushEventsOptions {
+  /** Send even what the ledger says was delivered (operator's --force). */
+  force?: boolean;
+  /** Bisect a rejected batch now instead of failing the job for another attempt. */
+  bisectRejected: boolean;
+}
+
+export interface PushEventsResult {
+  delivered: number;
+  skipped: number;
+  quarantined: number;
+  isolated: number;
+}
+
+export async function pushEvents(
+  records: EventRecord[],
+  deps: PushEventsDeps,
+  options: PushEventsOptions,
+): Promise<PushEventsResult> {
+  const result: PushEventsResult = { delivered: 0, skipped: 0, quarantined: 0, isolated: 0 };
+  let todo = records;
+  if (!options.force) {
+    const seen = await deps.ledger.delivered(records);
+    todo = records.filter((_, i) => !seen[i]);
+    result.skipped = records.length - todo.length;
+  }
+
+  let batch: Array<Extract<PreparedRecord, { ok: true }>> = [];
+  let batchBytes = 2;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const sent = batch;
+    batch = [];
+    batchBytes = 2;
+    await sendBatch(sent, deps, options, result);
+  };
+
+  for (let i = 0; i < todo.length; i += deps.prepareWindow) {
+    const prepared = await deps.prepare(todo.slice(i, i + deps.prepareWindow));
+    for (const item of prepared) {
+      if (!item.ok) {
+        await deps.quarantine(item.record, item.reason);
+        result.quarantined++;
+        continue;
+      }
+      const added = item.bytes + 1;
+      if (batch.length > 0 && (batch.length >= deps.maxItems || batchBytes + added > deps.maxBytes))
+        await flush();
+      batch.push(item);
+      batchBytes += added;
+    }
+  }
+  await flush();
+  return result;
+}
+
+async function sendBatch(
+  batch: Array<Extract<PreparedRecord, { ok: true }>>,
+  deps: PushEventsDeps,
+  options: PushEventsOptions,
+  result: PushEventsResult,
+): Promise<void> {
+  const outcome = await deps.send(batch.map((b) => b.payload));
+  switch (outcome.kind) {
+    case 'delivered':
+      await deps.ledger.markDelivered(batch.map((b) => b.record));
+      result.delivered += batch.length;
+      return;
+    case 'retryable':
+      throw new IspUnavailableError(outcome.reason, outcome.retryAfterMs);
+    case 'auth-failed':
+      throw new IspAuthError(outcome.message);
+    case 'rejected': {
+      if (!options.bisectRejected) throw new IspRejectedError(outcome.message);
+      if (batch.length === 1) {
+        const only = batch[0]!;
+        await deps.isolate([{ record: only.record, message: outcome.message }]);
+        result.isolated++;
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await sendBatch(batch.slice(0, half), deps, options, result);
+      await sendBatch(batch.slice(half), deps, options, result);
+      return;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Queue names, Redis connections and job options: the one place that knows how our work is laid
+ * out in BullMQ. Names contain no ":"; every queue and state key lives under the configured prefix
+ * (with a {hash tag}, so Redis Cluster keeps them in one slot).
+ */
+import {
+  type ConnectionOptions,
+  createIORedisClient,
+  Queue,
+  type QueueOptions,
+  RedisConnection,
+} from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config, StreamName } from '../config/index.js';
+import { STREAM_NAMES } from '../config/index.js';
+
+// bullmq 6 loads ioredis with require(), which native ESM lacks: hand it the constructor once, so
+// connection *options* still work (BullMQ then owns and closes the clients it makes).
+RedisConnection.clientFactory ??= (opts) => createIORedisClient(new Redis(opts as RedisOptions));
+
+export const pollQueueName = (stream: StreamName) => `poll-${stream}`;
+export const pushQueueName = (stream: StreamName) => `push-${stream}`;
+export const FULL_SYNC_QUEUE = 'full-sync';
+
+export const ALL_QUEUE_NAMES = [
+  ...STREAM_NAMES.map(pollQueueName),
+  ...STREAM_NAMES.map(pushQueueName),
+  FULL_SYNC_QUEUE,
+];
+
+/** ioredis options from a redis:// URL. */
+export function redisOptions(url: string, extra: RedisOptions = {}): RedisOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...extra,
+  };
+}
+
+/** Connection options for Workers: they block on Redis and must retry forever. */
+export function workerConnection(config: Config): ConnectionOptions {
+  return redisOptions(config.redis.url, { maxRetriesPerRequest: null }) as ConnectionOptions;
+}
+
+/** Connection options for producers (queues, status): fail fast instead of queueing commands offline. */
+export function producerConnection(config: Config): ConnectionOptions {
+  return redisOptions(config.redis.url, {
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: false,
+  }) as ConnectionOptions;
+}
+
+/** A plain client for our own state keys. The caller quits it. */
+export function createRedis(config: Config, extra: RedisOptions = {}): Redis {
+  return new Redis(redisOptions(config.redis.url, { maxRetriesPerRequest: 3, ...extra }));
+}
+
+export function queueOptions(config: Config, connection: ConnectionOptions): QueueOptions {
+  return {
+    connection,
+    prefix: config.redis.prefix,
+    defaultJobOptions: {
+      removeOnComplete: {
+        age: config.pipeline.keepCompleted.ageSeconds,
+        count: config.pipeline.keepCompleted.count,
+      },
+      removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+    },
+  };
+}
+
+/** Push jobs retry until `retryForMs` has passed (checked by the processor), with the 'isp' backoff. */
+export const PUSH_ATTEMPTS = 1_000_000;
+
+export interface Queues {
+  poll: Record<StreamName, Queue>;
+  push: Record<StreamName, Queue>;
+  fullSync: Queue;
+  all(): Queue[];
+  close(): Promise<void>;
+}
+
+export function createQueues(
+  config: Config,
+  connection: ConnectionOptions = producerConnection(config),
+): Queues {
+  const options = queueOptions(config, connection);
+  const make = (name: string) => new Queue(name, options);
+  const poll = Object.fromEntries(STREAM_NAMES.map((s) => [s, make(pollQueueName(s))])) as Record<
+    StreamName,
+    Queue
+  >;
+  const push = Object.fromEntries(STREAM_NAMES.map((s) => [s, make(pushQueueName(s))])) as Record<
+    StreamName,
+    Queue
+  >;
+  const fullSync = make(FULL_SYNC_QUEUE);
+  const all = () => [...Object.values(poll), ...Object.values(push), fullSync];
+  return {
+    poll,
+    push,
+    fullSync,
+    all,
+    async close() {
+      await Promise.all(all().map((q) => q.close()));
+    },
+  };
+}
+
+/** Jobs still to do in a push queue (the backpressure measure). */
+export async function pendingDepth(queue: Queue): Promise<number> {
+  const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,81 @@
+/**
+ * The delivered-key ledger: natural keys (src/spec/natural-keys.ts) of events ISP has accepted, so
+ * that a replay, a backfill or a re-read never sends an event twice unless forced.
+ *
+ * Memory is the constraint (a million events must fit in a few MB): keys are bucketed by the
+ * event's own day and by a hash, so each bucket is a small Redis hash that Redis keeps in its
+ * compact listpack encoding, with an 8-byte digest of the natural key as field. A bucket expires
+ * `ttlDays` after its event day, so a check touches exactly one bucket per event.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { stateKey } from './keys.js';
+
+export interface LedgerEntry {
+  /** Natural key, e.g. `ATXL/1|鲁A12345|1772323200`. */
+  key: string;
+  /** Event time, Unix seconds: picks the day bucket. */
+  time: number;
+}
+
+const DAY = 86_400;
+
+export class DeliveredLedger {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly stream: string,
+    private readonly ttlDays: number,
+    /** Buckets per day: sized so ~100k events a day keep buckets under Redis' listpack limit (128). */
+    private readonly bucketsPerDay = 4096,
+  ) {}
+
+  /** Which of the entries were already delivered (same order). */
+  async delivered(entries: LedgerEntry[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const entry of entries) {
+      const { bucket, field } = this.locate(entry);
+      pipeline.hexists(bucket, field);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return value === 1;
+    });
+  }
+
+  async markDelivered(entries: LedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    const expiries = new Map<string, number>();
+    for (const entry of entries) {
+      const { bucket, field } = this.locate(entry);
+      pipeline.hset(bucket, field, '1');
+      expiries.set(bucket, (Math.floor(entry.time / DAY) + 1 + this.ttlDays) * DAY);
+    }
+    for (const [bucket, at] of expiries) pipeline.expireat(bucket, at);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+  }
+
+  /** Forget entries (used by `replay --force` tests and operators re-sending on purpose). */
+  async forget(entries: LedgerEntry[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const entry of entries) {
+      const { bucket, field } = this.locate(entry);
+      pipeline.hdel(bucket, field);
+    }
+    await pipeline.exec();
+  }
+
+  private locate(entry: LedgerEntry): { bucket: string; field: Buffer } {
+    const digest = createHash('sha1').update(entry.key).digest();
+    const day = Math.floor(entry.time / DAY);
+    const bucketNo = digest.readUInt32BE(16) % this.bucketsPerDay;
+    return {
+      bucket: stateKey(this.prefix, 'ledger', this.stream, String(day), String(bucketNo)),
+      field: digest.subarray(0, 8),
+    };
+  }
+}
