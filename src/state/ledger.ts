@@ -4,8 +4,9 @@
  *
  * Memory is the constraint (a million events must fit in a few MB): keys are bucketed by the
  * event's own day and by a hash, so each bucket is a small Redis hash that Redis keeps in its
- * compact listpack encoding, with an 8-byte digest of the natural key as field. A bucket expires
- * `ttlDays` after its event day, so a check touches exactly one bucket per event.
+ * compact listpack encoding, with an 8-byte digest of the natural key as field. A bucket lives
+ * `ttlDays` past the later of its event day and its last delivery, and a check touches exactly one
+ * bucket per event.
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -49,10 +50,12 @@ export class DeliveredLedger {
     if (entries.length === 0) return;
     const pipeline = this.redis.pipeline();
     const expiries = new Map<string, number>();
+    const today = Math.floor(Date.now() / 1000 / DAY);
     for (const entry of entries) {
       const { bucket, field } = this.locate(entry);
       pipeline.hset(bucket, field, '1');
-      expiries.set(bucket, (Math.floor(entry.time / DAY) + 1 + this.ttlDays) * DAY);
+      const lastDay = Math.max(today, Math.floor(entry.time / DAY));
+      expiries.set(bucket, (lastDay + 1 + this.ttlDays) * DAY);
     }
     for (const [bucket, at] of expiries) pipeline.expireat(bucket, at);
     const results = (await pipeline.exec()) ?? [];
