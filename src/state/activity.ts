@@ -1,0 +1,110 @@
+/**
+ * What the status page shows that BullMQ does not keep: deliveries per stream per minute (kept two
+ * days), the last error per stream, and per lot the time of the last entrance, departure and spot
+ * count delivered. Written by the pushers after ISP accepts a batch; read by status and /api.
+ */
+import type { Redis } from 'ioredis';
+import { stateKey } from './keys.js';
+
+const KEEP_SECONDS = 2 * 86_400;
+
+export interface LastError {
+  at: number;
+  message: string;
+}
+
+export interface LotActivity {
+  parkCode: string;
+  lastEntrance?: number;
+  lastDeparture?: number;
+  lastSpotNum?: { at: number; total: number; remain: number; used: number };
+}
+
+export class ActivityStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(...parts: string[]) {
+    return stateKey(this.prefix, 'activity', ...parts);
+  }
+
+  /** Counts `count` records of `stream` delivered now; `lots` maps park code -> latest event time (s). */
+  async recordDelivered(
+    stream: string,
+    count: number,
+    lots: Map<string, number> = new Map(),
+    spotNums: Array<{ park_code: string; total_spots_num: number; remain_spots_num: number; used_spots_num: number }> = [],
+    nowMs = Date.now(),
+  ): Promise<void> {
+    const minute = Math.floor(nowMs / 60_000) * 60;
+    const day = Math.floor(minute / 86_400);
+    const perMinute = this.key('per-minute', stream, String(day));
+    const pipeline = this.redis.pipeline();
+    pipeline.hincrby(perMinute, String(minute), count);
+    pipeline.expire(perMinute, KEEP_SECONDS + 86_400);
+    const field = stream === 'entrances' ? 'lastEntrance' : stream === 'departures' ? 'lastDeparture' : undefined;
+    if (field) {
+      for (const [code, time] of lots) pipeline.hset(this.key('lots', code), field, String(time));
+    }
+    const at = Math.floor(nowMs / 1000);
+    for (const s of spotNums) {
+      pipeline.hset(
+        this.key('lots', s.park_code),
+        'lastSpotNum',
+        JSON.stringify({ at, total: s.total_spots_num, remain: s.remain_spots_num, used: s.used_spots_num }),
+      );
+    }
+    if (field || spotNums.length) {
+      const codes = [...lots.keys(), ...spotNums.map((s) => s.park_code)];
+      if (codes.length) pipeline.sadd(this.key('lot-codes'), ...codes);
+    }
+    await pipeline.exec();
+  }
+
+  async recordError(stream: string, message: string, nowMs = Date.now()): Promise<void> {
+    await this.redis.set(this.key('last-error', stream), JSON.stringify({ at: Math.floor(nowMs / 1000), message }));
+  }
+
+  async lastError(stream: string): Promise<LastError | undefined> {
+    const value = await this.redis.get(this.key('last-error', stream));
+    return value ? (JSON.parse(value) as LastError) : undefined;
+  }
+
+  /** Deliveries per minute of `stream` from `fromMs` to `toMs`, zero-filled, oldest first. */
+  async perMinute(stream: string, fromMs: number, toMs = Date.now()): Promise<Array<{ minute: number; count: number }>> {
+    const from = Math.floor(fromMs / 60_000) * 60;
+    const to = Math.floor(toMs / 60_000) * 60;
+    const days = new Set<number>();
+    for (let m = from; m <= to; m += 86_400) days.add(Math.floor(m / 86_400));
+    days.add(Math.floor(to / 86_400));
+    const counts = new Map<number, number>();
+    for (const day of days) {
+      const all = await this.redis.hgetall(this.key('per-minute', stream, String(day)));
+      for (const [minute, count] of Object.entries(all)) counts.set(Number(minute), Number(count));
+    }
+    const out: Array<{ minute: number; count: number }> = [];
+    for (let m = from; m <= to; m += 60) out.push({ minute: m, count: counts.get(m) ?? 0 });
+    return out;
+  }
+
+  async deliveredSince(stream: string, fromMs: number, toMs = Date.now()): Promise<number> {
+    return (await this.perMinute(stream, fromMs, toMs)).reduce((sum, m) => sum + m.count, 0);
+  }
+
+  async lots(): Promise<LotActivity[]> {
+    const codes = (await this.redis.smembers(this.key('lot-codes'))).sort();
+    const pipeline = this.redis.pipeline();
+    for (const code of codes) pipeline.hgetall(this.key('lots', code));
+    const rows = (await pipeline.exec()) ?? [];
+    return codes.map((parkCode, i) => {
+      const h = (rows[i]?.[1] ?? {}) as Record<string, string>;
+      const lot: LotActivity = { parkCode };
+      if (h.lastEntrance) lot.lastEntrance = Number(h.lastEntrance);
+      if (h.lastDeparture) lot.lastDeparture = Number(h.lastDeparture);
+      if (h.lastSpotNum) lot.lastSpotNum = JSON.parse(h.lastSpotNum);
+      return lot;
+    });
+  }
+}
