@@ -3,7 +3,10 @@
  * commands load the Config themselves so that `--help` works without one.
  */
 import { Command } from 'commander';
+import { checkCommand } from './cli/check.js';
 import { configCommand } from './cli/config.js';
+import { simCommand } from './cli/sim.js';
+import { vendorCommand } from './cli/vendor.js';
 import { ConfigError } from './config/index.js';
 
 const program = new Command('isp-park-sync')
@@ -20,6 +23,9 @@ const program = new Command('isp-park-sync')
   });
 
 program.addCommand(configCommand());
+program.addCommand(checkCommand());
+program.addCommand(vendorCommand());
+program.addCommand(simCommand());
 
 try {
   await program.parseAsync(process.argv);

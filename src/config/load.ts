@@ -118,8 +118,9 @@ function envLayer(env: NodeJS.ProcessEnv): Tree {
 export function configErrorFrom(error: z.ZodError): ConfigError {
   const problems = error.issues.map((issue) => {
     const key = issue.path.map(String).join('.') || '(top)';
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    // zod 4 leaves the input out of issues; a missing key reads "... received undefined".
+    const missing = issue.code === 'invalid_type' && /received undefined$/.test(issue.message);
+    const message = missing ? 'is required' : issue.message.replace(/^Invalid input: /, '');
     const hint = key ? envHint(key) : '';
     return `${key}: ${message}${hint}`;
   });

@@ -100,6 +100,13 @@ export const photoSchema = z.strictObject({
   urlTimeoutMs: positiveInt.default(5_000),
   /** Largest photo we download or read, bytes. */
   maxInputBytes: positiveInt.default(20 * 1024 * 1024),
+  /** Largest photo we decode, pixels (width × height); bigger ones are refused, not decoded. */
+  maxInputPixels: positiveInt.default(50_000_000),
+  /**
+   * Longest side of a re-encoded photo, pixels. Bigger photos are scaled down to it first (a 12 MP
+   * frame at 512 KB looks better at 1920 px than at full size), smaller ones only if needed to fit.
+   */
+  maxDimension: positiveInt.default(1920),
 });
 
 /** How a vendor time column is stored. */
@@ -220,6 +227,16 @@ export const configSchema = z.strictObject({
     commitLagSeconds: z.number().int().nonnegative().default(5),
     /** Connection charset; GBK columns are converted by the server. */
     charset: z.string().default('utf8mb4'),
+    /**
+     * Session `time_zone` set on our connections (e.g. '+08:00'); unset keeps the server's.
+     * Only TIMESTAMP columns depend on it (the server shows them in the session zone): set it to the
+     * vendor zone's offset when the vendor's time columns are TIMESTAMP. DATETIMEs and the commit-lag
+     * guard do not depend on it.
+     */
+    sessionTimeZone: z
+      .string()
+      .regex(/^([+-]\d{2}:\d{2}|SYSTEM|[A-Za-z_]+\/[A-Za-z_]+)$/, "must be an offset like '+08:00' or SYSTEM")
+      .optional(),
   }),
   streams: z.strictObject({
     parks: parksStreamSchema,
@@ -309,6 +326,8 @@ export const configSchema = z.strictObject({
       tokenTtlSeconds: positiveInt.default(3600),
       /** Append every accepted record to this JSONL file. */
       jsonlFile: z.string().optional(),
+      /** `full` keeps every record; `light` keeps only natural keys and receipt times (benchmarks). */
+      storage: z.enum(['full', 'light']).default('full'),
     })
     .prefault({}),
   log: z

@@ -1,16 +1,17 @@
 /**
  * ISP code tables (spec §6, §7): the only place the car type and pay type codes and their labels
- * are written down. Vendor dictionaries (config) map vendor values onto these codes; the simulator
+ * are written down. The labels are the original document's own words (isp-parking-interface
+ * .original.zh.txt §6/§7), since they are what a deployment configured to send labels puts on the wire. Vendor dictionaries (config) map vendor values onto these codes; the simulator
  * validates against them; the transforms send the code (or its label, when configured).
  */
 
 export const CAR_TYPES = {
   '1': '大型车',
   '2': '小型车',
-  '3': '警车',
+  '3': '警用车',
   '4': '临时车',
-  '5': '无牌车',
-  '6': '新能源车',
+  '5': '无号牌车',
+  '6': '新能源汽车',
 } as const;
 
 export const PAY_TYPES = {
@@ -20,7 +21,7 @@ export const PAY_TYPES = {
   '4': '支付宝',
   '5': '信用卡',
   '6': '储值卡',
-  '7': '月卡',
+  '7': '月租卡',
 } as const;
 
 export type CarTypeCode = keyof typeof CAR_TYPES;

@@ -14,7 +14,19 @@ import {
   PHOTO_MAX_BYTES,
 } from './limits.js';
 
-const requiredText = z.string().trim().min(1, 'must not be empty');
+/**
+ * Required text, checked as sent: no trimming transform, so a value such as the examples'
+ * `" ATXL/1"` is reported instead of silently cleaned (ISP would see a different code).
+ */
+const requiredText = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((value) => value.trim() === value, { message: 'has leading or trailing spaces' });
+
+/** Plates are sent normalized (open point 4): no space inside, unlike the examples' "鲁 A12345". */
+const plateNumber = requiredText.refine((value) => !/\s/.test(value), {
+  message: 'contains a space (send the plate normalized, e.g. 鲁A12345)',
+});
 
 /** Unix seconds; a value in milliseconds gets a message that says so (a frequent vendor mistake). */
 export const epochSeconds = z
@@ -53,19 +65,38 @@ export function photoBytes(value: string): number {
 
 const photo = z
   .string()
-  .refine((value) => photoBytes(value) <= PHOTO_MAX_BYTES, {
-    message: `is over ${PHOTO_MAX_BYTES} bytes`,
+  .superRefine((value, ctx) => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short strings need no byte count.
+    if (value.length * 3 <= PHOTO_MAX_BYTES) return;
+    const bytes = photoBytes(value);
+    if (bytes > PHOTO_MAX_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${bytes} bytes, over the limit of ${PHOTO_MAX_BYTES} bytes`,
+      });
+    }
   })
   .refine((value) => value === '' || /^(data:image\/[a-z]+;base64,)?[A-Za-z0-9+/]+={0,2}$/.test(value), {
     message: 'is not Base64 (optionally with a data:image/...;base64, prefix)',
   });
 
+const LNG_OUTSIDE_CHINA = `is outside China (longitude ${CHINA_BOUNDS.minLng}-${CHINA_BOUNDS.maxLng})`;
+const LAT_OUTSIDE_CHINA = `is outside China (latitude ${CHINA_BOUNDS.minLat}-${CHINA_BOUNDS.maxLat})`;
+
 export const parkSchema = z
   .strictObject({
     park_code: requiredText,
     park_name: z.string().optional(),
-    longitude: z.number().min(CHINA_BOUNDS.minLng).max(CHINA_BOUNDS.maxLng).optional(),
-    latitude: z.number().min(CHINA_BOUNDS.minLat).max(CHINA_BOUNDS.maxLat).optional(),
+    longitude: z
+      .number()
+      .min(CHINA_BOUNDS.minLng, LNG_OUTSIDE_CHINA)
+      .max(CHINA_BOUNDS.maxLng, LNG_OUTSIDE_CHINA)
+      .optional(),
+    latitude: z
+      .number()
+      .min(CHINA_BOUNDS.minLat, LAT_OUTSIDE_CHINA)
+      .max(CHINA_BOUNDS.maxLat, LAT_OUTSIDE_CHINA)
+      .optional(),
     address: z.string().optional(),
     coordinate_system: z.enum(COORDINATE_SYSTEMS),
   })
@@ -92,7 +123,7 @@ export const spotNumSchema = z
 
 export const entranceSchema = z.strictObject({
   park_code: requiredText,
-  plate_number: requiredText,
+  plate_number: plateNumber,
   enter_time: epochSeconds,
   car_type: carType,
   car_logo: z.string(),
@@ -101,7 +132,7 @@ export const entranceSchema = z.strictObject({
 
 export const departureSchema = z.strictObject({
   park_code: requiredText,
-  plate_number: requiredText,
+  plate_number: plateNumber,
   depart_time: epochSeconds,
   car_type: carType,
   car_logo: z.string(),

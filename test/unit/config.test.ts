@@ -73,3 +73,12 @@ describe('config', () => {
     expect(example).toMatch(new RegExp(`^${CONFIG_FILES_VAR}=`, 'm'));
   });
 });
+
+describe('config type errors', () => {
+  it('says what type was expected, not "is required", for a wrong type', () => {
+    const file = tempFile('isp:\n  timeoutMs: soon\n');
+    const error = errorOf(() => loadConfig({ files: ['config/presets/visit-table.yaml', file], env: {} }));
+    expect(error.message).toContain('isp.timeoutMs: expected number');
+    expect(error.message).not.toContain('isp.timeoutMs: is required');
+  });
+});

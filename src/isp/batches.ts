@@ -1,0 +1,59 @@
+/**
+ * Splits what a caller hands the client into request bodies bounded by record count and body bytes
+ * (open point 11). Pure: each record is serialized once and the bodies are built from those texts.
+ * A record larger than `maxBytes` on its own is its own part (ISP decides on it; never dropped).
+ */
+
+export interface BatchLimits {
+  /** Records per request. */
+  maxItems: number;
+  /** Bytes per request body (UTF-8). */
+  maxBytes: number;
+}
+
+/** A request body for records [start, end) of the input. */
+export interface BatchBody {
+  start: number;
+  end: number;
+  body: string;
+  bytes: number;
+}
+
+/** JSON-array bodies (`[r0,r1,...]`) for the POST endpoints. */
+export function splitBatches(records: readonly unknown[], limits: BatchLimits): BatchBody[] {
+  const texts = records.map((record) => JSON.stringify(record));
+  return pack(texts, limits, '[', ']', ',');
+}
+
+/** `{"park_code":"A,B"}` bodies for DELETE /park/spot (spec §4); codes must not contain ",". */
+export function splitParkCodes(codes: readonly string[], limits: BatchLimits): BatchBody[] {
+  // Each code inside the JSON string literal: JSON.stringify without its quotes.
+  const texts = codes.map((code) => JSON.stringify(code).slice(1, -1));
+  return pack(texts, limits, '{"park_code":"', '"}', ',');
+}
+
+function pack(texts: string[], limits: BatchLimits, open: string, close: string, sep: string): BatchBody[] {
+  const frame = Buffer.byteLength(open) + Buffer.byteLength(close);
+  const sepBytes = Buffer.byteLength(sep);
+  const parts: BatchBody[] = [];
+  let start = 0;
+  let bytes = frame;
+  const flush = (end: number) => {
+    parts.push({ start, end, body: open + texts.slice(start, end).join(sep) + close, bytes });
+    start = end;
+    bytes = frame;
+  };
+  for (let i = 0; i < texts.length; i++) {
+    const size = Buffer.byteLength(texts[i]!);
+    const count = i - start;
+    const added = count === 0 ? size : size + sepBytes;
+    if (count > 0 && (count >= limits.maxItems || bytes + added > limits.maxBytes)) {
+      flush(i);
+      bytes += size;
+    } else {
+      bytes += added;
+    }
+  }
+  if (start < texts.length) flush(texts.length);
+  return parts;
+}

@@ -1,0 +1,2 @@
+export * from './isp-config-error.js';
+export * from './token-error.js';

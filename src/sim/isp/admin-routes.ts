@@ -1,0 +1,64 @@
+/**
+ * The simulator's own API under /_sim/: what it received, its counters, and the switches to change
+ * its behaviour at run time. Never subject to injected faults. Not part of ISP's interface.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { describeIssues } from '../../spec/index.js';
+import { faultsPatchSchema } from './faults.js';
+import { RECORD_KINDS } from './kinds.js';
+import type { SimulatorState } from './state.js';
+
+/** Entries per GET /_sim/received page unless `limit` says otherwise. */
+const DEFAULT_PAGE = 10_000;
+
+const receivedQuery = z.strictObject({
+  kind: z.enum(RECORD_KINDS),
+  offset: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().positive().default(DEFAULT_PAGE),
+});
+
+export function registerAdminRoutes(app: FastifyInstance, state: SimulatorState): void {
+  const config = { target: 'admin' };
+
+  app.get('/_sim/stats', { config }, () => state.stats());
+
+  app.get('/_sim/received', { config }, (request, reply) => {
+    const query = receivedQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, describeIssues(query.error));
+    const { kind, offset, limit } = query.data;
+    return { kind, total: state.store.count(kind), offset, records: state.received(kind, offset, limit) };
+  });
+
+  app.get('/_sim/faults', { config }, () => state.faults);
+
+  // PUT: the start-time switches with the body applied; PATCH: the current ones with the body applied.
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/_sim/faults',
+      config,
+      handler: (request, reply) => {
+        const patch = faultsPatchSchema.safeParse(request.body ?? {});
+        if (!patch.success) return badRequest(reply, describeIssues(patch.error));
+        return method === 'PUT' ? state.setFaults(patch.data) : state.patchFaults(patch.data);
+      },
+    });
+  }
+
+  app.post('/_sim/reset', { config }, () => {
+    state.reset();
+    return { ok: true };
+  });
+
+  app.post('/_sim/tokens/expire', { config }, () => {
+    state.expireTokens();
+    return { ok: true };
+  });
+
+  app.get('/_sim/tokens', { config }, () => ({ issued: state.tokens.issued, requests: state.tokenRequests }));
+}
+
+function badRequest(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ error: message });
+}

@@ -1,0 +1,141 @@
+/**
+ * The simulator's state behind its HTTP face: received records, tokens, faults and counters, with
+ * the operations the admin API and tests use. Knows nothing of HTTP.
+ */
+import { applyFaultsPatch, type Faults, type FaultsPatch } from './faults.js';
+import { RECORD_KINDS, type RecordKind } from './kinds.js';
+import { type ReceivedEntry, ReceivedStore, type StorageMode } from './store.js';
+import { TokenIssuer } from './tokens.js';
+
+/** Answers given, by class. */
+export interface RequestCounters {
+  /** Requests to ISP endpoints (token endpoint included). */
+  total: number;
+  accepted: number;
+  /** Code 1: invalid body or a reject rule. */
+  rejected: number;
+  /** HTTP 401: no, unknown or expired token. */
+  unauthorized: number;
+  http500: number;
+  http429: number;
+  dropped: number;
+  droppedAfterAccept: number;
+  /** Connections reset during a down window. */
+  down: number;
+  /** Tokens issued (since start or the last reset). */
+  tokensIssued: number;
+  tokensRefused: number;
+}
+
+/** One token request, without its secrets: what the client sent and how. */
+export interface TokenRequestRecord {
+  at: number;
+  contentType: string;
+  clientAuth: 'basic' | 'body' | 'none';
+  grantType: string | undefined;
+  /** Names of the fields sent (values are not kept). */
+  fields: string[];
+  result: 'issued' | 'refused';
+}
+
+export interface SimStats {
+  storage: StorageMode;
+  received: Record<RecordKind, number>;
+  /** Records whose natural key was seen before (spot-num/park repeats are normal). */
+  duplicates: Record<RecordKind, number>;
+  requests: RequestCounters;
+  /** Current switches (`downUntil` 0 = up). */
+  faults: Faults;
+}
+
+const MAX_TOKEN_REQUESTS_KEPT = 1000;
+
+export class SimulatorState {
+  readonly store: ReceivedStore;
+  readonly tokens = new TokenIssuer();
+  readonly tokenRequests: TokenRequestRecord[] = [];
+  counters: RequestCounters = zeroCounters();
+  private current: Faults;
+
+  constructor(
+    storage: StorageMode,
+    jsonlFile: string | undefined,
+    /** Switches at start; PUT /_sim/faults and reset go back to these. */
+    private readonly baseline: Faults,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.store = new ReceivedStore(storage, jsonlFile);
+    this.current = { ...baseline };
+  }
+
+  get faults(): Faults {
+    return this.current;
+  }
+
+  /** Replaces the switches: the start-time ones with `patch` applied. */
+  setFaults(patch: FaultsPatch): Faults {
+    this.current = applyFaultsPatch(this.baseline, patch, this.now());
+    return this.current;
+  }
+
+  /** Changes only the switches named in `patch`. */
+  patchFaults(patch: FaultsPatch): Faults {
+    this.current = applyFaultsPatch(this.current, patch, this.now());
+    return this.current;
+  }
+
+  received(kind: RecordKind, offset?: number, limit?: number): ReceivedEntry[] {
+    return this.store.list(kind, offset, limit);
+  }
+
+  stats(): SimStats {
+    const received = {} as Record<RecordKind, number>;
+    const duplicates = {} as Record<RecordKind, number>;
+    for (const kind of RECORD_KINDS) {
+      received[kind] = this.store.count(kind);
+      duplicates[kind] = this.store.duplicates(kind);
+    }
+    return {
+      storage: this.store.mode,
+      received,
+      duplicates,
+      requests: { ...this.counters, tokensIssued: this.tokens.issued },
+      faults: this.current,
+    };
+  }
+
+  noteTokenRequest(record: TokenRequestRecord): void {
+    this.tokenRequests.push(record);
+    if (this.tokenRequests.length > MAX_TOKEN_REQUESTS_KEPT) this.tokenRequests.shift();
+    if (record.result === 'refused') this.counters.tokensRefused++;
+  }
+
+  /** Forgets received records and counters, and goes back to the start-time switches. Tokens stay valid. */
+  reset(): void {
+    this.store.clear();
+    this.counters = zeroCounters();
+    this.tokenRequests.length = 0;
+    this.tokens.issued = 0;
+    this.current = { ...this.baseline };
+  }
+
+  expireTokens(): void {
+    this.tokens.expireAll(this.now());
+  }
+}
+
+function zeroCounters(): RequestCounters {
+  return {
+    total: 0,
+    accepted: 0,
+    rejected: 0,
+    unauthorized: 0,
+    http500: 0,
+    http429: 0,
+    dropped: 0,
+    droppedAfterAccept: 0,
+    down: 0,
+    tokensIssued: 0,
+    tokensRefused: 0,
+  };
+}
