@@ -1,0 +1,228 @@
+/**
+ * The status page at `/`: a StatusSnapshot rendered as one self-contained HTML document (inline
+ * CSS and SVG, no script, no external resource), readable on a phone, refreshing itself. Every
+ * number has a stable `data-testid` and its raw API value in `data-value`, so a browser test can
+ * compare the page with `/api/status`. Pure: the snapshot comes in already redacted; every text
+ * is HTML-escaped here.
+ */
+import type { StreamName } from '../config/index.js';
+import type { LotStatus, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
+import { renderDeliveriesChart } from './chart.js';
+import { escapeHtml } from './redaction.js';
+import { formatDuration, formatEpoch, NONE, zoneLabel } from './time-format.js';
+
+export interface StatusPageOptions {
+  /** The vendor's zone: every time on the page is shown in it. */
+  timeZone: string;
+  /** How the dashboard is protected; `none` puts a warning on the page. */
+  auth: 'basic' | 'bearer' | 'none';
+  readOnly: boolean;
+  boardPath: string;
+  /** Seconds between automatic reloads; 0 turns them off. */
+  refreshSeconds?: number;
+}
+
+const STREAM_TITLES: Record<StreamName, string> = {
+  parks: 'Parking lots',
+  spotNums: 'Free-space counts',
+  entrances: 'Entrances',
+  departures: 'Departures',
+};
+
+/** Lag above this is shown as a warning. */
+const LAG_WARN_SECONDS = 300;
+
+export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOptions): string {
+  const zone = options.timeZone;
+  const refresh = options.refreshSeconds ?? 10;
+  const sum = (pick: (s: StreamStatus) => number) => snapshot.streams.reduce((n, s) => n + pick(s), 0);
+  const chartTotal = snapshot.deliveredPerMinute.reduce((n, p) => n + p.count, 0);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">` : ''}
+<link rel="icon" href="data:,">
+<title>isp-park-sync status</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+  <h1>isp-park-sync</h1>
+  <nav><a href="${escapeHtml(options.boardPath)}">Queues</a> · <a href="api/status">JSON</a> · <a href="metrics">Metrics</a></nav>
+</header>
+${notices(options)}
+<p class="muted">Times are shown in the vendor's zone, <strong data-testid="time-zone">${escapeHtml(zoneLabel(zone, snapshot.generatedAt))}</strong>.
+Generated ${value('generated-at', snapshot.generatedAt, formatEpoch(snapshot.generatedAt, zone))}${refresh > 0 ? `; reloads every ${refresh} s` : ''}. Version ${escapeHtml(snapshot.version)}.</p>
+
+<section class="cards">
+${ispCard(snapshot, zone)}
+<div class="card">
+  <h2>Totals</h2>
+  <dl>
+    <dt>Delivered, last hour</dt><dd>${count(
+      'delivered-hour-total',
+      sum((s) => s.delivered.lastHour),
+    )}</dd>
+    <dt>Delivered, last 24 h</dt><dd>${count(
+      'delivered-day-total',
+      sum((s) => s.delivered.lastDay),
+    )}</dd>
+    <dt>Failed</dt><dd>${count(
+      'failed-total',
+      sum((s) => s.failed),
+      true,
+    )}</dd>
+    <dt>Quarantined</dt><dd>${count(
+      'quarantined-total',
+      sum((s) => s.quarantined),
+      true,
+    )}</dd>
+    <dt>Next full sync</dt><dd>${value('next-full-sync', snapshot.nextFullSync, formatEpoch(snapshot.nextFullSync, zone))}</dd>
+  </dl>
+</div>
+</section>
+
+<h2>Streams</h2>
+<section class="cards">
+${snapshot.streams.map((s) => streamCard(s, zone)).join('\n')}
+</section>
+
+<h2>Delivered per minute, last ${snapshot.chartHours} h</h2>
+<figure class="chart">
+${renderDeliveriesChart(snapshot.deliveredPerMinute, zone)}
+<figcaption>All streams; ${count('chart-total', chartTotal)} records in the chart window.</figcaption>
+</figure>
+
+<h2>Lots (${snapshot.lots.length})</h2>
+${lotsTable(snapshot.lots, zone)}
+</body>
+</html>
+`;
+}
+
+function notices(options: StatusPageOptions): string {
+  const out: string[] = [];
+  if (options.auth === 'none') {
+    out.push(
+      '<p class="notice" data-testid="no-auth-notice">No credentials are configured: this dashboard is served without authentication, on loopback only. Set WEB_USER and WEB_PASSWORD (or WEB_TOKEN) to protect it.</p>',
+    );
+  }
+  if (options.readOnly) {
+    out.push(
+      '<p class="notice info" data-testid="read-only-notice">Read-only dashboard: retry and clean are switched off.</p>',
+    );
+  }
+  return out.join('\n');
+}
+
+function ispCard(snapshot: StatusSnapshot, zone: string): string {
+  const { isp } = snapshot;
+  const reachable = isp.reachable === null ? 'unknown' : isp.reachable ? 'yes' : 'NO';
+  const tokenValid = isp.token.valid ? 'yes' : 'NO';
+  return `<div class="card">
+  <h2>ISP</h2>
+  <dl>
+    <dt>Address</dt><dd class="wrap">${escapeHtml(isp.baseUrl)}</dd>
+    <dt>Reachable</dt><dd>${flag('isp-reachable', isp.reachable, reachable)}</dd>
+    <dt>Token valid</dt><dd>${flag('isp-token-valid', isp.token.valid, tokenValid)}</dd>
+    <dt>Token expires</dt><dd>${value('isp-token-expires', isp.token.expiresAt, formatEpoch(isp.token.expiresAt, zone))}</dd>
+  </dl>
+</div>`;
+}
+
+function streamCard(s: StreamStatus, zone: string): string {
+  const id = (name: string) => `${name}-${s.stream}`;
+  const lagClass = s.lagSeconds !== null && s.lagSeconds > LAG_WARN_SECONDS ? ' class="warn"' : '';
+  const checkpoint = s.checkpoint
+    ? `<span data-testid="${id('checkpoint')}" data-value="${escapeHtml(s.checkpoint.time)}">${escapeHtml(s.checkpoint.time)}</span> <span class="muted">id ${escapeHtml(s.checkpoint.id)}</span>`
+    : `<span data-testid="${id('checkpoint')}" data-value="">${NONE}</span>`;
+  const lastError = s.lastError
+    ? `<span data-testid="${id('last-error')}" data-value="${s.lastError.at}">${escapeHtml(formatEpoch(s.lastError.at, zone))}</span>`
+    : `<span data-testid="${id('last-error')}" data-value="">none</span>`;
+  const errorText = s.lastError
+    ? `\n  <p class="error wrap" data-testid="${id('last-error-message')}">${escapeHtml(s.lastError.message)}</p>`
+    : '';
+  return `<div class="card" data-testid="stream-${s.stream}">
+  <h3>${escapeHtml(STREAM_TITLES[s.stream] ?? s.stream)} <span class="muted">${escapeHtml(s.stream)}</span></h3>
+  <dl>
+    <dt>Checkpoint</dt><dd>${checkpoint}</dd>
+    <dt>Read up to</dt><dd>${value(id('read-up-to'), s.readUpTo, formatEpoch(s.readUpTo, zone))}</dd>
+    <dt>Lag</dt><dd${lagClass}>${value(id('lag'), s.lagSeconds, formatDuration(s.lagSeconds))}</dd>
+    <dt>Delivered, last hour</dt><dd>${count(id('delivered-hour'), s.delivered.lastHour)}</dd>
+    <dt>Delivered, last 24 h</dt><dd>${count(id('delivered-day'), s.delivered.lastDay)}</dd>
+    <dt>Queued</dt><dd>${count(id('waiting'), s.push.waiting)} waiting · ${count(id('active'), s.push.active)} active · ${count(id('delayed'), s.push.delayed)} delayed</dd>
+    <dt>Failed</dt><dd>${count(id('failed'), s.failed, true)}</dd>
+    <dt>Quarantined</dt><dd>${count(id('quarantined'), s.quarantined, true)}</dd>
+    <dt>Last error</dt><dd>${lastError}</dd>
+  </dl>${errorText}
+</div>`;
+}
+
+function lotsTable(lots: LotStatus[], zone: string): string {
+  if (lots.length === 0)
+    return '<p class="muted" data-testid="no-lots">Nothing delivered for any lot yet.</p>';
+  const rows = lots.map((lot) => {
+    const spot = lot.lastSpotNum;
+    return `<tr data-testid="lot" data-park-code="${escapeHtml(lot.parkCode)}">
+  <th scope="row">${escapeHtml(lot.parkCode)}</th>
+  <td>${value('lot-last-entrance', lot.lastEntrance, formatEpoch(lot.lastEntrance, zone))}</td>
+  <td>${value('lot-last-departure', lot.lastDeparture, formatEpoch(lot.lastDeparture, zone))}</td>
+  <td>${spot ? `${count('lot-remain', spot.remain)} / ${count('lot-total', spot.total)} <span class="muted">(${count('lot-used', spot.used)} used)</span>` : `<span data-testid="lot-remain" data-value="">${NONE}</span>`}</td>
+  <td>${value('lot-spot-at', spot?.at ?? null, formatEpoch(spot?.at ?? null, zone))}</td>
+</tr>`;
+  });
+  return `<div class="scroll"><table>
+<thead><tr><th scope="col">Lot</th><th scope="col">Last entrance</th><th scope="col">Last departure</th><th scope="col">Free / total</th><th scope="col">Count sent at</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
+/** A count: the number as text, and as data-value. `alarm` marks a non-zero count red. */
+function count(testId: string, n: number, alarm = false): string {
+  const cls = alarm && n > 0 ? ' class="bad"' : '';
+  return `<span data-testid="${testId}" data-value="${n}"${cls}>${n}</span>`;
+}
+
+/** A value shown formatted, with the raw API value (or '' for null) in data-value. */
+function value(testId: string, raw: number | null | undefined, shown: string): string {
+  return `<span data-testid="${testId}" data-value="${raw ?? ''}">${escapeHtml(shown)}</span>`;
+}
+
+function flag(testId: string, raw: boolean | null, shown: string): string {
+  const cls = raw === false ? ' class="bad"' : raw ? ' class="good"' : '';
+  return `<span data-testid="${testId}" data-value="${raw ?? ''}"${cls}>${shown}</span>`;
+}
+
+const CSS = `
+:root{color-scheme:light dark;--fg:#1b1f24;--muted:#5c6570;--bg:#f6f7f9;--card:#fff;--line:#d8dde3;--bad:#b42318;--good:#067647;--warn:#b54708;--bar:#2e6fd8}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ed;--muted:#9aa4af;--bg:#14171b;--card:#1d2127;--line:#333a43;--bad:#f97066;--good:#47cd89;--warn:#fdb022;--bar:#6aa1ff}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:1200px;padding:12px;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:8px}
+h1{font-size:1.4rem;margin:0}h2{font-size:1.1rem;margin:18px 0 8px}h3{font-size:1rem;margin:0 0 6px}
+a{color:var(--bar)}
+.muted{color:var(--muted);font-weight:normal}
+.notice{border:1px solid var(--warn);color:var(--warn);padding:8px 10px;border-radius:6px}
+.notice.info{border-color:var(--line);color:var(--muted)}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,380px),1fr));gap:10px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
+.card h2{margin-top:0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:3px 12px;margin:0}
+dt{color:var(--muted)}dd{margin:0;font-variant-numeric:tabular-nums;min-width:0}
+[data-value]{white-space:nowrap}
+p.error{margin:8px 0 0;font-size:.9rem;max-height:9em;overflow:auto}
+.bad{color:var(--bad);font-weight:600}.good{color:var(--good)}.warn{color:var(--warn);font-weight:600}
+.error{color:var(--bad)}.wrap{overflow-wrap:anywhere}
+.chart{margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px}
+.chart svg{width:100%;height:auto;display:block}
+.chart .bar{fill:var(--bar)}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:4 4}
+.chart .label{fill:var(--muted);font-size:13px}
+figcaption{color:var(--muted);font-size:.9rem}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;background:var(--card)}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);white-space:nowrap;font-variant-numeric:tabular-nums}
+thead th{color:var(--muted);font-weight:600}
+`;
