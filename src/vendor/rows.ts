@@ -4,6 +4,9 @@
  * values as mysql2 returns them with `dateStrings: true` and big numbers as strings: DATETIMEs as
  * 'YYYY-MM-DD HH:mm:ss' strings, DECIMALs as strings, integers as numbers, NULL as null. Photos are
  * not read here (they are fetched at push time by `vendorKey`).
+ *
+ * Event rows also carry `cursorTime` and `vendorKey` as the server's own text of the cursor columns
+ * (`CAST(... AS CHAR)`): what a Cursor holds and what the next page compares with.
  */
 import type { Config } from '../config/index.js';
 

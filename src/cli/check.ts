@@ -1,0 +1,105 @@
+/**
+ * `check`: can this configuration run against this vendor database without hurting it? Connects
+ * with the configured (read-only) user, prints its privileges and warns when it could write,
+ * validates every stream's tables and columns, and runs EXPLAIN on each event stream's page query.
+ * Exits non-zero when a stream does not fit the schema or would scan a whole table, and says what
+ * to do (e.g. which index to ask the vendor's DBA for). Never writes to the vendor database.
+ */
+import { Command } from 'commander';
+import { type Config, loadConfig } from '../config/index.js';
+import { BIG_TABLE_ROWS, explainStreams } from '../vendor/explain.js';
+import { vendorPrivileges } from '../vendor/grants.js';
+import { createVendorPool } from '../vendor/pool.js';
+import { validateStreams } from '../vendor/validate.js';
+import { zoneOffset } from '../vendor/zone.js';
+
+export interface CheckOptions {
+  bigTableRows?: number;
+}
+
+/** Runs every check, printing as it goes; true when the configuration may run. */
+export async function runCheck(
+  config: Config,
+  print: (line: string) => void,
+  options: CheckOptions = {},
+): Promise<boolean> {
+  const pool = createVendorPool(config.vendor);
+  let ok = true;
+  try {
+    print(`vendor database ${pool.where}`);
+    const privileges = await vendorPrivileges(pool);
+    print('privileges of the vendor user (SHOW GRANTS):');
+    for (const grant of privileges.grants) print(`  ${grant}`);
+    if (privileges.canWrite) {
+      print(
+        `WARNING: this user can write to ${pool.database} (${privileges.writePrivileges.join(', ')}). ` +
+          `We never write, but give the sync a read-only account: GRANT SELECT ON \`${pool.database}\`.* TO 'isp_sync'@'<host>'`,
+      );
+    }
+
+    const [clock] = await pool.query<{ tz: string; sys: string; vendorNow: string }>(
+      "SELECT @@session.time_zone AS tz, @@system_time_zone AS sys, CAST(CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) AS CHAR) AS vendorNow",
+      [zoneOffset(config.vendor.timeZone)],
+      'clock',
+    );
+    if (clock) {
+      print(
+        `server time_zone ${clock.tz} (system ${clock.sys}); vendor zone ${config.vendor.timeZone} ` +
+          `(${zoneOffset(config.vendor.timeZone)}), vendor wall clock now ${clock.vendorNow}; commit lag ${config.vendor.commitLagSeconds} s`,
+      );
+    }
+
+    const problems = await validateStreams(pool, config);
+    if (problems.length) {
+      ok = false;
+      print('FAIL: the stream config does not match the vendor schema:');
+      for (const problem of problems) print(`  ${problem}`);
+    } else {
+      print('streams: every table and column resolves');
+    }
+
+    const eventProblems = problems.some((p) => /^streams\.(entrances|departures)\./.test(p));
+    if (eventProblems) {
+      print('EXPLAIN skipped: fix the entrance/departure config first');
+    } else {
+      for (const plan of await explainStreams(pool, config, {
+        bigTableRows: options.bigTableRows ?? BIG_TABLE_ROWS,
+      })) {
+        const how = plan.plan
+          ? `${plan.plan.type} on ${plan.plan.key ?? 'no index'} of ${plan.plan.table}`
+          : 'no plan';
+        const size = plan.tableRows === null ? '' : `, ~${plan.tableRows} rows`;
+        const label = plan.verdict === 'ok' ? 'ok' : plan.verdict === 'warn' ? 'WARNING' : 'FAIL';
+        print(`${plan.stream}: ${label} (${how}${size})`);
+        for (const reason of plan.reasons) print(`  ${reason}`);
+        if (plan.advice) print(`  what to do: ${plan.advice}`);
+        if (plan.verdict === 'fail') ok = false;
+      }
+    }
+  } catch (error) {
+    ok = false;
+    print(`FAIL: ${(error as Error).message}`);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+  print(ok ? 'check passed' : 'check FAILED');
+  return ok;
+}
+
+export function checkCommand(): Command {
+  return new Command('check')
+    .description(
+      "check the vendor database: the user's privileges, every stream's tables and columns, and the event streams' query plans",
+    )
+    .option(
+      '--big-table-rows <n>',
+      'a full index scan fails the check from this table size on',
+      (v) => Number.parseInt(v, 10),
+      BIG_TABLE_ROWS,
+    )
+    .action(async (opts: { bigTableRows: number }) => {
+      const config = loadConfig();
+      const ok = await runCheck(config, (line) => console.log(line), { bigTableRows: opts.bigTableRows });
+      if (!ok) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,92 @@
+/**
+ * Reads entrances and departures page by page with the keyset cursor of stream-sql.ts. A page is
+ * one prepared statement; the rows are the driver's own row objects, already carrying the
+ * canonical field names (no per-row work here). Bad rows (NULL plate, zero dates, odd values) are
+ * returned like any other: judging them is the transform module's job.
+ *
+ * Owns no state: the caller keeps the cursor (src/state/checkpoints.ts) and advances it only after
+ * its work is handed on. Must not write to the vendor database.
+ */
+import type { Config, EventStreamName } from '../config/index.js';
+import { rowsRead } from '../metrics.js';
+import type { VendorConfig, VendorPool } from './pool.js';
+import type { Cursor, RawDeparture, RawEntrance } from './rows.js';
+import { buildEventPageQuery, type EventPageQuery, type EventStreamConfig } from './stream-sql.js';
+import { vendorTimeOf, zoneOffset } from './zone.js';
+
+export interface ReadPageOptions {
+  /** Rows per page; default the stream's pageSize. */
+  limit?: number;
+  /**
+   * Stop before this: a number is Unix seconds (exclusive; e.g. the departure gate), a string is a
+   * time as the cursor column stores it (exclusive; backfill `--to`), a cursor is inclusive.
+   */
+  upTo?: Cursor | string | number;
+  /** Without a cursor: start at this time (inclusive); Unix seconds or as the column stores it. */
+  from?: string | number;
+  /** Commit-lag guard; default vendor.commitLagSeconds. 0 still bounds the page by the DB's now. */
+  lagSeconds?: number;
+}
+
+export interface EventPage<Row> {
+  rows: Row[];
+  /** Cursor of the last row; null when the page is empty (keep the one you had). */
+  last: Cursor | null;
+  /** The page is full: there may be more right away. */
+  full: boolean;
+}
+
+export type EventRowOf<S extends EventStreamName> = S extends 'entrances' ? RawEntrance : RawDeparture;
+
+const compiled = new WeakMap<EventStreamConfig, EventPageQuery>();
+
+/** The stream's page query, built once per stream config object. */
+export function eventPageQuery(cfg: EventStreamConfig): EventPageQuery {
+  let query = compiled.get(cfg);
+  if (!query) {
+    query = buildEventPageQuery(cfg);
+    compiled.set(cfg, query);
+  }
+  return query;
+}
+
+export async function readEventPage<S extends EventStreamName>(
+  pool: VendorPool,
+  stream: S,
+  cfg: Config['streams'][S],
+  vendor: VendorConfig,
+  after: Cursor | null,
+  options: ReadPageOptions = {},
+): Promise<EventPage<EventRowOf<S>>> {
+  const limit = options.limit ?? cfg.pageSize;
+  const asColumnTime = (value: string | number | undefined) =>
+    typeof value === 'number' ? vendorTimeOf(value, cfg.timeFormat, vendor.timeZone) : value;
+  const upTo = typeof options.upTo === 'object' ? options.upTo : asColumnTime(options.upTo);
+  const statement = eventPageQuery(cfg).statement(after, limit, {
+    from: asColumnTime(options.from),
+    upTo,
+    lagSeconds: options.lagSeconds ?? vendor.commitLagSeconds,
+    zoneOffset: zoneOffset(vendor.timeZone),
+  });
+  const rows = await pool.execute<EventRowOf<S>>(statement.sql, statement.params, `${stream} page`);
+  rowsRead.inc({ stream }, rows.length);
+  const lastRow = rows.at(-1);
+  return {
+    rows,
+    last: lastRow ? { time: lastRow.cursorTime, id: lastRow.vendorKey } : null,
+    full: rows.length >= limit,
+  };
+}
+
+/**
+ * The vendor server's Unix time, seconds (UNIX_TIMESTAMP(): independent of any time_zone). Every
+ * row with a cursor time before `readVendorNow() - commitLagSeconds` is visible to a page read now.
+ */
+export async function readVendorNow(pool: VendorPool): Promise<number> {
+  const rows = await pool.execute<{ now: string | number }>(
+    'SELECT UNIX_TIMESTAMP() AS now',
+    [],
+    'vendor now',
+  );
+  return Math.floor(Number(rows[0]?.now));
+}
