@@ -5,7 +5,11 @@
 import { Command } from 'commander';
 import { checkCommand } from './cli/check.js';
 import { configCommand } from './cli/config.js';
+import { dryRunCommand } from './cli/dry-run.js';
+import { fullSyncCommand } from './cli/full-sync.js';
 import { simCommand } from './cli/sim.js';
+import { startCommand } from './cli/start.js';
+import { statusCommand } from './cli/status.js';
 import { vendorCommand } from './cli/vendor.js';
 import { ConfigError } from './config/index.js';
 
@@ -22,6 +26,10 @@ const program = new Command('isp-park-sync')
     if (files) process.env.ISP_SYNC_CONFIG = files;
   });
 
+program.addCommand(startCommand());
+program.addCommand(statusCommand());
+program.addCommand(dryRunCommand());
+program.addCommand(fullSyncCommand());
 program.addCommand(configCommand());
 program.addCommand(checkCommand());
 program.addCommand(vendorCommand());

@@ -20,12 +20,15 @@ export interface EventRecord<D = Record<string, unknown>> {
   draft: D;
 }
 
-/** What sending one batch came to (a subset of the ISP client's outcomes). */
+/**
+ * What sending one batch came to (a subset of the ISP client's outcomes). Should the client have
+ * split the batch after all, `deliveredFirst` records at its head were accepted before the failure.
+ */
 export type SendOutcome =
   | { kind: 'delivered' }
-  | { kind: 'rejected'; message: string }
-  | { kind: 'auth-failed'; message: string }
-  | { kind: 'retryable'; reason: string; retryAfterMs?: number };
+  | { kind: 'rejected'; message: string; deliveredFirst?: number }
+  | { kind: 'auth-failed'; message: string; deliveredFirst?: number }
+  | { kind: 'retryable'; reason: string; retryAfterMs?: number; deliveredFirst?: number };
 
 export type PreparedRecord =
   | { ok: true; record: EventRecord; payload: Record<string, unknown>; bytes: number }
@@ -48,6 +51,8 @@ export interface PushEventsDeps {
   maxBytes: number;
   /** Records prepared at once: bounds the photos held in memory. */
   prepareWindow: number;
+  /** Told of every batch ISP accepted, after the ledger has it (metrics, status page). */
+  onDelivered?(records: EventRecord[]): Promise<void>;
 }
 
 export interface PushEventsOptions {
@@ -113,9 +118,17 @@ async function sendBatch(
   result: PushEventsResult,
 ): Promise<void> {
   const outcome = await deps.send(batch.map((b) => b.payload));
+  if (outcome.kind !== 'delivered' && outcome.deliveredFirst) {
+    const head = batch.slice(0, outcome.deliveredFirst);
+    await deps.ledger.markDelivered(head.map((b) => b.record));
+    await deps.onDelivered?.(head.map((b) => b.record));
+    result.delivered += head.length;
+    batch = batch.slice(outcome.deliveredFirst);
+  }
   switch (outcome.kind) {
     case 'delivered':
       await deps.ledger.markDelivered(batch.map((b) => b.record));
+      await deps.onDelivered?.(batch.map((b) => b.record));
       result.delivered += batch.length;
       return;
     case 'retryable':

@@ -73,9 +73,13 @@ export async function pollState<Row>(deps: StatePollDeps<Row>, full = false): Pr
     }
   }
   const delivered = await deps.store.delivered(deps.stream);
-  const changed = [...current.values()].filter((item) => full || delivered.get(item.code) !== fingerprint(item.payload));
+  const changed = [...current.values()].filter(
+    (item) => full || delivered.get(item.code) !== fingerprint(item.payload),
+  );
   const vanished =
-    deps.stream === 'parks' ? [...delivered.keys()].filter((code) => !current.has(code) && !keep.has(code)) : [];
+    deps.stream === 'parks'
+      ? [...delivered.keys()].filter((code) => !current.has(code) && !keep.has(code))
+      : [];
   if (changed.length) await deps.store.setPending(deps.stream, changed);
   if (vanished.length) await deps.store.setPendingDeletes(vanished);
   if (changed.length || vanished.length) await deps.requestFlush();
@@ -162,7 +166,11 @@ function throwUnlessDelivered(outcome: SendOutcome): void {
   }
 }
 
-function* batches<T extends { json: string }>(items: T[], maxItems: number, maxBytes: number): Generator<T[]> {
+function* batches<T extends { json: string }>(
+  items: T[],
+  maxItems: number,
+  maxBytes: number,
+): Generator<T[]> {
   let batch: T[] = [];
   let bytes = 2;
   for (const item of items) {

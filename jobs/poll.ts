@@ -1,0 +1,31 @@
+/**
+ * BullMQ processor of the poll queues: one job = one poll of one stream. The queue's global
+ * concurrency of 1 makes it a singleton across all processes and machines.
+ */
+import type { Job } from 'bullmq';
+import type { StreamName } from '../src/config/index.js';
+import { streamLag } from '../src/metrics.js';
+import { pollEvents } from '../src/pipeline/poll-events.js';
+import type { Runtime } from '../src/pipeline/runtime.js';
+import { pollState } from '../src/pipeline/state-streams.js';
+import { eventPollDeps, statePollDeps } from '../src/pipeline/wiring.js';
+
+export function pollProcessor(rt: Runtime) {
+  return async (job: Job<{ stream: StreamName }>) => {
+    const { stream } = job.data;
+    try {
+      const result =
+        stream === 'entrances' || stream === 'departures'
+          ? await pollEvents(eventPollDeps(rt, stream))
+          : await pollState(statePollDeps(rt, stream));
+      if (stream === 'parks' || stream === 'spotNums')
+        await rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));
+      const readUpTo = await rt.progress.caughtUp(stream);
+      if (readUpTo !== undefined) streamLag.set({ stream }, Math.max(0, Date.now() / 1000 - readUpTo));
+      return result;
+    } catch (error) {
+      await rt.activity.recordError(stream, `poll: ${(error as Error).message}`);
+      throw error;
+    }
+  };
+}

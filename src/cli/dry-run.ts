@@ -1,0 +1,75 @@
+/**
+ * `dry-run <stream>`: reads and transforms the next rows exactly as the worker would, and prints
+ * the JSON it would send (photos fitted, then shortened for the terminal), plus why any row would
+ * be quarantined. Pushes nothing, moves no checkpoint, writes nothing.
+ */
+import { Command } from 'commander';
+import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { silentLogger } from '../log.js';
+import { createRuntime, type Runtime } from '../pipeline/runtime.js';
+import { eventPollDeps, eventPushDeps, statePollDeps } from '../pipeline/wiring.js';
+import { redactForDisplay } from '../redact.js';
+
+export function dryRunCommand(): Command {
+  return new Command('dry-run')
+    .description('read and transform without pushing or moving the checkpoint; print the exact JSON')
+    .argument('<stream>', `one of ${STREAM_NAMES.join(', ')}`)
+    .option('--limit <n>', 'rows to read (event streams)', (v) => Number.parseInt(v, 10), 10)
+    .action(async (stream: string, options: { limit: number }) => {
+      if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
+        throw new Error(`unknown stream "${stream}"; use one of ${STREAM_NAMES.join(', ')}`);
+      }
+      const config = loadConfig();
+      const rt = createRuntime(config, { logger: silentLogger });
+      try {
+        const out = await dryRun(rt, stream as StreamName, options.limit);
+        console.log(JSON.stringify(redactForDisplay(out), null, 2));
+      } finally {
+        await rt.close();
+      }
+    });
+}
+
+export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
+  if (stream === 'parks' || stream === 'spotNums') {
+    const deps = statePollDeps(rt, stream);
+    const rows = await deps.readAll();
+    const outcomes = rows.slice(0, limit).map((row) => deps.transform(row));
+    return {
+      stream,
+      rows: rows.length,
+      payloads: outcomes.filter((o) => o.item && !o.deleted).map((o) => o.item!.payload),
+      deleted: outcomes.filter((o) => o.deleted).map((o) => o.code),
+      quarantine: outcomes
+        .filter((o) => o.reasons)
+        .map((o) => ({ vendorKey: o.row.vendorKey, reasons: o.reasons })),
+    };
+  }
+  const events = stream as EventStreamName;
+  const poll = eventPollDeps(rt, events);
+  const after = await poll.getCheckpoint();
+  const gate = poll.gateUpTo ? await poll.gateUpTo() : undefined;
+  const page = await poll.readPage(after, limit, gate);
+  const records = [];
+  const quarantine = [];
+  for (const row of page.rows) {
+    const outcome = poll.transform(row);
+    if (outcome.ok) records.push(outcome.record);
+    else quarantine.push({ vendorKey: row.vendorKey, reasons: outcome.reasons });
+  }
+  // Same photo fitting as a push, without sending (the job argument is only used to name isolated jobs).
+  const push = eventPushDeps(rt, events, { id: 'dry-run' } as never);
+  const prepared = records.length ? await push.prepare(records) : [];
+  return {
+    stream,
+    after,
+    rows: page.rows.length,
+    payloads: prepared.filter((p) => p.ok).map((p) => (p.ok ? p.payload : undefined)),
+    quarantine: [
+      ...quarantine,
+      ...prepared
+        .filter((p) => !p.ok)
+        .map((p) => ({ vendorKey: p.record.vendorKey, reasons: [!p.ok && p.reason] })),
+    ],
+  };
+}

@@ -1,0 +1,44 @@
+/** `start`: runs the worker (all roles, or some), with the dashboard when the web role is on. */
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { checkRedisPolicy } from '../pipeline/preflight.js';
+import { createRuntime } from '../pipeline/runtime.js';
+import { onShutdown } from '../pipeline/shutdown.js';
+import { ROLES, type Role, startWorkers } from '../pipeline/workers.js';
+import { redactUrl } from '../redact.js';
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('run the worker: poll the vendor DB and push to ISP (all roles unless --role)')
+    .addOption(new Option('--role <roles...>', 'roles of this process').choices([...ROLES]))
+    .option('--no-web', 'do not serve the dashboard from this process')
+    .action(async (options: { role?: Role[]; web: boolean }) => {
+      const config = loadConfig();
+      const logger = createLogger(config.log.level);
+      const rt = createRuntime(config, { logger });
+      await checkRedisPolicy(rt.redis);
+      const roles = new Set<Role>(options.role ?? ROLES);
+      const running = await startWorkers(rt, roles);
+      let web: { close(): Promise<void>; url: string } | undefined;
+      if (options.web) {
+        const { startDashboard } = await import('../pipeline/dashboard.js');
+        web = await startDashboard(rt, running);
+        logger.info({ url: web.url }, 'dashboard listening');
+      }
+      logger.info(
+        {
+          roles: [...roles],
+          redis: redactUrl(config.redis.url),
+          vendor: redactUrl(config.vendor.url),
+          isp: config.isp.baseUrl,
+        },
+        'isp-park-sync started',
+      );
+      onShutdown(logger, async () => {
+        await web?.close();
+        await running.close();
+        await rt.close();
+      });
+    });
+}

@@ -1,0 +1,70 @@
+/** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
+import { Command } from 'commander';
+import { DateTime } from 'luxon';
+import { loadConfig } from '../config/index.js';
+import { silentLogger } from '../log.js';
+import { createRuntime } from '../pipeline/runtime.js';
+import { collectStatus } from '../pipeline/status.js';
+import type { StatusSnapshot } from '../pipeline/status-types.js';
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('per stream: checkpoint, lag, deliveries, queue depths, failed and quarantined counts')
+    .option('--json', 'print the /api/status JSON')
+    .option('--no-probe', 'do not contact ISP')
+    .action(async (options: { json?: boolean; probe: boolean }) => {
+      const config = loadConfig();
+      const rt = createRuntime(config, { logger: silentLogger });
+      try {
+        const status = await collectStatus(rt, { probeIsp: options.probe });
+        console.log(
+          options.json ? JSON.stringify(status, null, 2) : formatStatus(status, config.vendor.timeZone),
+        );
+      } finally {
+        await rt.close();
+      }
+    });
+}
+
+export function formatStatus(status: StatusSnapshot, zone: string): string {
+  const time = (s: number | null) =>
+    s === null ? '-' : DateTime.fromSeconds(s, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
+  const lines: string[] = [];
+  const reach =
+    status.isp.reachable === null ? 'not probed' : status.isp.reachable ? 'reachable' : 'UNREACHABLE';
+  lines.push(
+    `ISP ${status.isp.baseUrl}: ${reach}; token ${status.isp.token.valid ? `valid until ${time(status.isp.token.expiresAt)}` : 'none'}`,
+  );
+  lines.push(`times in ${zone}; next full sync ${time(status.nextFullSync)}`);
+  lines.push('');
+  const header = [
+    'stream',
+    'read up to',
+    'lag s',
+    'last hour',
+    'last day',
+    'waiting',
+    'active',
+    'delayed',
+    'failed',
+    'quarantined',
+  ];
+  const rows = status.streams.map((s) => [
+    s.stream,
+    time(s.readUpTo),
+    s.lagSeconds === null ? '-' : String(s.lagSeconds),
+    String(s.delivered.lastHour),
+    String(s.delivered.lastDay),
+    String(s.push.waiting),
+    String(s.push.active),
+    String(s.push.delayed),
+    String(s.failed),
+    String(s.quarantined),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) lines.push(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  for (const s of status.streams) {
+    if (s.lastError) lines.push(`last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}`);
+  }
+  return lines.join('\n');
+}

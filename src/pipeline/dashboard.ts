@@ -1,0 +1,34 @@
+/** Serves the operator web server (src/web) with this process's runtime and workers. */
+import { startWebServer, type WebServer } from '../web/server.js';
+import type { Runtime } from './runtime.js';
+import { collectStatus } from './status.js';
+import type { RunningWorkers } from './workers.js';
+
+export async function startDashboard(rt: Runtime, running?: RunningWorkers): Promise<WebServer> {
+  return startWebServer({
+    config: rt.config,
+    queues: rt.queues.all(),
+    logger: rt.logger,
+    status: () => collectStatus(rt, { probeIsp: true }),
+    health: async () => (running ? running.monitor.check() : { ok: true, details: { workers: [] } }),
+    ready: async () => {
+      const checks: Record<string, { ok: boolean; message?: string }> = {};
+      const probe = async (name: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+          checks[name] = { ok: true };
+        } catch (error) {
+          checks[name] = { ok: false, message: (error as Error).message };
+        }
+      };
+      await Promise.all([
+        probe('redis', () => rt.redis.ping()),
+        probe('mysql', () => rt.vendor.query('SELECT 1', [], 'readiness probe')),
+        probe('isp', async () => {
+          if (!(await rt.isp.ping())) throw new Error(`ISP at ${rt.config.isp.baseUrl} does not answer`);
+        }),
+      ]);
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
+    },
+  });
+}

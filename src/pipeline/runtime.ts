@@ -1,0 +1,81 @@
+/**
+ * Builds the long-lived parts of a process from the Config: Redis clients, queues, the vendor
+ * pool, the ISP client, the transform context and our state stores. Commands take what they need
+ * and close it all with `close()`. Nothing here reads or writes data by itself.
+ */
+import type { Redis } from 'ioredis';
+import type { Config, StreamName } from '../config/index.js';
+import { IspClient } from '../isp/index.js';
+import { createLogger, type Logger } from '../log.js';
+import { ActivityStore } from '../state/activity.js';
+import { CheckpointStore } from '../state/checkpoints.js';
+import { DeliveredLedger } from '../state/ledger.js';
+import { RedisStateStore } from '../state/pending-state.js';
+import { QuarantineStore } from '../state/quarantine.js';
+import { StreamProgress } from '../state/stream-progress.js';
+import { createTransformContext, type TransformContext } from '../transform/context.js';
+import { createPhotoLimiter } from '../transform/photos.js';
+import { createVendorPool, type VendorPool } from '../vendor/pool.js';
+import { createQueues, createRedis, type Queues } from './queues.js';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  queues: Queues;
+  vendor: VendorPool;
+  isp: IspClient;
+  transform: TransformContext;
+  ledgers: { entrances: DeliveredLedger; departures: DeliveredLedger };
+  checkpoints: CheckpointStore;
+  progress: StreamProgress;
+  state: RedisStateStore;
+  activity: ActivityStore;
+  quarantine: QuarantineStore;
+  photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Clock for the transforms (tests). */
+  now?: () => number;
+}
+
+export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const redis = createRedis(config);
+  const prefix = config.redis.prefix;
+  const queues = createQueues(config);
+  const vendor = createVendorPool(config.vendor);
+  const isp = new IspClient({ isp: config.isp, logger });
+  const ttl = config.pipeline.ledgerTtlDays;
+  let closed = false;
+  return {
+    config,
+    logger,
+    redis,
+    queues,
+    vendor,
+    isp,
+    transform: createTransformContext(config, options.now ? { now: options.now } : {}),
+    ledgers: {
+      entrances: new DeliveredLedger(redis, prefix, 'entrances', ttl),
+      departures: new DeliveredLedger(redis, prefix, 'departures', ttl),
+    },
+    checkpoints: new CheckpointStore(redis, prefix),
+    progress: new StreamProgress(redis, prefix),
+    state: new RedisStateStore(redis, prefix),
+    activity: new ActivityStore(redis, prefix),
+    quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
+    photoLimiter: createPhotoLimiter(config.photo.concurrency),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([queues.close(), vendor.close(), isp.close()]);
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export type { StreamName };

@@ -1,0 +1,335 @@
+/**
+ * Connects the pure pipeline steps (poll-events, push-events, state-streams) to the real parts of a
+ * Runtime: vendor reads, transforms, ISP sends, ledger, quarantine and progress bookkeeping.
+ */
+import type { Job } from 'bullmq';
+import type { EventStreamName } from '../config/index.js';
+import type { BatchResult } from '../isp/index.js';
+import { eventsDelivered, rowsRead } from '../metrics.js';
+import { departureKey, entranceKey } from '../spec/index.js';
+import {
+  transformDeparture,
+  transformEntrance,
+  transformPark,
+  transformSpotNum,
+} from '../transform/index.js';
+import { photoToWire } from '../transform/photos.js';
+import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor/index.js';
+import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
+import { vendorTimeOf } from '../vendor/zone.js';
+import { isolatedJobId } from './job-ids.js';
+import type { PollEventsDeps, RowOutcome } from './poll-events.js';
+import type { EventRecord, PreparedRecord, PushEventsDeps, SendOutcome } from './push-events.js';
+import { PUSH_ATTEMPTS, pendingDepth } from './queues.js';
+import type { Runtime } from './runtime.js';
+import type { StateFlushDeps, StatePollDeps, StateRowOutcome, StateStream } from './state-streams.js';
+
+/** Data of a push job. */
+export type PushJobData =
+  | {
+      kind: 'events';
+      stream: EventStreamName;
+      records: EventRecord[];
+      /** Send even what the ledger has (operator's --force). */
+      force?: boolean;
+      /** Rejections of this batch so far (code 1). */
+      rejections?: number;
+      /** A single record ISP rejected: parked in the failed set until replayed. */
+      isolated?: { message: string; parked?: boolean };
+      /** Start of the current run of failures (ms): retrying stops `retryForMs` after it. */
+      failingSince?: number;
+    }
+  | {
+      kind: 'state';
+      stream: StateStream;
+      rejections?: number;
+      failingSince?: number;
+      /** A single lot ISP rejected. */
+      isolated?: {
+        message: string;
+        parked?: boolean;
+        item: { code: string; payload: Record<string, unknown> };
+      };
+    };
+
+export function pushJobOptions() {
+  return { attempts: PUSH_ATTEMPTS, backoff: { type: 'isp' } };
+}
+
+/** Converts the ISP client's multi-part result for one in-limit batch into one outcome. */
+export function sendOutcome(result: BatchResult): SendOutcome {
+  const failed = result.parts.find((p) => p.outcome.kind !== 'delivered');
+  if (!failed) return { kind: 'delivered' };
+  const o = failed.outcome;
+  // Parts are sent in order and stop at the first failure: everything before it was accepted.
+  const deliveredFirst = failed.start;
+  switch (o.kind) {
+    case 'rejected':
+      return { kind: 'rejected', message: o.message, deliveredFirst };
+    case 'auth-failed':
+      return { kind: 'auth-failed', message: o.message, deliveredFirst };
+    case 'retryable':
+      return o.retryAfterMs === undefined
+        ? { kind: 'retryable', reason: o.reason, deliveredFirst }
+        : { kind: 'retryable', reason: o.reason, retryAfterMs: o.retryAfterMs, deliveredFirst };
+    default:
+      return { kind: 'delivered' };
+  }
+}
+
+/**
+ * The ledger key: the spec's natural key (open point 10) plus the vendor row id. The natural key
+ * alone collides for two no-plate cars entering a lot in the same second; the row id keeps those
+ * apart while a re-read of the same row still finds its key.
+ */
+export function ledgerKey(naturalKey: string, vendorKey: string): string {
+  return `${naturalKey}#${vendorKey}`;
+}
+
+export function eventRecordOf(
+  stream: EventStreamName,
+  row: RawEntrance | RawDeparture,
+  rt: Runtime,
+): RowOutcome {
+  if (stream === 'entrances') {
+    const t = transformEntrance(row as RawEntrance, rt.transform);
+    if (!t.ok) return { ok: false, reasons: t.reasons };
+    return {
+      ok: true,
+      record: {
+        key: ledgerKey(entranceKey(t.value), row.vendorKey),
+        time: t.value.enter_time,
+        vendorKey: row.vendorKey,
+        draft: t.value,
+      },
+    };
+  }
+  const t = transformDeparture(row as RawDeparture, rt.transform);
+  if (!t.ok) return { ok: false, reasons: t.reasons };
+  return {
+    ok: true,
+    record: {
+      key: ledgerKey(departureKey(t.value), row.vendorKey),
+      time: t.value.depart_time,
+      vendorKey: row.vendorKey,
+      draft: t.value,
+    },
+  };
+}
+
+export function cursorEpoch(stream: EventStreamName, rt: Runtime, cursor: Cursor): number | undefined {
+  const parser = stream === 'entrances' ? rt.transform.entranceTime : rt.transform.departureTime;
+  const parsed = parser(cursor.time, 'cursor');
+  return typeof parsed === 'number' ? parsed : undefined;
+}
+
+export function eventPollDeps(
+  rt: Runtime,
+  stream: EventStreamName,
+  options: { budgetMs?: number; upTo?: number } = {},
+): PollEventsDeps<RawEntrance | RawDeparture> {
+  const cfg = rt.config.streams[stream];
+  const vendorCfg = rt.config.vendor;
+  const queue = rt.queues.push[stream];
+  return {
+    stream,
+    pageSize: cfg.pageSize,
+    maxItemsPerJob: rt.config.isp.batch.maxItems,
+    maxQueueDepth: rt.config.pipeline.maxQueueDepth,
+    budgetMs: options.budgetMs ?? 5_000,
+    getCheckpoint: () => rt.checkpoints.get(stream),
+    setCheckpoint: (cursor) => rt.checkpoints.set(stream, cursor),
+    readBound: async () => (await readVendorNow(rt.vendor)) - vendorCfg.commitLagSeconds,
+    ...(stream === 'departures'
+      ? {
+          gateUpTo: async () => {
+            const mark = await rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id));
+            // Until entrances have been read once, no departure may go.
+            return Math.min(mark ?? 0, options.upTo ?? Number.POSITIVE_INFINITY);
+          },
+        }
+      : options.upTo !== undefined
+        ? { gateUpTo: async () => options.upTo }
+        : {}),
+    readPage: async (after, limit, upTo) => {
+      const page = await readEventPage(rt.vendor, stream, cfg, vendorCfg, after, {
+        limit,
+        ...(upTo !== undefined && Number.isFinite(upTo)
+          ? { upTo: vendorTimeOf(upTo, cfg.timeFormat, vendorCfg.timeZone) }
+          : {}),
+      });
+      rowsRead.inc({ stream }, page.rows.length);
+      return page;
+    },
+    transform: (row) => eventRecordOf(stream, row, rt),
+    cursorEpoch: (cursor) => cursorEpoch(stream, rt, cursor),
+    quarantine: async (row, reasons) => {
+      await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
+    },
+    enqueue: async (jobs) => {
+      await rt.progress.addPending(stream, jobs);
+      await queue.addBulk(
+        jobs.map((j) => ({
+          name: stream,
+          data: { kind: 'events', stream, records: j.records } satisfies PushJobData,
+          opts: { jobId: j.id, ...pushJobOptions() },
+        })),
+      );
+    },
+    queueDepth: () => pendingDepth(queue),
+    setCaughtUp: (epoch) => rt.progress.setCaughtUp(stream, epoch),
+  };
+}
+
+async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {
+  const state = await rt.queues.push[stream].getJobState(jobId);
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
+
+export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<PushJobData>): PushEventsDeps {
+  const cfg = rt.config.streams[stream];
+  const photo = cfg.photo;
+  const photoField = stream === 'entrances' ? 'enter_pic' : 'depart_pic';
+  const send =
+    stream === 'entrances'
+      ? (p: Record<string, unknown>[]) => rt.isp.pushEntrances(p as never)
+      : (p: Record<string, unknown>[]) => rt.isp.pushDepartures(p as never);
+  return {
+    ledger: rt.ledgers[stream],
+    maxItems: rt.config.isp.batch.maxItems,
+    maxBytes: rt.config.isp.batch.maxBytes,
+    prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
+    prepare: async (records) => {
+      const raws = photo
+        ? await fetchPhotos(
+            rt.vendor,
+            cfg,
+            records.map((r) => r.vendorKey),
+          )
+        : undefined;
+      return Promise.all(
+        records.map(async (record): Promise<PreparedRecord> => {
+          let value = '';
+          if (photo) {
+            const raw = raws?.get(record.vendorKey) ?? null;
+            const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
+            if (!wire.ok) return { ok: false, record, reason: wire.reason.message };
+            value = wire.value;
+          }
+          const payload = { ...record.draft, [photoField]: value };
+          return { ok: true, record, payload, bytes: Buffer.byteLength(JSON.stringify(payload)) };
+        }),
+      );
+    },
+    send: async (payloads) => sendOutcome(await send(payloads)),
+    quarantine: async (record, reason) => {
+      await rt.quarantine.add({
+        stream,
+        vendorKey: record.vendorKey,
+        reasons: [{ code: 'missing-photo', message: reason }],
+        row: record.draft,
+      });
+    },
+    isolate: async (rejected) => {
+      await rt.queues.push[stream].addBulk(
+        rejected.map(({ record, message }) => ({
+          name: `${stream}-rejected`,
+          data: { kind: 'events', stream, records: [record], isolated: { message } } satisfies PushJobData,
+          opts: { jobId: isolatedJobId(String(job.id), record.vendorKey), ...pushJobOptions() },
+        })),
+      );
+    },
+    onDelivered: async (records) => {
+      eventsDelivered.inc({ stream }, records.length);
+      const lots = new Map<string, number>();
+      for (const r of records) {
+        const code = String(r.draft.park_code);
+        lots.set(code, Math.max(lots.get(code) ?? 0, r.time));
+      }
+      await rt.activity.recordDelivered(stream, records.length, lots);
+    },
+  };
+}
+
+export function statePollDeps(rt: Runtime, stream: StateStream): StatePollDeps<RawPark | RawSpotNum> {
+  return {
+    stream,
+    readAll: async () => {
+      const rows =
+        stream === 'parks'
+          ? await readParks(rt.vendor, rt.config.streams.parks)
+          : await readSpotNums(rt.vendor, rt.config.streams.spotNums);
+      rowsRead.inc({ stream }, rows.length);
+      return rows;
+    },
+    transform: (row): StateRowOutcome<RawPark | RawSpotNum> => {
+      const code = row.parkCode == null ? undefined : String(row.parkCode).trim();
+      if (stream === 'parks') {
+        const t = transformPark(row as RawPark, rt.transform);
+        if (!t.ok) return { row, ...(code ? { code } : {}), reasons: t.reasons };
+        return {
+          row,
+          code: t.value.park.park_code,
+          item: { code: t.value.park.park_code, payload: t.value.park },
+          deleted: t.value.deleted,
+        };
+      }
+      const t = transformSpotNum(row as RawSpotNum, rt.transform);
+      if (!t.ok) return { row, ...(code ? { code } : {}), reasons: t.reasons };
+      return { row, code: t.value.park_code, item: { code: t.value.park_code, payload: t.value } };
+    },
+    store: rt.state,
+    quarantine: async (o) => {
+      await rt.quarantine.add({ stream, vendorKey: o.row.vendorKey, reasons: o.reasons ?? [], row: o.row });
+    },
+    requestFlush: async () => {
+      await rt.queues.push[stream].add(`${stream}-flush`, { kind: 'state', stream } satisfies PushJobData, {
+        ...pushJobOptions(),
+        deduplication: { id: `${stream}-flush` },
+      });
+    },
+  };
+}
+
+export function stateFlushDeps(
+  rt: Runtime,
+  stream: StateStream,
+  job: Job<PushJobData>,
+  bisect: boolean,
+): StateFlushDeps {
+  return {
+    stream,
+    store: rt.state,
+    maxItems: rt.config.isp.batch.maxItems,
+    maxBytes: rt.config.isp.batch.maxBytes,
+    bisectRejected: bisect,
+    send: async (payloads) => {
+      const result =
+        stream === 'parks'
+          ? await rt.isp.upsertParks(payloads as never)
+          : await rt.isp.pushSpotNums(payloads as never);
+      const outcome = sendOutcome(result);
+      if (outcome.kind === 'delivered') {
+        eventsDelivered.inc({ stream }, payloads.length);
+        await rt.activity.recordDelivered(
+          stream,
+          payloads.length,
+          new Map(),
+          stream === 'spotNums' ? (payloads as never) : [],
+        );
+      }
+      return outcome;
+    },
+    sendDeletes: async (codes) => sendOutcome(await rt.isp.deleteParks(codes)),
+    isolate: async (item, message) => {
+      await rt.queues.push[stream].add(
+        `${stream}-rejected`,
+        { kind: 'state', stream, isolated: { message, item } } satisfies PushJobData,
+        {
+          jobId: `${String(job.id)}-rejected-${item.code.replace(/[^A-Za-z0-9_]/g, '_')}`,
+          ...pushJobOptions(),
+        },
+      );
+    },
+  };
+}

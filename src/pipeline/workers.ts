@@ -1,0 +1,111 @@
+/**
+ * Starts the BullMQ workers of a process, by role: `scheduler` (job schedulers + full sync),
+ * `poller` (one poll per stream at a time, cluster-wide), `pusher` (push queues). Any number of
+ * processes on any number of machines may run any roles against one Redis.
+ */
+import { Worker, type WorkerOptions } from 'bullmq';
+import { fullSyncProcessor } from '../../jobs/full-sync.js';
+import { pollProcessor } from '../../jobs/poll.js';
+import { pushProcessor } from '../../jobs/push.js';
+import { STREAM_NAMES } from '../config/index.js';
+import { backoffDelay } from './backoff.js';
+import { ConsumptionMonitor } from './health.js';
+import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from './queues.js';
+import type { Runtime } from './runtime.js';
+import { upsertSchedules } from './schedules.js';
+
+export const ROLES = ['scheduler', 'poller', 'pusher'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** "Jobs are actually consumed" (for /healthz). */
+  monitor: ConsumptionMonitor;
+  /** Stops taking jobs, waits for active ones to finish, closes connections. */
+  close(): Promise<void>;
+}
+
+export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promise<RunningWorkers> {
+  const { config } = rt;
+  const base: WorkerOptions = {
+    connection: workerConnection(config),
+    prefix: config.redis.prefix,
+    removeOnComplete: {
+      age: config.pipeline.keepCompleted.ageSeconds,
+      count: config.pipeline.keepCompleted.count,
+    },
+    removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+  };
+  const workers: Worker[] = [];
+  const track = (worker: Worker, role: Role) => {
+    worker.on('error', (error) => rt.logger.error({ err: error, queue: worker.name, role }, 'worker error'));
+    worker.on('failed', (job, error) =>
+      rt.logger.warn(
+        { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message },
+        'job failed',
+      ),
+    );
+    workers.push(worker);
+  };
+
+  // Poll queues are singletons cluster-wide: at most one active poll per stream.
+  for (const stream of STREAM_NAMES) await rt.queues.poll[stream].setGlobalConcurrency(1);
+  await rt.queues.fullSync.setGlobalConcurrency(1);
+
+  if (roles.has('scheduler')) {
+    await upsertSchedules(config, rt.queues);
+    track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
+  }
+  if (roles.has('poller')) {
+    const processor = pollProcessor(rt);
+    for (const stream of STREAM_NAMES) {
+      track(
+        new Worker(pollQueueName(stream), processor, {
+          ...base,
+          concurrency: 1,
+          // A killed poller's job is handed to another within this time.
+          lockDuration: 15_000,
+          removeOnComplete: { count: 10 },
+          removeOnFail: { count: 100 },
+        }),
+        'poller',
+      );
+    }
+  }
+  if (roles.has('pusher')) {
+    const processor = pushProcessor(rt);
+    const { backoffMs, maxBackoffMs } = config.pipeline;
+    for (const stream of STREAM_NAMES) {
+      track(
+        new Worker(pushQueueName(stream), processor, {
+          ...base,
+          concurrency:
+            stream === 'entrances' || stream === 'departures' ? config.pipeline.pushConcurrency : 1,
+          lockDuration: Math.max(30_000, config.isp.timeoutMs * 3),
+          maximumRateLimitDelay: maxBackoffMs,
+          settings: {
+            backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, backoffMs, maxBackoffMs),
+          },
+        }),
+        'pusher',
+      );
+    }
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const queueByName = new Map(rt.queues.all().map((q) => [q.name, q]));
+  const monitor = new ConsumptionMonitor(
+    workers.map((worker) => {
+      const stream = STREAM_NAMES.find((s) => worker.name.endsWith(`-${s}`));
+      const every = stream ? config.streams[stream].pollEveryMs : 60_000;
+      return { worker, queue: queueByName.get(worker.name)!, thresholdMs: Math.max(60_000, 10 * every) };
+    }),
+  );
+  return {
+    workers,
+    monitor,
+    async close() {
+      monitor.stopping = true;
+      await Promise.allSettled(workers.map((w) => w.close()));
+    },
+  };
+}
