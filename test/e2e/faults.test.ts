@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PushJobData } from '../../src/pipeline/wiring.js';
 import { startTraffic } from '../../src/sim/vendor/index.js';
-import { expectedEvents } from '../helpers/expected.js';
+import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
@@ -37,6 +37,9 @@ async function deliveredExactlyOnce(h: Harness, timeoutMs = 90_000) {
     });
     expect(got.sort()).toEqual(want[kind].map((e) => e.key).sort());
   }
+  expect(
+    departuresAfterEntrances(expected.departures, receivedAt(h, 'entrance'), receivedAt(h, 'departure')),
+  ).toEqual([]);
   return expected;
 }
 

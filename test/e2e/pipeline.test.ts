@@ -6,7 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTraffic } from '../../src/sim/vendor/index.js';
 import { PHOTO_MAX_BYTES } from '../../src/spec/index.js';
-import { type ExpectedEvent, expectedEvents } from '../helpers/expected.js';
+import {
+  departuresAfterEntrances,
+  type ExpectedEvent,
+  expectedEvents,
+  receivedAt,
+} from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
@@ -72,6 +77,9 @@ describe.each(['visit-table', 'entry-exit'] as const)('end to end, %s style', (s
     await new Promise((r) => setTimeout(r, 1_500));
     compare('entrance', expected.entrances, received(h, 'entrance'), 'enter_time');
     compare('departure', expected.departures, received(h, 'departure'), 'depart_time');
+    expect(
+      departuresAfterEntrances(expected.departures, receivedAt(h, 'entrance'), receivedAt(h, 'departure')),
+    ).toEqual([]);
 
     const lotCodes = new Set(received(h, 'park').map((p) => p.park_code));
     expect(lotCodes.size).toBeGreaterThanOrEqual(6);

@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
+import type { Simulator } from '../../src/sim/isp/index.js';
 import type { DemoStyleName } from '../../src/sim/vendor/index.js';
 
 const CAR: Record<string, string> = {
@@ -40,6 +41,8 @@ export interface ExpectedEvent {
   fields: Record<string, string | number>;
   /** The vendor row had a photo. */
   photo: boolean;
+  /** Departures: the natural key of the same visit's entrance, when the vendor has it. */
+  enterKey?: string;
 }
 
 const epoch = (local: string | null) =>
@@ -96,6 +99,7 @@ export async function expectedEvents(
         pay_type: PAY[(r.pay_kind ?? '').trim()] ?? '1',
       },
       photo: Boolean(r.has_out),
+      enterKey: `${r.park_no}|${plate}|${enter}`,
     });
   }
   return { entrances, departures };
@@ -109,7 +113,7 @@ async function expectedEntryExit(
        FROM t_entry e LEFT JOIN t_car_type ct ON ct.type_id = e.car_type_id ORDER BY e.entry_id`,
   );
   const [outs] = await db.query<mysql.RowDataPacket[]>(
-    `SELECT x.exit_id, x.park_code, x.plate_no, x.exit_time, e.entry_time, ct.type_name, x.brand, x.duration_min,
+    `SELECT x.exit_id, x.park_code, x.plate_no, x.exit_time, e.entry_time, e.plate_no AS entry_plate, ct.type_name, x.brand, x.duration_min,
             x.receivable, x.received, x.pay_at, x.pay_method, x.photo_path
        FROM t_exit x LEFT JOIN t_entry e ON e.entry_id = x.entry_id LEFT JOIN t_car_type ct ON ct.type_id = x.car_type_id
       ORDER BY x.exit_id`,
@@ -150,7 +154,42 @@ async function expectedEntryExit(
         pay_type: PAY[String(r.pay_method ?? '').trim()] ?? '1',
       },
       photo: Boolean(r.photo_path),
+      ...(r.entry_time === null
+        ? {}
+        : { enterKey: `${r.park_code}|${plateOf(r.entry_plate)}|${epoch(r.entry_time)}` }),
     };
   });
   return { entrances, departures };
+}
+
+/**
+ * Asserts that no departure reached ISP before the entrance of its visit: receipt times from the
+ * simulator, visit links from the vendor rows.
+ */
+export function departuresAfterEntrances(
+  departures: ExpectedEvent[],
+  entranceReceivedAt: Map<string, number>,
+  departureReceivedAt: Map<string, number>,
+): string[] {
+  const violations: string[] = [];
+  for (const d of departures) {
+    if (!d.enterKey) continue;
+    const enteredAt = entranceReceivedAt.get(d.enterKey);
+    const departedAt = departureReceivedAt.get(d.key);
+    if (enteredAt === undefined || departedAt === undefined) continue;
+    if (departedAt < enteredAt)
+      violations.push(`${d.key} at ${departedAt} before its entrance ${d.enterKey} at ${enteredAt}`);
+  }
+  return violations;
+}
+
+/** Receipt time (ms) at the simulator per natural key. */
+export function receivedAt(h: { sim: Simulator }, kind: 'entrance' | 'departure'): Map<string, number> {
+  const timeField = kind === 'entrance' ? 'enter_time' : 'depart_time';
+  const out = new Map<string, number>();
+  for (const e of h.sim.state.received(kind, 0, 1_000_000)) {
+    const r = e.record as Record<string, unknown>;
+    out.set(`${r.park_code}|${r.plate_number}|${r[timeField]}`, e.receivedAt);
+  }
+  return out;
 }
