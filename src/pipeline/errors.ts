@@ -44,3 +44,14 @@ export class RecordRejectedError extends Error {
     );
   }
 }
+
+/** A photo could not be fetched for a reason that may pass (timeout, 5xx): the job is retried. */
+export class PhotoUnavailableError extends Error {
+  override readonly name = 'PhotoUnavailableError';
+  constructor(
+    readonly vendorKey: string,
+    readonly reason: string,
+  ) {
+    super(`photo of vendor row ${vendorKey} unavailable (${reason}); will retry, then send without it`);
+  }
+}

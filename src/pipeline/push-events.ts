@@ -32,7 +32,7 @@ export type SendOutcome =
 
 export type PreparedRecord =
   | { ok: true; record: EventRecord; payload: Record<string, unknown>; bytes: number }
-  | { ok: false; record: EventRecord; reason: string };
+  | { ok: false; record: EventRecord; reason: { code: string; field?: string; message: string } };
 
 export interface PushEventsDeps {
   ledger: {
@@ -44,7 +44,7 @@ export interface PushEventsDeps {
   /** Sends one batch (already within limits) in one request. */
   send(payloads: Record<string, unknown>[]): Promise<SendOutcome>;
   /** Stores a record that cannot be sent (photo policy) in the quarantine. */
-  quarantine(record: EventRecord, reason: string): Promise<void>;
+  quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;
   /** Parks records ISP rejected alone in the failed set (as jobs of their own). */
   isolate(rejected: Array<{ record: EventRecord; message: string }>): Promise<void>;
   maxItems: number;

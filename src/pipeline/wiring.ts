@@ -17,12 +17,16 @@ import { photoToWire } from '../transform/photos.js';
 import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor/index.js';
 import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
 import { vendorTimeOf } from '../vendor/zone.js';
+import { PhotoUnavailableError } from './errors.js';
 import { isolatedJobId } from './job-ids.js';
 import type { PollEventsDeps, RowOutcome } from './poll-events.js';
 import type { EventRecord, PreparedRecord, PushEventsDeps, SendOutcome } from './push-events.js';
 import { PUSH_ATTEMPTS, pendingDepth } from './queues.js';
 import type { Runtime } from './runtime.js';
 import type { StateFlushDeps, StatePollDeps, StateRowOutcome, StateStream } from './state-streams.js';
+
+/** Job attempts that wait for a photo that may come back before sending the event without it. */
+const PHOTO_RETRIES = 3;
 
 /** Data of a push job. */
 export type PushJobData =
@@ -213,7 +217,12 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
           if (photo) {
             const raw = raws?.get(record.vendorKey) ?? null;
             const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
-            if (!wire.ok) return { ok: false, record, reason: wire.reason.message };
+            // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
+            // before the event goes without it.
+            if (wire.retryable && job.attemptsMade < PHOTO_RETRIES) {
+              throw new PhotoUnavailableError(record.vendorKey, wire.ok ? (wire.message ?? wire.outcome) : wire.reason.message);
+            }
+            if (!wire.ok) return { ok: false, record, reason: wire.reason };
             value = wire.value;
           }
           const payload = { ...record.draft, [photoField]: value };
@@ -223,12 +232,9 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
     },
     send: async (payloads) => sendOutcome(await send(payloads)),
     quarantine: async (record, reason) => {
-      await rt.quarantine.add({
-        stream,
-        vendorKey: record.vendorKey,
-        reasons: [{ code: 'missing-photo', message: reason }],
-        row: record.draft,
-      });
+      // Held back at push time: the payload without its photo is what is kept (the vendor row
+      // is re-read by a backfill of its time once the photo is fixed).
+      await rt.quarantine.add({ stream, vendorKey: record.vendorKey, reasons: [reason], row: { pushDraft: record.draft } });
     },
     isolate: async (rejected) => {
       await rt.queues.push[stream].addBulk(

@@ -1,0 +1,279 @@
+/**
+ * Backfill of an event stream over a time range: re-reads the vendor rows of [from, to) with the
+ * keyset cursor inside the range, transforms them as the live poll does, and enqueues push jobs
+ * (ids `backfill-<stream>-<first>-<last>`) for the records the delivered-key ledger does not have.
+ * Bad rows go to the quarantine, as in a live poll. Pauses while the push queue is deeper than its
+ * bound, so a long range cannot fill Redis.
+ *
+ * Must not move, read or write the live checkpoint, and never writes to the vendor DB. The range is
+ * capped where the live pipeline still holds work (see `liveCap`), so a backfill and a live push
+ * never carry the same record at once. `runBackfill` takes its I/O as arguments; `backfillDeps`
+ * wires it to a Runtime.
+ */
+import { DateTime } from 'luxon';
+import type { EventStreamName } from '../config/index.js';
+import { readEventPage } from '../vendor/index.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../vendor/rows.js';
+import { cursorPart } from './job-ids.js';
+import type { PageRead, PushJobSpec, RowOutcome } from './poll-events.js';
+import type { EventRecord } from './push-events.js';
+import { pendingDepth } from './queues.js';
+import type { Runtime } from './runtime.js';
+import { cursorEpoch, eventRecordOf, type PushJobData, pushJobOptions } from './wiring.js';
+
+/** A time argument (`--from`, `--since`, ...) an operator gave that is not a time. */
+export class TimeArgumentError extends Error {
+  override readonly name = 'TimeArgumentError';
+}
+
+/**
+ * An operator's time as Unix seconds: ISO 8601 (`2026-03-01`, `2026-03-01T08:30`,
+ * `2026-03-01T08:30:00+08:00`, `...Z`) or SQL text (`2026-03-01 08:30:00`). Without an offset it is
+ * read in the vendor's zone, like the vendor's own DATETIMEs.
+ */
+export function parseOperatorTime(text: string, zone: string, flag: string): number {
+  const trimmed = text.trim();
+  let parsed = DateTime.fromISO(trimmed, { zone });
+  if (!parsed.isValid) parsed = DateTime.fromSQL(trimmed, { zone });
+  if (!parsed.isValid)
+    throw new TimeArgumentError(
+      `${flag}: "${text}" is not a time; use ISO 8601 such as 2026-03-01T08:30 (read in the vendor zone ` +
+        `${zone}) or with an offset such as 2026-03-01T08:30:00+08:00`,
+    );
+  return Math.floor(parsed.toSeconds());
+}
+
+/** The range [from, to), Unix seconds. */
+export interface BackfillRange {
+  from: number;
+  to: number;
+}
+
+export interface BackfillProgress {
+  state: 'reading' | 'waiting-queue' | 'done' | 'aborted';
+  read: number;
+  enqueued: number;
+  alreadyDelivered: number;
+  quarantined: number;
+  jobs: number;
+  /** Everything in [from, position) has been read, Unix s. */
+  position: number;
+  /** Share of the range read, 0..1 (by time: the vendor is not asked to count). */
+  fraction: number;
+  elapsedMs: number;
+  /** Estimated time to finish reading, ms (undefined until something was read). */
+  etaMs: number | undefined;
+  /** Push queue depth while waiting for it. */
+  queueDepth?: number;
+}
+
+export interface BackfillResult {
+  read: number;
+  enqueued: number;
+  alreadyDelivered: number;
+  quarantined: number;
+  pages: number;
+  /** Ids of the push jobs added (a job that still existed from an earlier run is not added again). */
+  jobIds: string[];
+  stoppedBy: 'done' | 'aborted';
+}
+
+export interface BackfillDeps<Row extends { vendorKey: string }> {
+  stream: EventStreamName;
+  pageSize: number;
+  maxItemsPerJob: number;
+  maxQueueDepth: number;
+  /** Keyset page inside the range: after `after` (or from `from`, inclusive), before `upTo` (exclusive). */
+  readPage(
+    after: Cursor | null,
+    limit: number,
+    bounds: BackfillRange & { upTo: number },
+  ): Promise<PageRead<Row>>;
+  transform(row: Row): RowOutcome;
+  /** Which records the ledger says ISP already has (same order). */
+  delivered(records: EventRecord[]): Promise<boolean[]>;
+  quarantine(row: Row, reasons: Array<{ code: string; message: string }>): Promise<void>;
+  enqueue(jobs: PushJobSpec[]): Promise<void>;
+  queueDepth(): Promise<number>;
+  cursorEpoch(cursor: Cursor): number | undefined;
+  onProgress?(progress: BackfillProgress): void;
+  now?(): number;
+  sleep?(ms: number): Promise<void>;
+  /** Stops after the current page (the work so far stays enqueued; a rerun skips it). */
+  signal?: AbortSignal;
+  /** Wait between backpressure checks, ms. @defaultValue 1000 */
+  waitMs?: number;
+}
+
+export function backfillJobId(stream: string, first: Cursor, last: Cursor): string {
+  return `backfill-${stream}-${cursorPart(first)}-${cursorPart(last)}`;
+}
+
+export async function runBackfill<Row extends { vendorKey: string }>(
+  deps: BackfillDeps<Row>,
+  range: BackfillRange,
+): Promise<BackfillResult> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = now();
+  const result: BackfillResult = {
+    read: 0,
+    enqueued: 0,
+    alreadyDelivered: 0,
+    quarantined: 0,
+    pages: 0,
+    jobIds: [],
+    stoppedBy: 'done',
+  };
+  let after: Cursor | null = null;
+  let position = range.from;
+  const span = Math.max(1, range.to - range.from);
+
+  const report = (state: BackfillProgress['state'], extra: Partial<BackfillProgress> = {}) => {
+    if (!deps.onProgress) return;
+    const fraction = Math.min(1, Math.max(0, (position - range.from) / span));
+    const elapsedMs = now() - started;
+    deps.onProgress({
+      state,
+      read: result.read,
+      enqueued: result.enqueued,
+      alreadyDelivered: result.alreadyDelivered,
+      quarantined: result.quarantined,
+      jobs: result.jobIds.length,
+      position,
+      fraction: state === 'done' ? 1 : fraction,
+      elapsedMs,
+      etaMs: fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : undefined,
+      ...extra,
+    });
+  };
+
+  if (range.to <= range.from) {
+    report('done');
+    return result;
+  }
+  for (;;) {
+    if (deps.signal?.aborted) {
+      result.stoppedBy = 'aborted';
+      report('aborted');
+      return result;
+    }
+    const depth = await deps.queueDepth();
+    if (depth > deps.maxQueueDepth) {
+      report('waiting-queue', { queueDepth: depth });
+      await sleep(deps.waitMs ?? 1_000);
+      continue;
+    }
+    const page = await deps.readPage(after, deps.pageSize, { ...range, upTo: range.to });
+    result.pages++;
+    result.read += page.rows.length;
+
+    const records: EventRecord[] = [];
+    const cursorOf = new Map<string, Cursor>();
+    for (const row of page.rows) {
+      const outcome = deps.transform(row);
+      if (!outcome.ok) {
+        await deps.quarantine(row, outcome.reasons);
+        result.quarantined++;
+        continue;
+      }
+      records.push(outcome.record);
+      cursorOf.set(row.vendorKey, {
+        time: String((row as { cursorTime?: unknown }).cursorTime ?? ''),
+        id: row.vendorKey,
+      });
+    }
+    const seen = records.length ? await deps.delivered(records) : [];
+    const todo = records.filter((_, i) => !seen[i]);
+    result.alreadyDelivered += records.length - todo.length;
+
+    const jobs: PushJobSpec[] = [];
+    for (let i = 0; i < todo.length; i += deps.maxItemsPerJob) {
+      const slice = todo.slice(i, i + deps.maxItemsPerJob);
+      jobs.push({
+        id: backfillJobId(
+          deps.stream,
+          cursorOf.get(slice[0]!.vendorKey)!,
+          cursorOf.get(slice.at(-1)!.vendorKey)!,
+        ),
+        records: slice,
+        firstTime: Math.min(...slice.map((r) => r.time)),
+      });
+    }
+    if (jobs.length) await deps.enqueue(jobs);
+    result.enqueued += todo.length;
+    result.jobIds.push(...jobs.map((j) => j.id));
+
+    if (page.last) after = page.last;
+    const reached = page.full && page.last ? deps.cursorEpoch(page.last) : range.to;
+    if (reached !== undefined) position = Math.max(position, Math.min(reached, range.to));
+    if (!page.full) {
+      position = range.to;
+      report('done');
+      return result;
+    }
+    report('reading');
+  }
+}
+
+/**
+ * Where the live pipeline still holds work of `stream`, Unix s: everything before it has been read
+ * by the live poll and settled (delivered or parked), so a backfill up to it cannot carry a record
+ * a live job is about to send. Departures are also held before the entrances' mark, as the live
+ * departure gate does. Undefined: the live pipeline never read this stream (no cap).
+ */
+export async function liveCap(rt: Runtime, stream: EventStreamName): Promise<number | undefined> {
+  const isLive = async (s: EventStreamName, id: string) => {
+    const state = await rt.queues.push[s].getJobState(id);
+    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  };
+  const marks: number[] = [];
+  const own = await rt.progress.watermark(stream, (id) => isLive(stream, id));
+  if (own !== undefined) marks.push(own);
+  if (stream === 'departures') {
+    const entrances = await rt.progress.watermark('entrances', (id) => isLive('entrances', id));
+    if (entrances !== undefined) marks.push(entrances);
+  }
+  return marks.length ? Math.min(...marks) : undefined;
+}
+
+/** `runBackfill`'s I/O from a Runtime: the stream's reader, transform, ledger, quarantine and push queue. */
+export function backfillDeps(
+  rt: Runtime,
+  stream: EventStreamName,
+  options: Pick<BackfillDeps<never>, 'onProgress' | 'signal' | 'waitMs'> = {},
+): BackfillDeps<RawEntrance | RawDeparture> {
+  const cfg = rt.config.streams[stream];
+  const queue = rt.queues.push[stream];
+  return {
+    stream,
+    pageSize: cfg.pageSize,
+    maxItemsPerJob: rt.config.isp.batch.maxItems,
+    maxQueueDepth: rt.config.pipeline.maxQueueDepth,
+    readPage: async (after, limit, bounds) => {
+      const page = await readEventPage(rt.vendor, stream, cfg, rt.config.vendor, after, {
+        limit,
+        from: bounds.from,
+        upTo: bounds.upTo,
+      });
+      return page as PageRead<RawEntrance | RawDeparture>;
+    },
+    transform: (row) => eventRecordOf(stream, row, rt),
+    delivered: (records) => rt.ledgers[stream].delivered(records),
+    quarantine: async (row, reasons) => {
+      await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
+    },
+    enqueue: async (jobs) => {
+      await queue.addBulk(
+        jobs.map((j) => ({
+          name: `${stream}-backfill`,
+          data: { kind: 'events', stream, records: j.records } satisfies PushJobData,
+          opts: { jobId: j.id, ...pushJobOptions() },
+        })),
+      );
+    },
+    queueDepth: () => pendingDepth(queue),
+    cursorEpoch: (cursor) => cursorEpoch(stream, rt, cursor),
+    ...options,
+  };
+}

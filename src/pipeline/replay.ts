@@ -1,0 +1,307 @@
+/**
+ * Replay of failed jobs: finds the jobs in the failed sets that an operator's filter selects (queue,
+ * failure time, job id, lot) and moves them back to waiting with BullMQ's `job.retry('failed')`,
+ * after setting (or clearing) `force` in the data of event push jobs. Also follows re-enqueued jobs
+ * until they are done, for `--wait`.
+ *
+ * Owns the selection rules and the retry. Must not send anything itself (the workers do, with the
+ * ledger check of push-events.ts) and never touches the ledger, the checkpoints or the vendor DB.
+ */
+import type { Job, JobType, Queue } from 'bullmq';
+import { STREAM_NAMES, type StreamName } from '../config/index.js';
+import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName } from './queues.js';
+
+/** What the operator sees of one failed job. */
+export interface FailedJobInfo {
+  queue: string;
+  id: string;
+  name: string;
+  /** When it failed (BullMQ's finishedOn), epoch ms. */
+  failedAt: number | undefined;
+  /** BullMQ's failedReason (ISP's message for a rejected record). */
+  reason: string;
+  /** Park codes of the job's records (events) or of its lot (an isolated lot). */
+  lots: string[];
+  /** Records carried (events), 1 for an isolated lot, 0 otherwise. */
+  records: number;
+  kind: 'events' | 'state' | 'other';
+  /** A single record or lot ISP rejected, parked by bisection. */
+  isolated: boolean;
+  /** The job data asks pushEvents to skip the ledger check. */
+  force: boolean;
+}
+
+export interface ReplayFilter {
+  /** Queue names to look in. */
+  queues: readonly string[];
+  /** Failed at or after this, epoch ms. */
+  since?: number | undefined;
+  /** Failed before this, epoch ms. */
+  until?: number | undefined;
+  /** Only these job ids. */
+  jobIds?: readonly string[] | undefined;
+  /** Only jobs with a record of this park code. */
+  lot?: string | undefined;
+}
+
+/** Queues replayed when none is named: the push queues and the full sync (a failed poll is simply redone by the next scheduled one). */
+export const DEFAULT_REPLAY_QUEUES: readonly string[] = [...STREAM_NAMES.map(pushQueueName), FULL_SYNC_QUEUE];
+
+export const REPLAYABLE_QUEUES: readonly string[] = [
+  ...STREAM_NAMES.map(pushQueueName),
+  ...STREAM_NAMES.map(pollQueueName),
+  FULL_SYNC_QUEUE,
+];
+
+/** An operator's selection names something that does not exist. */
+export class ReplaySelectionError extends Error {
+  override readonly name = 'ReplaySelectionError';
+}
+
+/**
+ * The queues a `--queue`/`--stream` selection names (both may repeat); the default set without
+ * either. `--stream entrances` means the push queue of that stream.
+ */
+export function queuesToSearch(options: {
+  queues?: readonly string[];
+  streams?: readonly string[];
+}): string[] {
+  const out = new Set<string>();
+  for (const q of options.queues ?? []) {
+    if (!REPLAYABLE_QUEUES.includes(q))
+      throw new ReplaySelectionError(`unknown queue "${q}"; use one of ${REPLAYABLE_QUEUES.join(', ')}`);
+    out.add(q);
+  }
+  for (const s of options.streams ?? []) {
+    if (!(STREAM_NAMES as readonly string[]).includes(s))
+      throw new ReplaySelectionError(`unknown stream "${s}"; use one of ${STREAM_NAMES.join(', ')}`);
+    out.add(pushQueueName(s as StreamName));
+  }
+  return out.size ? [...out] : [...DEFAULT_REPLAY_QUEUES];
+}
+
+interface JobLike {
+  id?: string | undefined;
+  name: string;
+  data: unknown;
+  finishedOn?: number | undefined;
+  failedReason?: string | undefined;
+}
+
+/** The operator's view of a job (pure: reads only the job's fields). */
+export function describeFailedJob(queue: string, job: JobLike): FailedJobInfo {
+  const data = (job.data ?? {}) as Record<string, unknown>;
+  const info: FailedJobInfo = {
+    queue,
+    id: String(job.id),
+    name: job.name,
+    failedAt: job.finishedOn ?? undefined,
+    reason: job.failedReason ?? '',
+    lots: [],
+    records: 0,
+    kind: 'other',
+    isolated: data.isolated !== undefined && data.isolated !== null,
+    force: data.force === true,
+  };
+  if (data.kind === 'events' && Array.isArray(data.records)) {
+    info.kind = 'events';
+    info.records = data.records.length;
+    const lots = new Set<string>();
+    for (const record of data.records as Array<{ draft?: { park_code?: unknown } }>) {
+      const code = record?.draft?.park_code;
+      if (code !== undefined && code !== null) lots.add(String(code));
+    }
+    info.lots = [...lots].sort();
+  } else if (data.kind === 'state') {
+    info.kind = 'state';
+    const item = (data.isolated as { item?: { code?: unknown } } | undefined)?.item;
+    if (item?.code !== undefined) {
+      info.lots = [String(item.code)];
+      info.records = 1;
+    }
+  }
+  return info;
+}
+
+export function matchesFilter(info: FailedJobInfo, filter: ReplayFilter): boolean {
+  if (!filter.queues.includes(info.queue)) return false;
+  if (filter.jobIds?.length && !filter.jobIds.includes(info.id)) return false;
+  if (filter.since !== undefined && (info.failedAt === undefined || info.failedAt < filter.since))
+    return false;
+  if (filter.until !== undefined && (info.failedAt === undefined || info.failedAt >= filter.until))
+    return false;
+  if (filter.lot !== undefined && !info.lots.includes(filter.lot)) return false;
+  return true;
+}
+
+export interface FoundJob {
+  info: FailedJobInfo;
+  job: Job;
+}
+
+export interface FindResult {
+  found: FoundJob[];
+  /** Named jobs (`--job`) that exist but are not failed, or do not exist: said to the operator. */
+  notes: string[];
+}
+
+/**
+ * The failed jobs the filter selects, newest failure first. Named job ids are fetched directly;
+ * otherwise each queue's failed set is read in pages.
+ */
+export async function findFailedJobs(
+  queues: readonly Queue[],
+  filter: ReplayFilter,
+  pageSize = 500,
+): Promise<FindResult> {
+  const found: FoundJob[] = [];
+  const notes: string[] = [];
+  const searched = queues.filter((q) => filter.queues.includes(q.name));
+  if (filter.jobIds?.length) {
+    for (const id of filter.jobIds) {
+      let seen = false;
+      for (const queue of searched) {
+        const job = await queue.getJob(id);
+        if (!job) continue;
+        seen = true;
+        const state = await job.getState();
+        if (state !== 'failed') {
+          notes.push(`job ${id} in ${queue.name} is ${state}, not failed: left alone`);
+          continue;
+        }
+        const info = describeFailedJob(queue.name, job);
+        if (matchesFilter(info, filter)) found.push({ info, job });
+      }
+      if (!seen) notes.push(`job ${id} is not in ${searched.map((q) => q.name).join(', ')}`);
+    }
+  } else {
+    for (const queue of searched) {
+      for (let start = 0; ; start += pageSize) {
+        const jobs = await queue.getFailed(start, start + pageSize - 1);
+        for (const job of jobs) {
+          if (!job) continue;
+          const info = describeFailedJob(queue.name, job);
+          if (matchesFilter(info, filter)) found.push({ info, job });
+        }
+        if (jobs.length < pageSize) break;
+      }
+    }
+  }
+  found.sort((a, b) => (b.info.failedAt ?? 0) - (a.info.failedAt ?? 0));
+  return { found, notes };
+}
+
+export interface ReplayResult {
+  /** Jobs moved back to waiting. */
+  replayed: FoundJob[];
+  /** Jobs that could not be moved (gone, locked, or already moved by someone else). */
+  errors: Array<{ info: FailedJobInfo; message: string }>;
+}
+
+/**
+ * Moves the jobs back to waiting. Event push jobs get `force: true` with `force` (the ledger check
+ * is skipped: ISP gets the records again even if it has them) and lose an earlier force without
+ * it. The data is updated before the retry, so no worker can take the job without it.
+ */
+export async function replayJobs(
+  jobs: readonly FoundJob[],
+  options: { force: boolean },
+): Promise<ReplayResult> {
+  const result: ReplayResult = { replayed: [], errors: [] };
+  for (const found of jobs) {
+    const { job, info } = found;
+    try {
+      if (info.kind === 'events' && info.force !== options.force) {
+        const data = { ...(job.data as Record<string, unknown>) };
+        if (options.force) data.force = true;
+        else delete data.force;
+        await job.updateData(data);
+      }
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      result.replayed.push(found);
+    } catch (error) {
+      result.errors.push({ info, message: (error as Error).message });
+    }
+  }
+  return result;
+}
+
+/** Where a followed job ended. */
+export interface JobEnd {
+  queue: string;
+  id: string;
+  state: 'completed' | 'failed' | 'gone';
+  /** The processor's return value (push jobs: delivered, skipped, quarantined, isolated). */
+  result?: Record<string, unknown>;
+  reason?: string;
+}
+
+export interface JobTally {
+  jobs: { completed: number; failed: number; gone: number; pending: number };
+  /** Sums of the push results of completed jobs. */
+  delivered: number;
+  /** Records the ledger said ISP already had. */
+  skipped: number;
+  quarantined: number;
+  /** Records ISP rejected, now in failed jobs of their own. */
+  isolated: number;
+}
+
+const FINISHED: JobType[] = ['completed', 'failed'];
+
+/**
+ * Follows jobs until each is completed, failed or gone, calling `onTick` with the tally so far.
+ * Stops early when `signal` aborts (the jobs carry on; only the following stops).
+ */
+export async function waitForJobs(
+  jobs: ReadonlyArray<{ queue: Queue; id: string }>,
+  options: {
+    everyMs?: number;
+    onTick?: (tally: JobTally) => void;
+    signal?: AbortSignal;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
+): Promise<{ ends: JobEnd[]; tally: JobTally }> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const ends = new Map<string, JobEnd>();
+  const key = (j: { queue: Queue; id: string }) => `${j.queue.name}/${j.id}`;
+  for (;;) {
+    for (const j of jobs) {
+      if (ends.has(key(j))) continue;
+      const state = await j.queue.getJobState(j.id);
+      if (state === 'unknown') ends.set(key(j), { queue: j.queue.name, id: j.id, state: 'gone' });
+      else if (FINISHED.includes(state as JobType)) {
+        const job = await j.queue.getJob(j.id);
+        const end: JobEnd = { queue: j.queue.name, id: j.id, state: state as 'completed' | 'failed' };
+        if (job?.returnvalue && typeof job.returnvalue === 'object') end.result = job.returnvalue;
+        if (job?.failedReason) end.reason = job.failedReason;
+        ends.set(key(j), end);
+      }
+    }
+    const tally = tallyOf([...ends.values()], jobs.length);
+    options.onTick?.(tally);
+    if (ends.size >= jobs.length || options.signal?.aborted) return { ends: [...ends.values()], tally };
+    await sleep(options.everyMs ?? 500);
+  }
+}
+
+export function tallyOf(ends: readonly JobEnd[], total: number): JobTally {
+  const tally: JobTally = {
+    jobs: { completed: 0, failed: 0, gone: 0, pending: total - ends.length },
+    delivered: 0,
+    skipped: 0,
+    quarantined: 0,
+    isolated: 0,
+  };
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  for (const end of ends) {
+    tally.jobs[end.state]++;
+    if (end.state !== 'completed' || !end.result) continue;
+    // Event pushes report `delivered`; a replayed isolated lot reports `sent`.
+    tally.delivered += num(end.result.delivered) + num(end.result.sent);
+    tally.skipped += num(end.result.skipped);
+    tally.quarantined += num(end.result.quarantined);
+    tally.isolated += num(end.result.isolated);
+  }
+  return tally;
+}

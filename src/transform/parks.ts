@@ -1,0 +1,59 @@
+/**
+ * A vendor parking-lot row to the ISP park payload (spec §3), with the soft-delete flag read so the
+ * pipeline can send DELETE /park/spot instead. Coordinates are checked and converted (see
+ * coordinates.ts). A deleted lot needs only its code, so its other fields cannot quarantine it.
+ */
+import type { Park } from '../spec/index.js';
+import type { RawPark } from '../vendor/rows.js';
+import type { TransformContext } from './context.js';
+import { convertCoordinates } from './coordinates.js';
+import { isReason, isTruthyFlag, optionalText, requiredText } from './fields.js';
+import type { QuarantineReason, Transformed, Warning } from './types.js';
+
+export interface ParkResult {
+  park: Park;
+  /** The vendor flags the lot as deleted: send it to DELETE /park/spot. */
+  deleted: boolean;
+}
+
+export function transformPark(row: RawPark, ctx: TransformContext): Transformed<ParkResult> {
+  const reasons: QuarantineReason[] = [];
+  const warnings: Warning[] = [];
+  const deleted = isTruthyFlag(row.deleted);
+
+  const parkCode = requiredText(row.parkCode, 'parkCode');
+  if (isReason(parkCode)) return { ok: false, reasons: [parkCode], warnings };
+
+  const park: Park = { park_code: parkCode, coordinate_system: ctx.parkCoordinates.to };
+  const name = optionalText(row.parkName);
+  if (name) park.park_name = name;
+
+  const coordinates = convertCoordinates(
+    row.longitude,
+    row.latitude,
+    ctx.parkCoordinates.from,
+    ctx.parkCoordinates.to,
+  );
+  if (!coordinates.ok) {
+    if (!deleted) reasons.push(...coordinates.reasons);
+  } else if ('absent' in coordinates) {
+    if (!deleted && (row.longitude !== undefined || row.latitude !== undefined)) {
+      warnings.push({
+        kind: 'no-coordinates',
+        field: 'longitude',
+        value: `${row.longitude ?? 'NULL'},${row.latitude ?? 'NULL'}`,
+        message: 'lot has no coordinates (NULL or 0,0); sent without longitude/latitude',
+      });
+    }
+  } else {
+    park.longitude = coordinates.longitude;
+    park.latitude = coordinates.latitude;
+  }
+
+  const address = optionalText(row.address);
+  if (address) park.address = address;
+
+  ctx.onWarnings('parks', warnings);
+  if (reasons.length > 0) return { ok: false, reasons, warnings };
+  return { ok: true, value: { park, deleted }, warnings };
+}

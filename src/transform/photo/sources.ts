@@ -1,0 +1,266 @@
+/**
+ * Reads a photo's bytes from where the vendor keeps it: a BLOB (Buffer), a file path under
+ * photo.fileRoot, an http(s) URL on photo.urlAllowHosts, or stored Base64 / a data URI. This is the
+ * one I/O part of the transforms. A vendor row must not be able to make us read or fetch anything
+ * else: paths are resolved and realpath'd inside the root (symlinks out refused), URLs are checked
+ * against the allow-list before every request including each redirect hop, and sizes are capped
+ * while reading. Never throws for bad data: returns an outcome with a message fit for an operator
+ * (no query strings or credentials from URLs).
+ */
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { type Dispatcher, request } from 'undici';
+import type { Config } from '../../config/index.js';
+
+export type PhotoConfig = Config['photo'];
+export type PhotoSource = 'blob' | 'file' | 'url' | 'base64';
+
+export type PhotoInput =
+  | { ok: true; bytes: Buffer }
+  | {
+      ok: false;
+      outcome: 'missing' | 'corrupt' | 'refused';
+      message: string;
+      /** A later attempt may succeed (timeout, 5xx, connection refused): the caller may retry. */
+      retryable: boolean;
+    };
+
+export interface LoadPhotoOptions {
+  /** undici dispatcher for URL photos (default: undici's global one). */
+  dispatcher?: Dispatcher;
+}
+
+/** Redirect hops followed (each one checked against the allow-list). */
+const MAX_REDIRECTS = 3;
+
+function fail(outcome: 'missing' | 'corrupt' | 'refused', message: string, retryable = false): PhotoInput {
+  return { ok: false, outcome, message, retryable };
+}
+
+function asText(raw: Buffer | string): string {
+  return (Buffer.isBuffer(raw) ? raw.toString('utf8') : raw).trim();
+}
+
+export async function loadPhoto(
+  raw: Buffer | string | null | undefined,
+  source: PhotoSource,
+  photo: PhotoConfig,
+  options: LoadPhotoOptions = {},
+): Promise<PhotoInput> {
+  if (raw === null || raw === undefined) return fail('missing', 'no photo (NULL)');
+  switch (source) {
+    case 'blob':
+      return fromBlob(raw, photo);
+    case 'base64':
+      return fromBase64(raw, photo);
+    case 'file':
+      return fromFile(raw, photo);
+    case 'url':
+      return fromUrl(raw, photo, options.dispatcher);
+  }
+}
+
+function fromBlob(raw: Buffer | string, photo: PhotoConfig): PhotoInput {
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw, 'latin1');
+  if (bytes.length === 0) return fail('missing', 'no photo (empty BLOB)');
+  if (bytes.length > photo.maxInputBytes) {
+    return fail(
+      'refused',
+      `photo BLOB of ${bytes.length} bytes exceeds photo.maxInputBytes (${photo.maxInputBytes})`,
+    );
+  }
+  return { ok: true, bytes };
+}
+
+function fromBase64(raw: Buffer | string, photo: PhotoConfig): PhotoInput {
+  let text = Buffer.isBuffer(raw) ? raw.toString('latin1').trim() : raw.trim();
+  if (text === '') return fail('missing', 'no photo (empty text)');
+  const dataUri = /^data:([^,]*?),/i.exec(text);
+  if (dataUri) {
+    if (!/;base64$/i.test(dataUri[1] ?? '')) return fail('corrupt', 'photo data URI is not Base64');
+    text = text.slice(dataUri[0].length);
+  }
+  text = text.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
+  if (text === '') return fail('missing', 'no photo (empty data URI)');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return fail('corrupt', 'photo text is not Base64');
+  if (Math.floor((text.length * 3) / 4) > photo.maxInputBytes) {
+    return fail('refused', `photo Base64 decodes to more than photo.maxInputBytes (${photo.maxInputBytes})`);
+  }
+  return { ok: true, bytes: Buffer.from(text, 'base64') };
+}
+
+function isWithin(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+async function fromFile(raw: Buffer | string, photo: PhotoConfig): Promise<PhotoInput> {
+  if (!photo.fileRoot) return fail('refused', 'photo source is file but photo.fileRoot is not set');
+  // Vendors on Windows store backslashes; the share is mounted here with forward slashes.
+  const text = asText(raw).replace(/\\/g, '/');
+  if (text === '') return fail('missing', 'no photo (empty path)');
+  if (text.includes('\0')) return fail('refused', 'photo path contains a NUL byte');
+  const root = resolve(photo.fileRoot);
+  const candidate = isAbsolute(text) ? resolve(text) : resolve(root, text);
+  if (!isWithin(root, candidate)) return fail('refused', `photo path "${text}" is outside photo.fileRoot`);
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch (error) {
+    return fail(
+      'missing',
+      `photo.fileRoot ${root} is not readable (${(error as NodeJS.ErrnoException).code})`,
+      true,
+    );
+  }
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return fail('missing', `photo file "${text}" does not exist`);
+    return fail('refused', `photo file "${text}" cannot be resolved (${code})`);
+  }
+  if (!isWithin(realRoot, real))
+    return fail('refused', `photo path "${text}" leads outside photo.fileRoot (symlink)`);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    // O_NOFOLLOW: the resolved path must not have become a symlink since realpath.
+    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const stat = await handle.stat();
+    if (!stat.isFile()) return fail('refused', `photo path "${text}" is not a regular file`);
+    if (stat.size > photo.maxInputBytes) {
+      return fail(
+        'refused',
+        `photo file "${text}" of ${stat.size} bytes exceeds photo.maxInputBytes (${photo.maxInputBytes})`,
+      );
+    }
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const { bytesRead } = await handle.read(bytes, read, stat.size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return { ok: true, bytes: bytes.subarray(0, read) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fail('missing', `photo file "${text}" does not exist`);
+    if (code === 'ELOOP') return fail('refused', `photo path "${text}" is a symlink`);
+    return fail('missing', `photo file "${text}" cannot be read (${code ?? (error as Error).message})`, true);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Host (and port) of a URL without credentials, query or fragment: safe for messages and logs. */
+function shown(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+function hostAllowed(url: URL, allowed: Set<string>): boolean {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  return allowed.has(url.hostname.toLowerCase()) || allowed.has(url.host.toLowerCase());
+}
+
+async function fromUrl(
+  raw: Buffer | string,
+  photo: PhotoConfig,
+  dispatcher?: Dispatcher,
+): Promise<PhotoInput> {
+  const text = asText(raw);
+  if (text === '') return fail('missing', 'no photo (empty URL)');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail('refused', 'photo URL is not a valid absolute URL');
+  }
+  const allowed = new Set(photo.urlAllowHosts.map((h) => h.trim().toLowerCase()));
+  const signal = AbortSignal.timeout(photo.urlTimeoutMs);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (!hostAllowed(url, allowed)) {
+      return fail(
+        'refused',
+        `photo URL ${hop === 0 ? '' : `(redirected to) `}${shown(url)} is not on photo.urlAllowHosts`,
+      );
+    }
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        signal,
+        headersTimeout: photo.urlTimeoutMs,
+        bodyTimeout: photo.urlTimeoutMs,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+    } catch (error) {
+      return networkFailure(error, url, photo);
+    }
+    const { statusCode, headers, body } = response;
+    if (statusCode >= 300 && statusCode < 400 && statusCode !== 304) {
+      discard(body);
+      const location = headers.location;
+      const next = Array.isArray(location) ? location[0] : location;
+      if (!next) return fail('missing', `photo URL ${shown(url)} answered ${statusCode} without a Location`);
+      try {
+        url = new URL(next, url);
+      } catch {
+        return fail('refused', `photo URL ${shown(url)} redirects to an invalid URL`);
+      }
+      continue;
+    }
+    if (statusCode < 200 || statusCode >= 300) {
+      discard(body);
+      return fail(
+        'missing',
+        `photo URL ${shown(url)} answered HTTP ${statusCode}`,
+        statusCode >= 500 || statusCode === 429,
+      );
+    }
+    const declared = Number(headers['content-length']);
+    if (Number.isFinite(declared) && declared > photo.maxInputBytes) {
+      discard(body);
+      return fail(
+        'refused',
+        `photo URL ${shown(url)} declares ${declared} bytes, over photo.maxInputBytes (${photo.maxInputBytes})`,
+      );
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of body) {
+        total += (chunk as Buffer).length;
+        if (total > photo.maxInputBytes) {
+          discard(body);
+          return fail(
+            'refused',
+            `photo URL ${shown(url)} sent more than photo.maxInputBytes (${photo.maxInputBytes}); cut`,
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      return networkFailure(error, url, photo);
+    }
+    const bytes = Buffer.concat(chunks, total);
+    if (bytes.length === 0) return fail('missing', `photo URL ${shown(url)} sent an empty body`);
+    return { ok: true, bytes };
+  }
+  return fail('refused', `photo URL redirected more than ${MAX_REDIRECTS} times`);
+}
+
+/** Drops a response body we will not read; its abort error is expected, not unhandled. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+function networkFailure(error: unknown, url: URL, photo: PhotoConfig): PhotoInput {
+  const err = error as Error & { code?: string };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError' || /Timeout/.test(err.code ?? '')) {
+    return fail('missing', `photo URL ${shown(url)} timed out after ${photo.urlTimeoutMs} ms`, true);
+  }
+  return fail('missing', `photo URL ${shown(url)} failed: ${err.code ?? err.message}`, true);
+}

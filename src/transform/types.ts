@@ -1,0 +1,69 @@
+/**
+ * The result types every transform returns: a payload with warnings, or the quarantine reasons why
+ * the row cannot become a valid payload. Transforms never throw for bad data; they return these.
+ * Owns no logic beyond tiny constructors.
+ */
+import type { Departure, Entrance } from '../spec/index.js';
+
+/** Sent anyway, but counted (metrics.transformWarnings{stream,kind}) so an operator can act. */
+export type WarningKind =
+  | 'unknown-car-type'
+  | 'unknown-pay-type'
+  | 'missing-car-type'
+  | 'missing-pay-type'
+  | 'invalid-plate'
+  | 'no-plate'
+  | 'rounded-money'
+  | 'no-coordinates';
+
+export interface Warning {
+  kind: WarningKind;
+  /** Canonical field name (`carType`, `plateNumber`, ...). */
+  field: string;
+  /** The vendor value as text (what to add to a dictionary, the plate that failed, ...). */
+  value: string;
+  message: string;
+}
+
+export type QuarantineCode =
+  | 'missing-field'
+  | 'zero-date'
+  | 'bad-time'
+  | 'future-time'
+  | 'depart-before-enter'
+  | 'negative-fee'
+  | 'bad-number'
+  | 'out-of-china'
+  | 'swapped-coordinates'
+  | 'bad-spot-count'
+  | 'missing-photo'
+  | 'corrupt-photo'
+  | 'refused-photo';
+
+export interface QuarantineReason {
+  code: QuarantineCode;
+  /** Canonical field name the reason is about, when there is one. */
+  field?: string;
+  /** What is wrong, with the offending value, in words an operator can act on. */
+  message: string;
+}
+
+export type Transformed<T> =
+  | { ok: true; value: T; warnings: Warning[] }
+  | { ok: false; reasons: QuarantineReason[]; warnings: Warning[] };
+
+/** An entrance without its photo: the photo is fetched and fitted at push time. */
+export type EntranceDraft = Omit<Entrance, 'enter_pic'>;
+/** A departure without its photo. */
+export type DepartureDraft = Omit<Departure, 'depart_pic'>;
+
+export function reason(code: QuarantineCode, field: string | undefined, message: string): QuarantineReason {
+  return field === undefined ? { code, message } : { code, field, message };
+}
+
+/** A vendor value as short, printable text for messages and metric labels. */
+export function showValue(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  const text = typeof value === 'string' ? value : String(value);
+  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+}

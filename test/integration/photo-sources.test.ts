@@ -1,0 +1,275 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Config, loadConfig } from '../../src/config/index.js';
+import { makeCameraJpeg } from '../../src/sim/photos.js';
+import { loadPhoto, photoToWire } from '../../src/transform/photos.js';
+
+const base = loadConfig({ env: {} }).photo;
+let jpeg: Buffer;
+let big: Buffer;
+
+beforeAll(async () => {
+  [jpeg, big] = await Promise.all([
+    makeCameraJpeg({ width: 640, height: 360, seed: 3, quality: 80 }),
+    makeCameraJpeg({ width: 1920, height: 1080, seed: 4, quality: 95 }),
+  ]);
+});
+
+describe('file photos under photo.fileRoot', () => {
+  let outside: string;
+  let root: string;
+  let photo: Config['photo'];
+
+  beforeAll(() => {
+    outside = mkdtempSync(join(tmpdir(), 'ips-photo-'));
+    root = join(outside, 'pics');
+    mkdirSync(join(root, '2024', '05'), { recursive: true });
+    writeFileSync(join(root, '2024', '05', 'in.jpg'), jpeg);
+    writeFileSync(join(root, 'big.jpg'), big);
+    writeFileSync(join(root, 'empty.jpg'), Buffer.alloc(0));
+    writeFileSync(join(root, 'text.jpg'), 'this is not a photo\n');
+    writeFileSync(join(root, 'cut.jpg'), big.subarray(0, big.length >> 1));
+    writeFileSync(join(outside, 'secret.jpg'), jpeg);
+    symlinkSync(join(outside, 'secret.jpg'), join(root, 'link-out.jpg'));
+    symlinkSync(outside, join(root, 'dir-out'));
+    symlinkSync(join(root, '2024', '05', 'in.jpg'), join(root, 'link-in.jpg'));
+    photo = { ...base, fileRoot: root };
+  });
+
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+
+  it('reads relative, absolute and Windows-style paths inside the root', async () => {
+    for (const path of [
+      '2024/05/in.jpg',
+      '2024\\05\\in.jpg',
+      join(root, '2024/05/in.jpg'),
+      ' 2024/05/in.jpg ',
+      'link-in.jpg',
+    ]) {
+      const input = await loadPhoto(path, 'file', photo);
+      expect(input).toMatchObject({ ok: true });
+      expect((input as { bytes: Buffer }).bytes.equals(jpeg)).toBe(true);
+    }
+    const wire = await photoToWire('2024/05/in.jpg', 'file', photo);
+    expect(wire).toMatchObject({ ok: true, outcome: 'passthrough' });
+    const fitted = await photoToWire('big.jpg', 'file', photo);
+    expect(fitted).toMatchObject({ ok: true, outcome: 'reencoded' });
+  });
+
+  it.each([
+    ['../../etc/passwd', 'refused', 'outside photo.fileRoot'],
+    ['/etc/passwd', 'refused', 'outside photo.fileRoot'],
+    ['2024/../../secret.jpg', 'refused', 'outside photo.fileRoot'],
+    ['link-out.jpg', 'refused', 'symlink'],
+    ['dir-out/secret.jpg', 'refused', 'symlink'],
+    ['2024', 'refused', 'not a regular file'],
+    ['missing.jpg', 'missing', 'does not exist'],
+    ['', 'missing', 'empty path'],
+  ])('%j is %s', async (path, outcome, words) => {
+    const input = await loadPhoto(path, 'file', photo);
+    expect(input).toMatchObject({ ok: false, outcome });
+    expect((input as { message: string }).message).toContain(words);
+  });
+
+  it.each([
+    ['empty.jpg', 'corrupt'],
+    ['text.jpg', 'corrupt'],
+    ['cut.jpg', 'corrupt'],
+    ['../../etc/passwd', 'refused'],
+    ['missing.jpg', 'missing'],
+  ])(
+    '%j gives the photo outcome %s (empty string by default, quarantine if configured)',
+    async (path, outcome) => {
+      expect(await photoToWire(path, 'file', photo)).toMatchObject({ ok: true, value: '', outcome });
+      const strict = { ...photo, onMissing: 'quarantine' as const };
+      expect(await photoToWire(path, 'file', strict)).toMatchObject({
+        ok: false,
+        outcome,
+        reason: { code: `${outcome}-photo`, field: 'photo' },
+      });
+    },
+  );
+
+  it('refuses file photos when no root is configured, and files over the size cap', async () => {
+    expect(await loadPhoto('2024/05/in.jpg', 'file', base)).toMatchObject({
+      ok: false,
+      outcome: 'refused',
+      message: expect.stringContaining('photo.fileRoot is not set'),
+    });
+    expect(await loadPhoto('big.jpg', 'file', { ...photo, maxInputBytes: 1000 })).toMatchObject({
+      ok: false,
+      outcome: 'refused',
+      message: expect.stringContaining('maxInputBytes'),
+    });
+  });
+});
+
+describe('URL photos', () => {
+  let server: Server;
+  let port: number;
+  const requests: string[] = [];
+  const dispatcher = new Agent({ keepAliveTimeout: 100 });
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    requests.push(`${req.headers.host} ${req.url}`);
+    const url = req.url ?? '';
+    if (url.startsWith('/ok.jpg')) {
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg);
+    } else if (url === '/big.jpg') {
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(big);
+    } else if (url === '/declared-huge') {
+      res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) });
+      res.write(jpeg.subarray(0, 100));
+    } else if (url === '/endless') {
+      // No content-length: a body that never ends must be cut at the cap.
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = () => {
+        while (res.write(chunk)) if (res.writableLength > 1e6) break;
+      };
+      res.on('drain', pump);
+      pump();
+      req.on('close', () => res.destroy());
+    } else if (url === '/slow') {
+      setTimeout(() => res.writeHead(200).end(jpeg), 5_000).unref();
+    } else if (url === '/redirect-same') {
+      res.writeHead(302, { location: '/ok.jpg' }).end();
+    } else if (url === '/redirect-away') {
+      res.writeHead(302, { location: `http://localhost:${port}/ok.jpg?from=redirect` }).end();
+    } else if (url === '/redirect-loop') {
+      res.writeHead(302, { location: '/redirect-loop' }).end();
+    } else if (url === '/boom') {
+      res.writeHead(503).end('busy');
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  }
+
+  beforeAll(async () => {
+    server = createServer(route);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await dispatcher.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const photo = () => ({
+    ...base,
+    urlAllowHosts: ['127.0.0.1'],
+    urlTimeoutMs: 1_000,
+    maxInputBytes: 2 * 1024 * 1024,
+  });
+  const url = (path: string, host = '127.0.0.1') => `http://${host}:${port}${path}`;
+
+  it('fetches from an allowed host (by name or name:port) and follows redirects on it', async () => {
+    for (const [path, allow] of [
+      ['/ok.jpg', ['127.0.0.1']],
+      ['/ok.jpg?token=abc', [`127.0.0.1:${port}`]],
+      ['/redirect-same', ['127.0.0.1']],
+    ] as const) {
+      const input = await loadPhoto(
+        url(path),
+        'url',
+        { ...photo(), urlAllowHosts: [...allow] },
+        { dispatcher },
+      );
+      expect(input).toMatchObject({ ok: true });
+      expect((input as { bytes: Buffer }).bytes.equals(jpeg)).toBe(true);
+    }
+    expect(await photoToWire(url('/big.jpg'), 'url', photo(), { dispatcher })).toMatchObject({
+      ok: true,
+      outcome: 'reencoded',
+    });
+  });
+
+  it('refuses a host not on the list without making a request', async () => {
+    const before = requests.length;
+    const input = await loadPhoto(url('/ok.jpg', 'localhost'), 'url', photo(), { dispatcher });
+    expect(input).toMatchObject({ ok: false, outcome: 'refused', retryable: false });
+    expect((input as { message: string }).message).toContain('not on photo.urlAllowHosts');
+    expect(
+      await loadPhoto(url('/ok.jpg'), 'url', { ...photo(), urlAllowHosts: [] }, { dispatcher }),
+    ).toMatchObject({
+      outcome: 'refused',
+    });
+    for (const bad of ['file:///etc/passwd', 'ftp://127.0.0.1/x.jpg', 'not a url']) {
+      expect(await loadPhoto(bad, 'url', photo(), { dispatcher })).toMatchObject({
+        ok: false,
+        outcome: 'refused',
+      });
+    }
+    expect(requests.length).toBe(before);
+  });
+
+  it('refuses a redirect to a host not on the list, and does not follow it', async () => {
+    const before = requests.length;
+    const input = await loadPhoto(url('/redirect-away'), 'url', photo(), { dispatcher });
+    expect(input).toMatchObject({ ok: false, outcome: 'refused' });
+    expect((input as { message: string }).message).toContain('redirected to');
+    expect((input as { message: string }).message).not.toContain('from=redirect'); // no query strings in messages
+    expect(requests.slice(before)).toEqual([`127.0.0.1:${port} /redirect-away`]);
+    expect(await loadPhoto(url('/redirect-loop'), 'url', photo(), { dispatcher })).toMatchObject({
+      outcome: 'refused',
+      message: expect.stringContaining('redirected more than'),
+    });
+  });
+
+  it('cuts a body over photo.maxInputBytes, declared or not', async () => {
+    expect(await loadPhoto(url('/declared-huge'), 'url', photo(), { dispatcher })).toMatchObject({
+      ok: false,
+      outcome: 'refused',
+      message: expect.stringContaining('declares'),
+    });
+    expect(await loadPhoto(url('/endless'), 'url', photo(), { dispatcher })).toMatchObject({
+      ok: false,
+      outcome: 'refused',
+      message: expect.stringContaining('cut'),
+    });
+  });
+
+  it('times out, and marks timeouts and 5xx retryable but 404 not', async () => {
+    const started = Date.now();
+    expect(
+      await loadPhoto(url('/slow'), 'url', { ...photo(), urlTimeoutMs: 300 }, { dispatcher }),
+    ).toMatchObject({
+      ok: false,
+      outcome: 'missing',
+      retryable: true,
+      message: expect.stringContaining('timed out after 300 ms'),
+    });
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(await loadPhoto(url('/boom'), 'url', photo(), { dispatcher })).toMatchObject({
+      outcome: 'missing',
+      retryable: true,
+    });
+    expect(await loadPhoto(url('/nope.jpg'), 'url', photo(), { dispatcher })).toMatchObject({
+      outcome: 'missing',
+      retryable: false,
+      message: expect.stringContaining('HTTP 404'),
+    });
+    expect(await photoToWire(url('/nope.jpg'), 'url', photo(), { dispatcher })).toMatchObject({
+      ok: true,
+      value: '',
+      outcome: 'missing',
+    });
+  });
+
+  it('reports a refused connection as a retryable missing photo', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    expect(
+      await loadPhoto(`http://127.0.0.1:${deadPort}/x.jpg`, 'url', photo(), { dispatcher }),
+    ).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
+  });
+});

@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHINA_BOUNDS } from '../../src/spec/index.js';
+import { convertCoordinates } from '../../src/transform/index.js';
+
+describe('coordinates', () => {
+  it('refuses the spec example (34.54563, 54.45563): outside China in either order', () => {
+    expect(convertCoordinates(34.54563, 54.45563, 'GCJ02', 'GCJ02')).toEqual({
+      ok: false,
+      reasons: [expect.objectContaining({ code: 'out-of-china' })],
+    });
+    expect(convertCoordinates(54.45563, 34.54563, 'GCJ02', 'GCJ02')).toMatchObject({
+      ok: false,
+      reasons: [{ code: 'out-of-china' }],
+    });
+  });
+
+  it('reports a swapped-looking pair with its own reason and never swaps it', () => {
+    const result = convertCoordinates(39.915, 116.404, 'GCJ02', 'GCJ02');
+    expect(result).toMatchObject({
+      ok: false,
+      reasons: [{ code: 'swapped-coordinates', field: 'longitude' }],
+    });
+    expect((result as { reasons: { message: string }[] }).reasons[0]!.message).toContain('swapped');
+  });
+
+  it.each([
+    [200, 39.9, 'out-of-china'],
+    [116.4, -10, 'out-of-china'],
+    [116.4, 60, 'out-of-china'],
+    [-116.4, 39.9, 'out-of-china'],
+  ])('(%d, %d) is %s', (lng, lat, code) => {
+    expect(convertCoordinates(lng, lat, 'WGS84', 'GCJ02')).toMatchObject({ ok: false, reasons: [{ code }] });
+  });
+
+  it('rounds to 6 decimals without converting when the systems match', () => {
+    expect(convertCoordinates(116.4041234567, 39.9151234567, 'GCJ02', 'GCJ02')).toEqual({
+      ok: true,
+      longitude: 116.404123,
+      latitude: 39.915123,
+    });
+    expect(convertCoordinates('117.1234565', ' 36.65 ', 'BD09', 'BD09')).toEqual({
+      ok: true,
+      longitude: 117.123457,
+      latitude: 36.65,
+    });
+  });
+
+  it('converts BD09 and WGS84 to GCJ02 (Tiananmen: known offsets)', () => {
+    const fromBd = convertCoordinates(116.404, 39.915, 'BD09', 'GCJ02');
+    expect(fromBd).toEqual({ ok: true, longitude: 116.397627, latitude: 39.908657 });
+    const fromWgs = convertCoordinates(116.391, 39.907, 'WGS84', 'GCJ02') as {
+      longitude: number;
+      latitude: number;
+    };
+    // GCJ02 is shifted ~600 m east and ~150 m north of WGS84 in Beijing.
+    expect(fromWgs.longitude - 116.391).toBeGreaterThan(0.005);
+    expect(fromWgs.longitude - 116.391).toBeLessThan(0.007);
+    expect(fromWgs.latitude - 39.907).toBeGreaterThan(0.001);
+    expect(fromWgs.latitude - 39.907).toBeLessThan(0.002);
+    const back = convertCoordinates(fromWgs.longitude, fromWgs.latitude, 'GCJ02', 'WGS84') as {
+      longitude: number;
+    };
+    expect(Math.abs(back.longitude - 116.391)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    [null, null, { ok: true, absent: true }],
+    [undefined, undefined, { ok: true, absent: true }],
+    [0, 0, { ok: true, absent: true }],
+    ['0.000000', '0.000000', { ok: true, absent: true }],
+  ])('(%j, %j) means no coordinates', (lng, lat, expected) => {
+    expect(convertCoordinates(lng, lat, 'GCJ02', 'GCJ02')).toEqual(expected);
+  });
+
+  it.each([
+    [116.4, null, 'missing-field', 'latitude'],
+    [null, 39.9, 'missing-field', 'longitude'],
+    ['abc', 39.9, 'bad-number', 'longitude'],
+    [116.4, 'N39', 'bad-number', 'latitude'],
+  ])('(%j, %j) is %s on %s', (lng, lat, code, field) => {
+    expect(convertCoordinates(lng, lat, 'GCJ02', 'GCJ02')).toMatchObject({
+      ok: false,
+      reasons: [{ code, field }],
+    });
+  });
+
+  it('keeps any pair inside China inside China after conversion, at 6 decimals', () => {
+    const systems = ['WGS84', 'GCJ02', 'BD09'] as const;
+    fc.assert(
+      fc.property(
+        fc.double({ min: CHINA_BOUNDS.minLng + 0.1, max: CHINA_BOUNDS.maxLng - 0.1, noNaN: true }),
+        fc.double({ min: CHINA_BOUNDS.minLat + 0.1, max: CHINA_BOUNDS.maxLat - 0.1, noNaN: true }),
+        fc.constantFrom(...systems),
+        fc.constantFrom(...systems),
+        (lng, lat, from, to) => {
+          const result = convertCoordinates(lng, lat, from, to);
+          expect(result.ok).toBe(true);
+          const { longitude, latitude } = result as { longitude: number; latitude: number };
+          expect(Number(longitude.toFixed(6))).toBe(longitude);
+          expect(Number(latitude.toFixed(6))).toBe(latitude);
+          expect(Math.abs(longitude - lng)).toBeLessThan(0.02);
+          expect(Math.abs(latitude - lat)).toBeLessThan(0.02);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
