@@ -170,10 +170,12 @@ export function departuresAfterEntrances(
   departures: ExpectedEvent[],
   entranceReceivedAt: Map<string, number>,
   departureReceivedAt: Map<string, number>,
+  /** Entrances parked in the failed set (rejected): their departures were released on purpose. */
+  exceptEntrances: ReadonlySet<string> = new Set(),
 ): string[] {
   const violations: string[] = [];
   for (const d of departures) {
-    if (!d.enterKey) continue;
+    if (!d.enterKey || exceptEntrances.has(d.enterKey)) continue;
     const enteredAt = entranceReceivedAt.get(d.enterKey);
     const departedAt = departureReceivedAt.get(d.key);
     if (enteredAt === undefined || departedAt === undefined) continue;
