@@ -8,7 +8,6 @@ export * from './lots.js';
 export * from './photos.js';
 export * from './pool.js';
 export * from './rows.js';
-export * from './snapshot-diff.js';
 export * from './stream-sql.js';
 export * from './validate.js';
 export * from './zone.js';

@@ -13,7 +13,6 @@ import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema, DemoDatabaseError } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
 import type { DemoStyleName } from '../../src/sim/vendor/style.js';
-import { SnapshotStore } from '../../src/state/snapshots.js';
 import {
   createTransformContext,
   loadPhoto,
@@ -27,7 +26,6 @@ import { readParks, readSpotNums } from '../../src/vendor/lots.js';
 import { fetchPhotos } from '../../src/vendor/photos.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
 import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor/rows.js';
-import { diffSnapshot, splitDeletedParks } from '../../src/vendor/snapshot-diff.js';
 import { validateStreams } from '../../src/vendor/validate.js';
 import { createTestDatabase, createTestRedis } from '../helpers/services.js';
 
@@ -97,7 +95,10 @@ describe.each(['visit-table', 'entry-exit'] as DemoStyleName[])('%s demo', (styl
         const parks = await readParks(pool, config.streams.parks);
         expect(parks.map((p) => p.parkCode).sort()).toEqual(report.lots.map((l) => l.code).sort());
         for (const park of parks) expect(transformPark(park, ctx).ok).toBe(true);
-        const { deleted } = splitDeletedParks(parks);
+        const deleted = parks.filter((p) => {
+          const t = transformPark(p, ctx);
+          return t.ok && t.value.deleted;
+        });
         expect(deleted.map((p) => p.parkCode)).toEqual(style === 'entry-exit' ? ['ATXL/6'] : []);
         const spots = await readSpotNums(pool, config.streams.spotNums);
         expect(spots).toHaveLength(style === 'entry-exit' ? 5 : 6);
@@ -147,59 +148,6 @@ describe('demo photos', () => {
       expect(Number(rows[0].big)).toBeGreaterThan(0);
       expect(Number(rows[0].none)).toBeGreaterThan(0);
     } finally {
-      await db.drop();
-    }
-  });
-});
-
-describe('lots against what was delivered', () => {
-  it('sees changed, hard-deleted and soft-deleted lots', async () => {
-    const db = await createTestDatabase();
-    const redis = await createTestRedis();
-    try {
-      await createDemoSchema(db.url, 'entry-exit');
-      await seedDemo(db.url, 'entry-exit', { lots: 5, visits: 50, photos: false });
-      const config = demoConfig('entry-exit', db.url);
-      const pool = createVendorPool(config.vendor);
-      const store = new SnapshotStore(redis.client, redis.prefix);
-      const current = async () => {
-        const { live } = splitDeletedParks(await readParks(pool, config.streams.parks));
-        return new Map(live.map((p) => [p.vendorKey, JSON.stringify(p)]));
-      };
-      try {
-        const first = diffSnapshot(await store.delivered('parks'), await current());
-        expect({ ...first, changed: first.changed.sort() }).toEqual({
-          changed: ['ATXL/1', 'ATXL/2', 'ATXL/3', 'ATXL/4', 'ATXL/5'],
-          removed: [],
-        });
-        await store.markDelivered('parks', (await current()).entries());
-        expect(diffSnapshot(await store.delivered('parks'), await current())).toEqual({
-          changed: [],
-          removed: [],
-        });
-
-        await db.admin.query("UPDATE t_park SET is_deleted = 1 WHERE code = 'ATXL/2'");
-        await db.admin.query("DELETE FROM t_park WHERE code = 'ATXL/3'");
-        await db.admin.query("UPDATE t_park SET name = '新名字停车场' WHERE code = 'ATXL/4'");
-        const second = diffSnapshot(await store.delivered('parks'), await current());
-        expect({ changed: second.changed, removed: [...second.removed].sort() }).toEqual({
-          changed: ['ATXL/4'],
-          removed: ['ATXL/2', 'ATXL/3'],
-        });
-        await store.markRemoved('parks', second.removed);
-        await store.markDelivered(
-          'parks',
-          [...(await current()).entries()].filter(([k]) => second.changed.includes(k)),
-        );
-        expect(diffSnapshot(await store.delivered('parks'), await current())).toEqual({
-          changed: [],
-          removed: [],
-        });
-      } finally {
-        await pool.close();
-      }
-    } finally {
-      await redis.cleanup();
       await db.drop();
     }
   });

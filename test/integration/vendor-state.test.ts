@@ -5,7 +5,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointRegressionError, CheckpointStore } from '../../src/state/checkpoints.js';
-import { SnapshotStore } from '../../src/state/snapshots.js';
 import { createTestRedis, type TestRedis } from '../helpers/services.js';
 
 let redis: TestRedis;
@@ -70,31 +69,5 @@ describe('CheckpointStore', () => {
     await expect(store.set('ms', { time: '999999999999', id: '2' })).rejects.toThrow(
       CheckpointRegressionError,
     );
-  });
-});
-
-describe('SnapshotStore', () => {
-  it('keeps what was delivered per lot, per stream', async () => {
-    const store = new SnapshotStore(redis.client, redis.prefix);
-    expect(await store.delivered('parks')).toEqual(new Map());
-    await store.markDelivered('parks', [
-      ['ATXL/1', 'f1'],
-      ['ATXL/2', 'f2'],
-    ]);
-    await store.markDelivered('spotNums', new Map([['ATXL/1', 's1']]));
-    await store.markDelivered('parks', [['ATXL/2', 'f2b']]);
-    expect(await store.delivered('parks')).toEqual(
-      new Map([
-        ['ATXL/1', 'f1'],
-        ['ATXL/2', 'f2b'],
-      ]),
-    );
-    await store.markRemoved('parks', ['ATXL/1']);
-    await store.markRemoved('parks', []);
-    expect([...(await store.delivered('parks')).keys()]).toEqual(['ATXL/2']);
-    expect(await store.delivered('spotNums')).toEqual(new Map([['ATXL/1', 's1']]));
-    await store.clear('spotNums');
-    expect(await store.delivered('spotNums')).toEqual(new Map());
-    expect(await redis.client.keys(`${redis.prefix}*`)).toEqual([`${redis.prefix}:state:snapshot:parks`]);
   });
 });

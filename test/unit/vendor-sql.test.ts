@@ -4,7 +4,6 @@ import { demoConfig } from '../../src/sim/vendor/config.js';
 import { judgePlan, type PlanFacts } from '../../src/vendor/explain.js';
 import { columnRef, describeTables, tablesOf } from '../../src/vendor/from-clause.js';
 import { writePrivilegesOn } from '../../src/vendor/grants.js';
-import { diffSnapshot, splitDeletedParks } from '../../src/vendor/snapshot-diff.js';
 import { buildEventPageQuery, buildPhotoQuery, buildSnapshotQuery } from '../../src/vendor/stream-sql.js';
 import { vendorTimeOf, zoneOffset } from '../../src/vendor/zone.js';
 
@@ -186,32 +185,3 @@ describe('plan verdict', () => {
   });
 });
 
-describe('snapshot diff', () => {
-  it('finds new, changed and removed keys', () => {
-    const previous = new Map([
-      ['ATXL/1', 'a'],
-      ['ATXL/2', 'b'],
-      ['ATXL/3', 'c'],
-    ]);
-    const current = new Map([
-      ['ATXL/1', 'a'],
-      ['ATXL/2', 'B'],
-      ['ATXL/4', 'd'],
-    ]);
-    expect(diffSnapshot(previous, current)).toEqual({ changed: ['ATXL/2', 'ATXL/4'], removed: ['ATXL/3'] });
-    expect(diffSnapshot(new Map(), new Map())).toEqual({ changed: [], removed: [] });
-  });
-
-  it('splits soft-deleted lots off', () => {
-    const rows = [
-      { vendorKey: 'A', parkCode: 'A', deleted: 0 },
-      { vendorKey: 'B', parkCode: 'B', deleted: 1 },
-      { vendorKey: 'C', parkCode: 'C', deleted: null },
-      { vendorKey: 'D', parkCode: 'D', deleted: 'Y' },
-      { vendorKey: 'E', parkCode: 'E' },
-    ];
-    const { live, deleted } = splitDeletedParks(rows);
-    expect(live.map((r) => r.vendorKey)).toEqual(['A', 'C', 'E']);
-    expect(deleted.map((r) => r.vendorKey)).toEqual(['B', 'D']);
-  });
-});
