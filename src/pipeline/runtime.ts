@@ -48,7 +48,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const prefix = config.redis.prefix;
   const queues = createQueues(config);
   const vendor = createVendorPool(config.vendor);
-  const isp = new IspClient({ isp: config.isp, logger });
+  // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
+  let isp: IspClient | undefined;
   const ttl = config.pipeline.ledgerTtlDays;
   let closed = false;
   return {
@@ -57,7 +58,10 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     redis,
     queues,
     vendor,
-    isp,
+    get isp() {
+      isp ??= new IspClient({ isp: config.isp, logger });
+      return isp;
+    },
     transform: createTransformContext(config, options.now ? { now: options.now } : {}),
     ledgers: {
       entrances: new DeliveredLedger(redis, prefix, 'entrances', ttl),
@@ -72,7 +76,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([queues.close(), vendor.close(), isp.close()]);
+      await Promise.allSettled([queues.close(), vendor.close(), isp?.close()]);
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -30,14 +30,21 @@ export async function collectStatus(
     minute: m.minute,
     count: perStream.reduce((sum, series) => sum + (series[i]?.count ?? 0), 0),
   }));
-  const token = rt.isp.tokenState();
+  let token: { valid: boolean; expiresAt?: number } = { valid: false };
+  let reachable: boolean | null = null;
+  try {
+    token = rt.isp.tokenState();
+    if (options.probeIsp) reachable = await rt.isp.ping().catch(() => false);
+  } catch {
+    // No ISP credentials in this process's config: nothing to report about the token.
+  }
   const next = await nextFullSync(rt.queues).catch(() => undefined);
   return {
     generatedAt: now,
     version,
     isp: {
       baseUrl: redactUrl(rt.config.isp.baseUrl),
-      reachable: options.probeIsp ? await rt.isp.ping().catch(() => false) : null,
+      reachable,
       token: { valid: token.valid, expiresAt: token.expiresAt ? Math.floor(token.expiresAt / 1000) : null },
     },
     streams,
