@@ -9,6 +9,7 @@ import { redactUrl } from '../redact.js';
 import {
   createDemoSchema,
   DEMO_STYLES,
+  DemoDatabaseError,
   type DemoStyleName,
   demoStyleOf,
   seedDemo,
@@ -62,6 +63,26 @@ async function styleAt(url: string, given: DemoStyleName | undefined): Promise<D
   }
 }
 
+/** Whether `url` names a demo database `vendor create` made (false when the database is missing). */
+async function hasDemo(url: string): Promise<boolean> {
+  let conn: mysql.Connection;
+  try {
+    conn = await mysql.createConnection({ uri: url });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ER_BAD_DB_ERROR') return false;
+    throw error;
+  }
+  try {
+    await demoStyleOf(conn);
+    return true;
+  } catch (error) {
+    if (error instanceof DemoDatabaseError) return false;
+    throw error;
+  } finally {
+    await conn.end();
+  }
+}
+
 export function vendorCommand(): Command {
   const vendor = new Command('vendor').description(
     'demo vendor databases: create, seed and drive them (writes only to databases `vendor create` made)',
@@ -99,7 +120,18 @@ export function vendorCommand(): Command {
     .option('--deleted-lots <n>', 'lots flagged deleted (entry-exit style)', int, 0)
     .option('--seed <n>', 'random seed', int, 1)
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
+    .option(
+      '--if-missing',
+      'create and seed the demo only when the database holds none yet; keep an existing one (container start-ups)',
+    )
     .action(async (opts) => {
+      if (opts.ifMissing) {
+        if (await hasDemo(opts.url)) {
+          console.log(`kept the existing demo in ${redactUrl(opts.url)}`);
+          return;
+        }
+        await createDemoSchema(opts.url, opts.style ?? 'visit-table');
+      }
       const style = await styleAt(opts.url, opts.style);
       const report = await seedDemo(opts.url, style, {
         lots: opts.lots,
@@ -135,7 +167,18 @@ export function vendorCommand(): Command {
     .option('--photo-dir <dir>', 'picture folder for the entry-exit style')
     .option('--seed <n>', 'random seed', int, 1)
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
+    .option(
+      '--if-missing',
+      'create and seed the demo only when the database holds none yet; keep an existing one (container start-ups)',
+    )
     .action(async (opts) => {
+      if (opts.ifMissing) {
+        if (await hasDemo(opts.url)) {
+          console.log(`kept the existing demo in ${redactUrl(opts.url)}`);
+          return;
+        }
+        await createDemoSchema(opts.url, opts.style ?? 'visit-table');
+      }
       const style = await styleAt(opts.url, opts.style);
       const traffic = await startTraffic(opts.url, style, {
         ratePerSecond: opts.rate,
