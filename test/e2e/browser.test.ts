@@ -5,14 +5,14 @@
  * Nothing is loaded from outside the server. Screenshots go to test/artifacts/.
  * Without Chromium this test fails (CI installs it with .ci/browser); it never skips.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
+import { ARTIFACTS, chromiumPath, CHROMIUM_FLAGS as FLAGS, watch } from '../helpers/browser.js';
 import {
   basicAuth,
   createWebFixture,
@@ -20,43 +20,6 @@ import {
   SECRETS,
   type WebFixture,
 } from '../integration/web-fixture.js';
-
-const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(
-      "Chromium is not installed: the browser test needs Debian's chromium. Install it with `apt-get install -y chromium` (CI runs .ci/browser, which does this).",
-    );
-  }
-}
-
-/** Everything the page requested outside the server, and every console error: both must stay empty. */
-function watch(page: Page, origin: string) {
-  const external: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith(origin) && !url.startsWith('data:')) external.push(url);
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { external, errors };
-}
 
 describe('dashboard in a real browser', () => {
   let fx: WebFixture;
