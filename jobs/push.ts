@@ -25,6 +25,8 @@ const OUTAGE_AFTER = 3;
 
 export function pushProcessor(rt: Runtime) {
   const failuresInARow = new Map<string, number>();
+  /** Per stream: end of the pause the last counted failure set (epoch ms). */
+  const pausedUntil = new Map<string, number>();
 
   return async (job: Job<PushJobData>) => {
     const { stream } = job.data;
@@ -55,6 +57,15 @@ export function pushProcessor(rt: Runtime) {
           );
         }
         if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince: since });
+        const now = Date.now();
+        const pause = pausedUntil.get(stream) ?? 0;
+        if (now < pause) {
+          // A job that was in flight with the one that set the pause: the same failure, not one
+          // more in a row (counting each would double the pause per concurrent job, so a few
+          // seconds of outage paused the stream for minutes: test/bench catch-up).
+          await rt.queues.push[stream].rateLimit(pause - now);
+          throw Worker.RateLimitError();
+        }
         const inARow = (failuresInARow.get(stream) ?? 0) + 1;
         failuresInARow.set(stream, inARow);
         if (inARow >= OUTAGE_AFTER) {
@@ -63,6 +74,7 @@ export function pushProcessor(rt: Runtime) {
             backoffDelay(inARow - OUTAGE_AFTER + 1, backoffMs, maxBackoffMs),
             error instanceof IspUnavailableError ? (error.retryAfterMs ?? 0) : 0,
           );
+          pausedUntil.set(stream, now + wait);
           await rt.queues.push[stream].rateLimit(wait);
           throw Worker.RateLimitError();
         }

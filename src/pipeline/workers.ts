@@ -35,6 +35,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       count: config.pipeline.keepCompleted.count,
     },
     removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+    // A dead worker's job is handed on once its lock has expired and two stalled checks have seen
+    // it: with BullMQ's default of 30 s between checks a SIGKILL stalled a stream for up to a
+    // minute beyond the lock (measured in test/chaos/worker-sigkill.test.ts).
+    stalledInterval: 5_000,
   };
   const workers: Worker[] = [];
   const track = (worker: Worker, role: Role) => {
@@ -82,6 +86,9 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
           concurrency:
             stream === 'entrances' || stream === 'departures' ? config.pipeline.pushConcurrency : 1,
           lockDuration: Math.max(30_000, config.isp.timeoutMs * 3),
+          // A push re-run is harmless (the ledger skips what ISP has): a job caught by several
+          // crashes stays in play instead of landing in the failed set.
+          maxStalledCount: 10,
           maximumRateLimitDelay: maxBackoffMs,
           settings: {
             backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, backoffMs, maxBackoffMs),
