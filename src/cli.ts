@@ -3,10 +3,14 @@
  * commands load the Config themselves so that `--help` works without one.
  */
 import { Command } from 'commander';
+import { backfillCommand } from './cli/backfill.js';
 import { checkCommand } from './cli/check.js';
 import { configCommand } from './cli/config.js';
+import { demoCommand } from './cli/demo.js';
 import { dryRunCommand } from './cli/dry-run.js';
 import { fullSyncCommand } from './cli/full-sync.js';
+import { quarantineCommand } from './cli/quarantine.js';
+import { replayCommand } from './cli/replay.js';
 import { simCommand } from './cli/sim.js';
 import { startCommand } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
@@ -34,6 +38,10 @@ program.addCommand(configCommand());
 program.addCommand(checkCommand());
 program.addCommand(vendorCommand());
 program.addCommand(simCommand());
+program.addCommand(replayCommand());
+program.addCommand(backfillCommand());
+program.addCommand(quarantineCommand());
+program.addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,306 @@
+/**
+ * `quarantine list|show|retry`: the rows that could not become a valid payload. `list` shows them
+ * newest first with counts and reasons, `show` one row as the vendor gave it, `retry` re-drives rows
+ * after the operator fixed the config (or the vendor data): an event row is transformed again with
+ * the CURRENT config and its photo checked again; if it is good now a push job is enqueued and the
+ * entry removed, otherwise it stays with the new reasons. Lots and spot counts are simply released:
+ * the next poll reads the whole table again.
+ *
+ * Reads and writes only our quarantine entries and the push queues (src/state/quarantine.ts); never
+ * writes to the vendor database.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { DateTime } from 'luxon';
+import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { silentLogger } from '../log.js';
+import type { EventRecord } from '../pipeline/push-events.js';
+import { createRuntime, type Runtime } from '../pipeline/runtime.js';
+import {
+  eventRecordOf,
+  ledgerKey,
+  type PushJobData,
+  pushJobOptions,
+  statePollDeps,
+} from '../pipeline/wiring.js';
+import { redactForDisplay } from '../redact.js';
+import { departureKey, entranceKey } from '../spec/index.js';
+import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.js';
+import { photoToWire } from '../transform/photos.js';
+import { fetchPhotos } from '../vendor/index.js';
+import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
+
+export function quarantineCommand(): Command {
+  const cmd = new Command('quarantine').description(
+    'rows that could not become a valid payload: list them, show one, retry after fixing the config',
+  );
+
+  cmd
+    .command('list')
+    .description('quarantined rows, newest first, with counts and reasons')
+    .option('--stream <stream>', `only this stream (${STREAM_NAMES.join(', ')})`, asStream)
+    .option('--limit <n>', 'rows to show', asCount, 20)
+    .option('--json', 'print JSON')
+    .action(async (flags: { stream?: StreamName; limit: number; json?: boolean }) => {
+      await withRuntime(async (rt) => {
+        const counts = await rt.quarantine.counts();
+        const page = await rt.quarantine.list({ stream: flags.stream, limit: flags.limit });
+        if (flags.json) {
+          console.log(
+            JSON.stringify({ counts, total: page.total, entries: page.entries.map(summary) }, null, 2),
+          );
+          return;
+        }
+        console.log(
+          `quarantined: ${STREAM_NAMES.map((s) => `${s} ${counts[s]}`).join(', ')}` +
+            (flags.stream ? ` (showing ${flags.stream})` : ''),
+        );
+        if (page.total === 0) return;
+        console.log(formatEntries(page.entries, rt.config.vendor.timeZone));
+        if (page.total > page.entries.length)
+          console.log(`... ${page.total - page.entries.length} older not shown (--limit)`);
+        console.log(
+          'show one: quarantine show <id>; after fixing the config: quarantine retry <id>|--stream s|--all',
+        );
+      });
+    });
+
+  cmd
+    .command('show')
+    .description('one quarantined row: the raw vendor row and the reasons')
+    .argument('<id>', 'entry id as listed, e.g. entrances:1234')
+    .action(async (id: string) => {
+      await withRuntime(async (rt) => {
+        const entry = await rt.quarantine.get(id);
+        if (!entry) throw new Error(`no quarantined row "${id}" (see \`quarantine list\`)`);
+        console.log(JSON.stringify(redactForDisplay({ ...summary(entry), row: entry.row }), null, 2));
+      });
+    });
+
+  cmd
+    .command('retry')
+    .description('re-drive rows with the current config: good now -> pushed and removed; still bad -> kept')
+    .argument('[ids...]', 'entry ids as listed')
+    .option('--stream <stream>', 'every row of this stream (up to --limit)', asStream)
+    .option('--all', 'every row of every stream (up to --limit)')
+    .option('--limit <n>', 'rows at most with --stream/--all', asCount, 1000)
+    .addHelpText(
+      'after',
+      '\nRun the worker with the same, fixed config: the push jobs made here are carried out by it.',
+    )
+    .action(async (ids: string[], flags: { stream?: StreamName; all?: boolean; limit: number }) => {
+      if (ids.length === 0 && !flags.stream && !flags.all)
+        throw new Error('name entry ids, or --stream <stream>, or --all');
+      await withRuntime(async (rt) => {
+        const chosen = ids.length ? ids : await idsOf(rt, flags.all ? undefined : flags.stream, flags.limit);
+        const outcomes = await retryQuarantined(rt, chosen);
+        for (const o of outcomes) console.log(formatOutcome(o));
+        const n = (r: RetryOutcome['result']) => outcomes.filter((o) => o.result === r).length;
+        console.log(
+          `requeued ${n('requeued')}, already delivered ${n('already-delivered')}, released ${n('released')}, ` +
+            `still bad ${n('still-bad')}, not found ${n('missing')}`,
+        );
+      });
+    });
+  return cmd;
+}
+
+export type RetryOutcome =
+  | { id: string; result: 'requeued'; jobId: string }
+  | { id: string; result: 'still-bad'; reasons: QuarantineReasonLike[] }
+  | { id: string; result: 'already-delivered' }
+  | { id: string; result: 'released'; wouldFail?: QuarantineReasonLike[] }
+  | { id: string; result: 'missing' };
+
+/** Re-drives quarantined rows one by one (see the top comment). */
+export async function retryQuarantined(rt: Runtime, ids: readonly string[]): Promise<RetryOutcome[]> {
+  const outcomes: RetryOutcome[] = [];
+  for (const id of ids) {
+    const entry = await rt.quarantine.get(id);
+    if (!entry) {
+      outcomes.push({ id, result: 'missing' });
+      continue;
+    }
+    if (entry.stream === 'parks' || entry.stream === 'spotNums') {
+      outcomes.push(await releaseLot(rt, entry));
+      continue;
+    }
+    outcomes.push(await redriveEvent(rt, entry, entry.stream));
+  }
+  return outcomes;
+}
+
+async function releaseLot(rt: Runtime, entry: QuarantineEntry): Promise<RetryOutcome> {
+  const stream = entry.stream as 'parks' | 'spotNums';
+  // Only to tell the operator: the poll decides again when it reads the lot.
+  const check = statePollDeps(rt, stream).transform({
+    ...(entry.row as RawPark | RawSpotNum),
+    vendorKey: entry.vendorKey,
+  });
+  await rt.quarantine.remove(entry.id);
+  return check.reasons?.length
+    ? { id: entry.id, result: 'released', wouldFail: check.reasons }
+    : { id: entry.id, result: 'released' };
+}
+
+async function redriveEvent(
+  rt: Runtime,
+  entry: QuarantineEntry,
+  stream: EventStreamName,
+): Promise<RetryOutcome> {
+  const built = recordOf(rt, stream, entry);
+  if (!built.ok) return keep(rt, entry, built.reasons);
+  const record = built.record;
+  const [seen] = await rt.ledgers[stream].delivered([record]);
+  if (seen) {
+    await rt.quarantine.remove(entry.id);
+    return { id: entry.id, result: 'already-delivered' };
+  }
+  const photo = rt.config.streams[stream].photo;
+  if (photo) {
+    const raw = (await fetchPhotos(rt.vendor, rt.config.streams[stream], [record.vendorKey])).get(
+      record.vendorKey,
+    );
+    const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
+    if (!wire.ok) return keep(rt, entry, [wire.reason]);
+  }
+  // Named after this quarantine entry: two operators re-driving it at once add one job.
+  const jobId = `quarantine-${stream}-${safe(entry.vendorKey)}-${entry.at}`;
+  await rt.queues.push[stream].add(
+    `${stream}-quarantine`,
+    { kind: 'events', stream, records: [record] } satisfies PushJobData,
+    { jobId, ...pushJobOptions() },
+  );
+  // Removed only once the job exists: a crash in between leaves the entry, never loses the row.
+  await rt.quarantine.remove(entry.id);
+  return { id: entry.id, result: 'requeued', jobId };
+}
+
+async function keep(
+  rt: Runtime,
+  entry: QuarantineEntry,
+  reasons: QuarantineReasonLike[],
+): Promise<RetryOutcome> {
+  await rt.quarantine.add({ stream: entry.stream, vendorKey: entry.vendorKey, reasons, row: entry.row });
+  return { id: entry.id, result: 'still-bad', reasons };
+}
+
+type Built = { ok: true; record: EventRecord } | { ok: false; reasons: QuarantineReasonLike[] };
+
+/**
+ * The push record of an entry. A row quarantined by the poll is the vendor's raw row: transformed
+ * again. A row quarantined at push time (its photo) is kept as `{ pushDraft }`, the payload without
+ * its photo, already transformed: only the photo is judged again.
+ */
+function recordOf(rt: Runtime, stream: EventStreamName, entry: QuarantineEntry): Built {
+  const row = (entry.row ?? {}) as Record<string, unknown>;
+  const draft = row.pushDraft as Record<string, unknown> | undefined;
+  if (draft && typeof draft === 'object') {
+    const natural =
+      stream === 'entrances'
+        ? entranceKey(draft as Parameters<typeof entranceKey>[0])
+        : departureKey(draft as Parameters<typeof departureKey>[0]);
+    const time = Number(stream === 'entrances' ? draft.enter_time : draft.depart_time);
+    return {
+      ok: true,
+      record: { key: ledgerKey(natural, entry.vendorKey), time, vendorKey: entry.vendorKey, draft },
+    };
+  }
+  const outcome = eventRecordOf(
+    stream,
+    { ...(row as RawEntrance | RawDeparture), vendorKey: entry.vendorKey },
+    rt,
+  );
+  return outcome.ok ? { ok: true, record: outcome.record } : { ok: false, reasons: outcome.reasons };
+}
+
+async function idsOf(rt: Runtime, stream: StreamName | undefined, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let offset = 0; ids.length < limit; offset += 500) {
+    const page = await rt.quarantine.list({ stream, limit: Math.min(500, limit - ids.length), offset });
+    ids.push(...page.entries.map((e) => e.id));
+    if (page.entries.length === 0 || offset + page.entries.length >= page.total) break;
+  }
+  return ids;
+}
+
+async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
+  const rt = createRuntime(loadConfig(), { logger: silentLogger });
+  try {
+    await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+function summary(e: QuarantineEntry) {
+  return {
+    id: e.id,
+    stream: e.stream,
+    vendorKey: e.vendorKey,
+    at: e.at,
+    firstAt: e.firstAt,
+    count: e.count,
+    reasons: e.reasons,
+  };
+}
+
+export function formatEntries(entries: readonly QuarantineEntry[], zone: string): string {
+  const time = (ms: number) => DateTime.fromMillis(ms, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
+  const header = ['id', 'last at', 'times', 'reasons'];
+  const rows = entries.map((e) => [
+    e.id,
+    time(e.at),
+    String(e.count),
+    e.reasons.map((r) => `${r.code}: ${oneLine(r.message, 80)}`).join('; ') || '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function formatOutcome(o: RetryOutcome): string {
+  switch (o.result) {
+    case 'requeued':
+      return `${o.id}: good now, push job ${o.jobId} enqueued`;
+    case 'already-delivered':
+      return `${o.id}: ISP already has it (ledger), removed`;
+    case 'released':
+      return (
+        `${o.id}: released; the next poll reads the lot again` +
+        (o.wouldFail
+          ? ` (with this config it would still fail: ${o.wouldFail.map((r) => r.code).join(', ')})`
+          : '')
+      );
+    case 'still-bad':
+      return `${o.id}: still bad, kept: ${o.reasons.map((r) => `${r.code}: ${oneLine(r.message, 100)}`).join('; ')}`;
+    case 'missing':
+      return `${o.id}: not in the quarantine`;
+  }
+}
+
+function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function safe(value: string): string {
+  return value.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function asStream(value: string): StreamName {
+  if (!(STREAM_NAMES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`unknown stream "${value}"; use one of ${STREAM_NAMES.join(', ')}`);
+  return value as StreamName;
+}
+
+function asCount(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`expected a positive whole number, got "${value}"`);
+  return Number(value);
+}
