@@ -1,13 +1,5 @@
-/**
- * `backfill` against the simulator: rows the live pipeline skipped (its checkpoint started past
- * them) are sent by a backfill of their range, exactly once, while what ISP already has is skipped
- * and the live checkpoint stays where it was; a second backfill sends nothing. Plus the pure parts:
- * operator times and the paging/chunking/backpressure loop.
- */
-import { spawn } from 'node:child_process';
 import type mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config/index.js';
 import {
   type BackfillProgress,
   parseOperatorTime,
@@ -15,40 +7,9 @@ import {
   TimeArgumentError,
 } from '../../src/pipeline/backfill.js';
 import type { EventRecord } from '../../src/pipeline/push-events.js';
+import { runCli } from '../helpers/cli.js';
 import { expectedEvents } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 40_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/isp-park-sync.js', ...args], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`isp-park-sync ${args.join(' ')} timed out:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let harness: Harness | undefined;
 afterEach(async () => {

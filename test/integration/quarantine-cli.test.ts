@@ -1,52 +1,13 @@
-/**
- * `quarantine list|show|retry` through the real CLI: bad vendor rows and rows whose photo is
- * unusable (photo.onMissing quarantine) are listed with their reasons; after the operator switches
- * photo.onMissing to `empty` and re-drives, every row that is good now is delivered exactly once,
- * the truly bad ones stay with fresh reasons, and a quarantined lot is released to the next poll.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import { type RunningWorkers, startWorkers } from '../../src/pipeline/workers.js';
 import { seedDemo } from '../../src/sim/vendor/index.js';
+import { runCli } from '../helpers/cli.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 40_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/isp-park-sync.js', ...args], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`isp-park-sync ${args.join(' ')} timed out:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let harness: Harness | undefined;
 let fixed: { rt: Runtime; workers: RunningWorkers } | undefined;

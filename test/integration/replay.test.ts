@@ -1,11 +1,4 @@
-/**
- * `replay` against the simulator: records ISP rejects land in the failed set; after the cause is
- * gone the real CLI (a child process) puts them back and each is delivered exactly once; a job
- * whose record ISP already has sends nothing, unless `--force`. Plus the pure selection rules.
- */
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/config/index.js';
 import {
   describeFailedJob,
   matchesFilter,
@@ -13,41 +6,9 @@ import {
   ReplaySelectionError,
   tallyOf,
 } from '../../src/pipeline/replay.js';
+import { runCli } from '../helpers/cli.js';
 import { expectedEvents } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 40_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/isp-park-sync.js', ...args], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    child.stdin.end();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`isp-park-sync ${args.join(' ')} timed out:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let harness: Harness | undefined;
 afterEach(async () => {
