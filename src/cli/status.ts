@@ -66,5 +66,19 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
   for (const s of status.streams) {
     if (s.lastError) lines.push(`last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}`);
   }
+  if (status.lots.length) {
+    lines.push('');
+    const lotHeader = ['lot', 'last entrance', 'last departure', 'last spot count (remain/total)', 'sent at'];
+    const lotRows = status.lots.map((l) => [
+      l.parkCode,
+      time(l.lastEntrance),
+      time(l.lastDeparture),
+      l.lastSpotNum ? `${l.lastSpotNum.remain}/${l.lastSpotNum.total}` : '-',
+      time(l.lastSpotNum?.at ?? null),
+    ]);
+    const lotWidths = lotHeader.map((h, i) => Math.max(h.length, ...lotRows.map((r) => r[i]!.length)));
+    for (const row of [lotHeader, ...lotRows])
+      lines.push(row.map((c, i) => c.padEnd(lotWidths[i]!)).join('  '));
+  }
   return lines.join('\n');
 }

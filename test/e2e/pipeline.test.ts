@@ -4,8 +4,10 @@
  * test/helpers/expected.ts), lots and latest spot counts included.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startTraffic } from '../../src/sim/vendor/index.js';
 import { PHOTO_MAX_BYTES } from '../../src/spec/index.js';
+import { runCli } from '../helpers/cli.js';
 import {
   departuresAfterEntrances,
   type ExpectedEvent,
@@ -104,5 +106,17 @@ describe.each(['visit-table', 'entry-exit'] as const)('end to end, %s style', (s
     for (const s of latest.values()) {
       expect(Number(s.remain_spots_num) + Number(s.used_spots_num)).toBe(Number(s.total_spots_num));
     }
+
+    // The operator's view of the same run: `status` prints the streams and every lot.
+    const status = await runCli(['status', '--json', '--no-probe'], h.childEnv());
+    expect(status.code, status.stderr).toBe(0);
+    const facts = JSON.parse(status.stdout) as StatusSnapshot;
+    const entrances = facts.streams.find((s) => s.stream === 'entrances')!;
+    expect(entrances.delivered.lastHour).toBe(expected.entrances.length);
+    expect(entrances.failed).toBe(0);
+    expect(facts.lots.map((l) => l.parkCode).sort()).toEqual([...lotCodes].sort());
+    const table = await runCli(['status', '--no-probe'], h.childEnv());
+    expect(table.stdout).toMatch(/entrances\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(table.stdout).toContain('ATXL/1');
   });
 });
