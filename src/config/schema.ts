@@ -294,8 +294,10 @@ export const configSchema = z.strictObject({
         .strictObject({ cron: z.string().default('0 0 1 * * *'), tz: ianaZone.default('Asia/Shanghai') })
         .prefault({}),
       /** Finished jobs kept for the dashboard. */
+      // A completed push job keeps its records (~30 KB for 100): 100 per queue is enough to look at
+      // on the dashboard and keeps Redis small while a backlog drains.
       keepCompleted: z
-        .strictObject({ ageSeconds: positiveInt.default(3600), count: positiveInt.default(1000) })
+        .strictObject({ ageSeconds: positiveInt.default(3600), count: positiveInt.default(100) })
         .prefault({}),
       keepFailed: z
         .strictObject({ ageSeconds: positiveInt.default(14 * 86_400), count: positiveInt.default(10_000) })
