@@ -1,62 +1,49 @@
 /**
- * Benchmark: the entrance reader (readEventPage) against the same keyset query run bare with
- * mysql2, on a 1,000,000-row visit table. Prints both rates and their ratio (target >= 0.70).
+ * The vendor-read figures: the bare keyset read rate of the entrance page query with mysql2
+ * (`ceiling-mysql-read`) and our reader (readEventPage) against it (`vendor-reader-ratio`, target
+ * ≥ 0.70). Both read the same table to the end with the same SQL text, parameters and driver
+ * options (execute(), dateStrings, big numbers as strings), in rounds interleaved so machine noise
+ * hits both alike, after one warm-up pass that loads the buffer pool.
  *
- *   node bin/run-ts.js test/bench/vendor-read.ts [rows] [mysql://root@127.0.0.1:3306]
- *
- * Creates and drops its own database.
+ * Reads only; the table is the caller's (the throughput benchmark's seeded demo database).
  */
 import mysql from 'mysql2/promise';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
+import type { Config } from '../../src/config/index.js';
 import { type EventPage, eventPageQuery, readEventPage } from '../../src/vendor/events.js';
 import { createVendorPool } from '../../src/vendor/pool.js';
 import type { Cursor, RawEntrance } from '../../src/vendor/rows.js';
 import { zoneOffset } from '../../src/vendor/zone.js';
+import type { Run } from './lib/report.js';
 
-const rows = Number(process.argv[2] ?? 1_000_000);
-const server = (process.argv[3] ?? process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(
-  /\/$/,
-  '',
-);
-const database = `bench_vendor_read_${process.pid}`;
-const url = `${server}/${database}`;
+export interface KeysetReadRuns {
+  /** Bare mysql2 rows/s per round. */
+  bare: Run[];
+  /** readEventPage rows/s per round, with the round's ratio to the bare rate. */
+  reader: Run[];
+  rows: number;
+}
 
-const admin = await mysql.createConnection({ uri: server });
-await admin.query(`CREATE DATABASE \`${database}\``);
-try {
-  await createDemoSchema(url, 'visit-table');
-  await admin.query(`USE \`${database}\``);
-  const load = performance.now();
-  await admin.query(
-    `INSERT INTO car_inout (park_no, in_plate, in_time, out_time, car_kind, car_brand)
-     SELECT CONCAT('ATXL/', 1 + seq % 20), CONCAT('鲁A', LPAD(seq % 100000, 5, '0')), t,
-            IF(seq % 10 = 0, NULL, t + INTERVAL 3600 SECOND), '小型车', '大众'
-       FROM (SELECT seq, '2026-01-01 00:00:00' + INTERVAL (seq DIV 7) SECOND AS t FROM seq_1_to_${rows}) s`,
-  );
-  console.log(`loaded ${rows} rows in ${((performance.now() - load) / 1000).toFixed(1)} s`);
-
-  const config = demoConfig('visit-table', url);
+export async function measureKeysetRead(config: Config, rounds: number): Promise<KeysetReadRuns> {
   const cfg = config.streams.entrances;
   const limit = cfg.pageSize;
-
-  // Bare: the same SQL text and parameters, straight on a mysql2 pool with the same options.
+  const bounds = {
+    lagSeconds: config.vendor.commitLagSeconds,
+    zoneOffset: zoneOffset(config.vendor.timeZone),
+  };
   const bare = mysql.createPool({
-    uri: url,
+    uri: config.vendor.url,
     connectionLimit: 1,
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,
   });
+  const pool = createVendorPool({ ...config.vendor, connectionLimit: 1 });
   const query = eventPageQuery(cfg);
   const runBare = async () => {
     let after: Cursor | null = null;
     let n = 0;
     for (;;) {
-      const s = query.statement(after, limit, {
-        lagSeconds: config.vendor.commitLagSeconds,
-        zoneOffset: zoneOffset(config.vendor.timeZone),
-      });
+      const s = query.statement(after, limit, bounds);
       const [page] = await bare.execute<mysql.RowDataPacket[]>(s.sql, s.params);
       n += page.length;
       const last = page.at(-1);
@@ -64,9 +51,7 @@ try {
       if (page.length < limit) return n;
     }
   };
-
-  const pool = createVendorPool({ ...config.vendor, connectionLimit: 1 });
-  const runOurs = async () => {
+  const runReader = async () => {
     let after: Cursor | null = null;
     let n = 0;
     for (;;) {
@@ -76,25 +61,24 @@ try {
       if (!page.full) return n;
     }
   };
-
   const time = async (fn: () => Promise<number>) => {
     const t = performance.now();
     const n = await fn();
-    return n / ((performance.now() - t) / 1000);
+    return { rows: n, perSecond: n / ((performance.now() - t) / 1000) };
   };
-  await runBare(); // warm the buffer pool
-  let bestBare = 0;
-  let bestOurs = 0;
-  for (let i = 0; i < 3; i++) {
-    bestBare = Math.max(bestBare, await time(runBare));
-    bestOurs = Math.max(bestOurs, await time(runOurs));
+  try {
+    const rows = await runBare(); // warm the buffer pool and the statement cache
+    await runReader();
+    const out: KeysetReadRuns = { bare: [], reader: [], rows };
+    for (let i = 0; i < rounds; i++) {
+      const b = await time(runBare);
+      const r = await time(runReader);
+      out.bare.push({ value: b.perSecond, rows: b.rows });
+      out.reader.push({ value: r.perSecond / b.perSecond, readerRowsPerSecond: r.perSecond, rows: r.rows });
+    }
+    return out;
+  } finally {
+    await bare.end();
+    await pool.close();
   }
-  console.log(`bare mysql2 keyset query: ${Math.round(bestBare)} rows/s`);
-  console.log(`readEventPage:            ${Math.round(bestOurs)} rows/s`);
-  console.log(`ratio: ${(bestOurs / bestBare).toFixed(2)} (target >= 0.70)`);
-  await bare.end();
-  await pool.close();
-} finally {
-  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await admin.end();
 }

@@ -1,0 +1,38 @@
+/**
+ * What every benchmark group gets from the runner: its sizes, a log line printer, and the place
+ * results and notes go. Groups read earlier results (the ceilings) from here.
+ */
+import type { Result } from './report.js';
+
+export interface Sizes {
+  ingest: { records: number; batch: number; inflight: number; rounds: number };
+  transform: { rows: number; rounds: number };
+  sharp: { photos: number; rounds: number; concurrency: number };
+  reader: { rounds: number };
+  /** Visits preloaded for the no-photo throughput, scale-out, vendor cost and baseline. */
+  throughput: { visits: number; runs: number; deadlineSeconds: number; idleSeconds: number };
+  scaleout: { runs: number };
+  baseline: { seconds: number; runs: number };
+  photosSmall: {
+    visits: number;
+    photos: number;
+    runs: number;
+    deadlineSeconds: number;
+    /** Records per round of the photo-carrying ingest ceiling. */
+    ceilingRecords: number;
+  };
+  photosOversize: { visits: number; runs: number; deadlineSeconds: number };
+  latency: { rate: number; seconds: number; runs: number };
+  catchup: { visits: number; days: number; outageSeconds: number; deadlineSeconds: number };
+}
+
+export interface BenchContext {
+  mode: 'full' | 'quick';
+  sizes: Sizes;
+  log(message: string): void;
+  add(result: Result): void;
+  note(text: string): void;
+  get(id: string): Result | undefined;
+  /** The command reproducing a group's figures, e.g. `npm run bench -- --only throughput`. */
+  command(group: string): string;
+}
