@@ -35,7 +35,12 @@ export class ActivityStore {
     stream: string,
     count: number,
     lots: Map<string, number> = new Map(),
-    spotNums: Array<{ park_code: string; total_spots_num: number; remain_spots_num: number; used_spots_num: number }> = [],
+    spotNums: Array<{
+      park_code: string;
+      total_spots_num: number;
+      remain_spots_num: number;
+      used_spots_num: number;
+    }> = [],
     nowMs = Date.now(),
   ): Promise<void> {
     const minute = Math.floor(nowMs / 60_000) * 60;
@@ -44,7 +49,8 @@ export class ActivityStore {
     const pipeline = this.redis.pipeline();
     pipeline.hincrby(perMinute, String(minute), count);
     pipeline.expire(perMinute, KEEP_SECONDS + 86_400);
-    const field = stream === 'entrances' ? 'lastEntrance' : stream === 'departures' ? 'lastDeparture' : undefined;
+    const field =
+      stream === 'entrances' ? 'lastEntrance' : stream === 'departures' ? 'lastDeparture' : undefined;
     if (field) {
       for (const [code, time] of lots) pipeline.hset(this.key('lots', code), field, String(time));
     }
@@ -64,7 +70,10 @@ export class ActivityStore {
   }
 
   async recordError(stream: string, message: string, nowMs = Date.now()): Promise<void> {
-    await this.redis.set(this.key('last-error', stream), JSON.stringify({ at: Math.floor(nowMs / 1000), message }));
+    await this.redis.set(
+      this.key('last-error', stream),
+      JSON.stringify({ at: Math.floor(nowMs / 1000), message }),
+    );
   }
 
   async lastError(stream: string): Promise<LastError | undefined> {
@@ -73,7 +82,11 @@ export class ActivityStore {
   }
 
   /** Deliveries per minute of `stream` from `fromMs` to `toMs`, zero-filled, oldest first. */
-  async perMinute(stream: string, fromMs: number, toMs = Date.now()): Promise<Array<{ minute: number; count: number }>> {
+  async perMinute(
+    stream: string,
+    fromMs: number,
+    toMs = Date.now(),
+  ): Promise<Array<{ minute: number; count: number }>> {
     const from = Math.floor(fromMs / 60_000) * 60;
     const to = Math.floor(toMs / 60_000) * 60;
     const days = new Set<number>();

@@ -68,7 +68,13 @@ export class RedisStateStore implements StateStore {
   async markSent(stream: StateStream, items: PendingItem[]): Promise<void> {
     if (!items.length) return;
     const args = items.flatMap((i) => [i.code, i.json, fingerprint(i.payload)]);
-    await this.redis.eval(CLEAR_IF_SAME, 2, this.key('pending', stream), this.key('delivered', stream), ...args);
+    await this.redis.eval(
+      CLEAR_IF_SAME,
+      2,
+      this.key('pending', stream),
+      this.key('delivered', stream),
+      ...args,
+    );
   }
 
   async markDeleted(codes: string[]): Promise<void> {

@@ -27,7 +27,7 @@ import { fetchPhotos } from '../../src/vendor/photos.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
 import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor/rows.js';
 import { validateStreams } from '../../src/vendor/validate.js';
-import { createTestDatabase, createTestRedis } from '../helpers/services.js';
+import { createTestDatabase } from '../helpers/services.js';
 
 const dirs: string[] = [];
 afterAll(() => {

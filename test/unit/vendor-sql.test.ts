@@ -184,4 +184,3 @@ describe('plan verdict', () => {
     expect(judgePlan({ ...indexScan, tableRows: 500 }).verdict).toBe('warn');
   });
 });
-
