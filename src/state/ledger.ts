@@ -21,6 +21,20 @@ export interface LedgerEntry {
 
 const DAY = 86_400;
 
+/** KEYS: buckets; ARGV: the fields, same order. Returns 1/0 per entry. */
+const CHECK = `
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HEXISTS', KEYS[i], ARGV[i]) end
+return out`;
+
+/** KEYS: buckets; ARGV: field and expiry (Unix s) per bucket, in pairs. */
+const MARK = `
+for i = 1, #KEYS do
+  redis.call('HSET', KEYS[i], ARGV[2 * i - 1], '1')
+  redis.call('EXPIREAT', KEYS[i], ARGV[2 * i])
+end
+return #KEYS`;
+
 export class DeliveredLedger {
   constructor(
     private readonly redis: Redis,
@@ -31,35 +45,32 @@ export class DeliveredLedger {
     private readonly bucketsPerDay = 4096,
   ) {}
 
-  /** Which of the entries were already delivered (same order). */
+  /** Which of the entries were already delivered (same order). One Redis call for the batch. */
   async delivered(entries: LedgerEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const entry of entries) {
-      const { bucket, field } = this.locate(entry);
-      pipeline.hexists(bucket, field);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, value]) => {
-      if (error) throw error;
-      return value === 1;
-    });
+    const located = entries.map((entry) => this.locate(entry));
+    const flags = (await this.redis.eval(
+      CHECK,
+      located.length,
+      ...located.map((l) => l.bucket),
+      ...located.map((l) => l.field),
+    )) as number[];
+    return flags.map((flag) => flag === 1);
   }
 
+  /** Remembers the entries as delivered. One Redis call for the batch. */
   async markDelivered(entries: LedgerEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    const expiries = new Map<string, number>();
     const today = Math.floor(Date.now() / 1000 / DAY);
+    const keys: string[] = [];
+    const args: Array<Buffer | number> = [];
     for (const entry of entries) {
       const { bucket, field } = this.locate(entry);
-      pipeline.hset(bucket, field, '1');
       const lastDay = Math.max(today, Math.floor(entry.time / DAY));
-      expiries.set(bucket, (lastDay + 1 + this.ttlDays) * DAY);
+      keys.push(bucket);
+      args.push(field, (lastDay + 1 + this.ttlDays) * DAY);
     }
-    for (const [bucket, at] of expiries) pipeline.expireat(bucket, at);
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
+    await this.redis.eval(MARK, keys.length, ...keys, ...args);
   }
 
   /** Forget entries (used by `replay --force` tests and operators re-sending on purpose). */
