@@ -93,6 +93,22 @@ describe('pipeline under ISP faults', () => {
     expect(refusedDuringOutage).toBeLessThan(300);
   }, 120_000);
 
+  it('resumes within seconds of a short outage with the default backoff', async () => {
+    // Product defaults: 1 s first backoff, 5 min cap, so a short outage must not leave the
+    // queue paused for minutes afterwards.
+    harness = await startHarness({
+      seed: SEED,
+      config: { pipeline: { backoffMs: 1_000, maxBackoffMs: 300_000 } },
+    });
+    const h = harness;
+    h.sim.patchFaults({ downForMs: 6_000 });
+    const upAt = Date.now() + 6_000;
+    await h.start();
+    await deliveredExactlyOnce(h, 60_000);
+    // Everything delivered within seconds of ISP coming back.
+    expect(Date.now() - upAt).toBeLessThan(12_000);
+  }, 90_000);
+
   it('isolates one record rejected with code 1 in a batch of 100; the rest is delivered; replay delivers it once', async () => {
     harness = await startHarness({ seed: SEED });
     const h = harness;
