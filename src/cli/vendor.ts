@@ -167,18 +167,7 @@ export function vendorCommand(): Command {
     .option('--photo-dir <dir>', 'picture folder for the entry-exit style')
     .option('--seed <n>', 'random seed', int, 1)
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
-    .option(
-      '--if-missing',
-      'create and seed the demo only when the database holds none yet; keep an existing one (container start-ups)',
-    )
     .action(async (opts) => {
-      if (opts.ifMissing) {
-        if (await hasDemo(opts.url)) {
-          console.log(`kept the existing demo in ${redactUrl(opts.url)}`);
-          return;
-        }
-        await createDemoSchema(opts.url, opts.style ?? 'visit-table');
-      }
       const style = await styleAt(opts.url, opts.style);
       const traffic = await startTraffic(opts.url, style, {
         ratePerSecond: opts.rate,
