@@ -28,6 +28,7 @@ import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.
 import { photoToWire } from '../transform/photos.js';
 import { fetchPhotos } from '../vendor/index.js';
 import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
+import { formatTable } from './table.js';
 
 export function quarantineCommand(): Command {
   const cmd = new Command('quarantine').description(
@@ -253,15 +254,7 @@ export function formatEntries(entries: readonly QuarantineEntry[], zone: string)
     String(e.count),
     e.reasons.map((r) => `${r.code}: ${oneLine(r.message, 80)}`).join('; ') || '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 function formatOutcome(o: RetryOutcome): string {

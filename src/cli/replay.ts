@@ -21,6 +21,7 @@ import {
   replayJobs,
   waitForJobs,
 } from '../pipeline/replay.js';
+import { formatTable } from './table.js';
 
 interface ReplayFlags {
   queue?: string[];
@@ -141,15 +142,7 @@ export function formatJobTable(jobs: readonly FailedJobInfo[], zone: string): st
     String(j.records),
     oneLine(j.reason, 70),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(header, rows);
 }
 
 export function formatTally(t: JobTally): string {

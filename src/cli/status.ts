@@ -6,6 +6,7 @@ import { silentLogger } from '../log.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
+import { formatTable } from './table.js';
 
 export function statusCommand(): Command {
   return new Command('status')
@@ -61,8 +62,7 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
     String(s.failed),
     String(s.quarantined),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) lines.push(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  lines.push(formatTable(header, rows));
   for (const s of status.streams) {
     if (s.lastError) lines.push(`last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}`);
   }
