@@ -49,8 +49,9 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-export async function createTestRedis(): Promise<TestRedis> {
-  const prefix = `{${uniqueName('t')}}`;
+/** A Redis key prefix of its own (`{<base>_<pid>_<random>}`) on the test Redis. */
+export async function createTestRedis(base = 't'): Promise<TestRedis> {
+  const prefix = `{${uniqueName(base)}}`;
   const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 3 });
   return {
     prefix,

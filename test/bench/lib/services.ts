@@ -7,11 +7,12 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import {
   createTestDatabase,
+  createTestRedis,
   deleteKeys,
   TEST_MYSQL_URL,
   TEST_REDIS_URL,
   type TestDatabase,
-  uniqueName,
+  type TestRedis,
 } from '../../helpers/services.js';
 
 export { TEST_MYSQL_URL as BENCH_MYSQL_URL, TEST_REDIS_URL as BENCH_REDIS_URL };
@@ -24,26 +25,10 @@ export function createBenchDatabase(): Promise<BenchDatabase> {
   return createTestDatabase(BENCH_PREFIX);
 }
 
-export interface BenchRedis {
-  /** `{ipsbench_<pid>_<hex>}`: one hash tag, so a cluster would keep it in one slot. */
-  prefix: string;
-  url: string;
-  client: Redis;
-  cleanup(): Promise<void>;
-}
+export type BenchRedis = TestRedis;
 
-export function createBenchRedis(): BenchRedis {
-  const prefix = `{${uniqueName(BENCH_PREFIX)}}`;
-  const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 3 });
-  return {
-    prefix,
-    url: TEST_REDIS_URL,
-    client,
-    async cleanup() {
-      await deleteKeys(client, `${prefix}*`);
-      await client.quit().catch(() => undefined);
-    },
-  };
+export function createBenchRedis(): Promise<BenchRedis> {
+  return createTestRedis(BENCH_PREFIX);
 }
 
 function isAlive(pid: number): boolean {

@@ -64,7 +64,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const db = await createBenchDatabase();
-  const redis = createBenchRedis();
+  const redis = await createBenchRedis();
   const dir = mkdtempSync(join(tmpdir(), 'ipsbench-'));
   const photoDir = join(dir, 'photos');
   const sim = await startSimulator({
