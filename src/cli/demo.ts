@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
@@ -33,7 +33,7 @@ import {
   startTraffic,
   type TrafficCounts,
 } from '../sim/vendor/index.js';
-import { parseDuration } from './vendor.js';
+import { parseDuration, port, positiveNumber, positiveWhole } from './args.js';
 
 export const DEMO_DB_URL = 'mysql://root@127.0.0.1:3306/isp_park_demo';
 export const DEMO_PREFIX = '{isp-demo}';
@@ -67,15 +67,15 @@ export function demoCommand(): Command {
     )
     .option('--sim-port <port>', 'ISP simulator port, 0 = any free one (default config sim.port)', port)
     .option('--web-port <port>', 'dashboard port, 0 = any free one (default config web.port)', port)
-    .option('--rate <n>', 'vendor events (entrances + departures) per second', positive, 5)
+    .option('--rate <n>', 'vendor events (entrances + departures) per second', positiveNumber, 5)
     .option(
       '--duration <time>',
       'stop by itself after this long (15, 90s, 5m); default: until Ctrl-C',
       parseDuration,
     )
     .option('--prefix <prefix>', 'Redis key prefix of the demo (cleared at start)', DEMO_PREFIX)
-    .option('--lots <n>', 'parking lots', whole, 10)
-    .option('--visits <n>', 'historical visits seeded', whole, 2000)
+    .option('--lots <n>', 'parking lots', positiveWhole, 10)
+    .option('--visits <n>', 'historical visits seeded', positiveWhole, 2000)
     .option('--redis-url <url>', 'Redis (default env REDIS_URL or redis://127.0.0.1:6379)')
     .action(async (flags: DemoFlags) => {
       await runDemo(flags);
@@ -277,22 +277,4 @@ export function summary(
     `  repeated natural keys at the simulator: entrances ${d.entrance}, departures ${d.departure}; ` +
       `requests ${stats.requests.total} (${stats.requests.rejected} rejected)`,
   ].join('\n');
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port 0-65535');
-  return n;
-}
-
-function whole(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
 }

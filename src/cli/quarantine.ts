@@ -28,6 +28,7 @@ import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.
 import { photoToWire } from '../transform/photos.js';
 import { fetchPhotos } from '../vendor/index.js';
 import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
+import { oneLine } from './args.js';
 import { formatTable } from './table.js';
 
 export function quarantineCommand(): Command {
@@ -275,11 +276,6 @@ function formatOutcome(o: RetryOutcome): string {
     case 'missing':
       return `${o.id}: not in the quarantine`;
   }
-}
-
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 function safe(value: string): string {

@@ -21,6 +21,7 @@ import {
   replayJobs,
   waitForJobs,
 } from '../pipeline/replay.js';
+import { oneLine } from './args.js';
 import { formatTable } from './table.js';
 
 interface ReplayFlags {
@@ -152,9 +153,4 @@ export function formatTally(t: JobTally): string {
     `; records delivered ${t.delivered}, already delivered (skipped) ${t.skipped}, ` +
     `quarantined ${t.quarantined}, rejected by ISP ${t.isolated}`
   );
-}
-
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

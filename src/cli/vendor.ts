@@ -3,7 +3,7 @@
  * URL, for demos, tests and benchmarks. These commands write — but only to a database that
  * `vendor create` made (it carries a marker table); never point them at a real vendor database.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import mysql from 'mysql2/promise';
 import { redactUrl } from '../redact.js';
 import {
@@ -15,6 +15,7 @@ import {
   seedDemo,
   startTraffic,
 } from '../sim/vendor/index.js';
+import { parseDuration, positiveNumber, ratio, wholeNumber } from './args.js';
 
 export const DEFAULT_DEMO_URL = 'mysql://root@127.0.0.1:3306/parking_demo';
 
@@ -24,33 +25,6 @@ const urlOption = () =>
   new Option('--url <url>', 'mysql://user[:pass]@host:3306/db of the demo database')
     .env('DEMO_VENDOR_URL')
     .default(DEFAULT_DEMO_URL);
-
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
-  return n;
-}
-
-function ratio(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be between 0 and 1');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
-
-/** `90`, `90s`, `5m`, `1h`, `1500ms` -> milliseconds. */
-export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('must be a duration like 90s, 5m, 1h or 1500ms');
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
 
 /** The style of the demo at `url`, from its marker, when --style is not given. */
 async function styleAt(url: string, given: DemoStyleName | undefined): Promise<DemoStyleName> {
@@ -104,11 +78,11 @@ export function vendorCommand(): Command {
     .description('replace the demo data with lots and historical visits (and, with --bad, a few bad rows)')
     .addOption(styleOption())
     .addOption(urlOption())
-    .option('--lots <n>', 'parking lots', int, 10)
-    .option('--visits <n>', 'historical visits', int, 2000)
-    .option('--days <n>', 'days of history', positive, 7)
+    .option('--lots <n>', 'parking lots', wholeNumber, 10)
+    .option('--visits <n>', 'historical visits', wholeNumber, 2000)
+    .option('--days <n>', 'days of history', positiveNumber, 7)
     .option('--no-photos', 'store no photos')
-    .option('--photo-rows <n>', 'most recent visits that carry photos', int, 500)
+    .option('--photo-rows <n>', 'most recent visits that carry photos', wholeNumber, 500)
     .option(
       '--photo-dir <dir>',
       'picture folder for the entry-exit style (set PHOTO_ROOT to it for the sync)',
@@ -117,8 +91,8 @@ export function vendorCommand(): Command {
       '--bad',
       'add deliberately bad rows (NULL plate, zero date, negative fee, unknown kind, missing photo)',
     )
-    .option('--deleted-lots <n>', 'lots flagged deleted (entry-exit style)', int, 0)
-    .option('--seed <n>', 'random seed', int, 1)
+    .option('--deleted-lots <n>', 'lots flagged deleted (entry-exit style)', wholeNumber, 0)
+    .option('--seed <n>', 'random seed', wholeNumber, 1)
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
     .option(
       '--if-missing',
@@ -158,14 +132,14 @@ export function vendorCommand(): Command {
     .description('insert entrances, departures and space-count changes at a rate, like a live system')
     .addOption(styleOption())
     .addOption(urlOption())
-    .option('--rate <n>', 'entrances plus departures per second', positive, 10)
+    .option('--rate <n>', 'entrances plus departures per second', positiveNumber, 10)
     .option('--duration <time>', 'stop after this long (90s, 5m, 1h); default: until Ctrl-C', parseDuration)
     .option('--late-ratio <r>', 'share of transactions held open before committing', ratio, 0.05)
     .option('--hold <time>', 'how long a late transaction stays open (at most)', parseDuration, 3000)
-    .option('--max-per-tx <n>', 'events per transaction, at most', int, 5)
+    .option('--max-per-tx <n>', 'events per transaction, at most', wholeNumber, 5)
     .option('--no-photos', 'store no photos')
     .option('--photo-dir <dir>', 'picture folder for the entry-exit style')
-    .option('--seed <n>', 'random seed', int, 1)
+    .option('--seed <n>', 'random seed', wholeNumber, 1)
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
     .action(async (opts) => {
       const style = await styleAt(opts.url, opts.style);

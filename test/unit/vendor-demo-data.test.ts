@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/cli/vendor.js';
+import { parseDuration } from '../../src/cli/args.js';
 import {
   createRandom,
   feeFen,
