@@ -223,7 +223,11 @@ export const configSchema = z.strictObject({
     connectionLimit: positiveInt.max(10).default(3),
     /** Every query is cut off after this, so a locked table cannot hang us. */
     queryTimeoutMs: positiveInt.default(10_000),
-    /** Commit-lag guard: read only rows older than the DB's now minus this. */
+    /**
+     * Commit-lag guard: read only rows stamped before the DB's now (to the millisecond) minus this.
+     * Set it above the longest a vendor transaction stays open after stamping its row, plus 1 s
+     * when the stamps are whole seconds (a row stamped 10:00:00 may have been written at 10:00:00.9).
+     */
     commitLagSeconds: z.number().int().nonnegative().default(5),
     /** Connection charset; GBK columns are converted by the server. */
     charset: z.string().default('utf8mb4'),

@@ -39,6 +39,12 @@ export interface PollEventsDeps<Row extends { vendorKey: string }> {
   readBound(): Promise<number>;
   /** Exclusive upper bound on the cursor time, Unix seconds (departures: the entrance watermark). */
   gateUpTo?(): Promise<number | undefined>;
+  /**
+   * How long a poll held back by the gate waits for it to move before it ends (default 0). The
+   * gate moves when the other stream's jobs settle, usually within milliseconds; without the wait
+   * the held-back rows would sit until the next scheduled poll, a whole interval later.
+   */
+  gateWaitMs?: number;
   readPage(after: Cursor | null, limit: number, upTo: number | undefined): Promise<PageRead<Row>>;
   transform(row: Row): RowOutcome;
   /** Unix seconds of a cursor time (to report how far the stream has read). */
@@ -49,7 +55,11 @@ export interface PollEventsDeps<Row extends { vendorKey: string }> {
   /** Everything before this time (Unix s) has been read and handed on. */
   setCaughtUp(epoch: number): Promise<void>;
   now?(): number;
+  sleep?(ms: number): Promise<void>;
 }
+
+/** How often a poll waiting for its gate looks at it again. */
+export const GATE_CHECK_MS = 25;
 
 export interface PollResult {
   rows: number;
@@ -95,7 +105,9 @@ export async function pollEvents<Row extends { vendorKey: string }>(
     if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
 
     if (!page.full) {
-      result.stoppedBy = gate !== undefined && gate < bound ? 'gate' : 'caught-up';
+      const gated = gate !== undefined && gate < bound;
+      if (gated && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
+      result.stoppedBy = gated ? 'gate' : 'caught-up';
       return result;
     }
     if (now() - started >= deps.budgetMs) {
@@ -103,6 +115,22 @@ export async function pollEvents<Row extends { vendorKey: string }>(
       return result;
     }
   }
+}
+
+/** Waits until the gate is past `gate` (true) or `until` (epoch ms) has come (false). */
+async function gateMoved<Row extends { vendorKey: string }>(
+  deps: PollEventsDeps<Row>,
+  gate: number,
+  until: number,
+): Promise<boolean> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  while (now() + GATE_CHECK_MS <= until) {
+    await sleep(GATE_CHECK_MS);
+    const moved = await deps.gateUpTo!();
+    if (moved !== undefined && moved > gate) return true;
+  }
+  return false;
 }
 
 /** Jobs of at most `size` records, each id named after its first and last vendor row. */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import type { EventStreamName } from '../config/index.js';
 import type { BatchResult } from '../isp/index.js';
-import { eventsDelivered, rowsRead } from '../metrics.js';
+import { eventsDelivered } from '../metrics.js';
 import { departureKey, entranceKey } from '../spec/index.js';
 import {
   transformDeparture,
@@ -147,6 +147,7 @@ export function eventPollDeps(
     readBound: async () => (await readVendorNow(rt.vendor)) - vendorCfg.commitLagSeconds,
     ...(stream === 'departures'
       ? {
+          gateWaitMs: cfg.pollEveryMs,
           gateUpTo: async () => {
             const mark = await rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id));
             // Until entrances have been read once, no departure may go.
@@ -163,7 +164,6 @@ export function eventPollDeps(
           ? { upTo: vendorTimeOf(upTo, cfg.timeFormat, vendorCfg.timeZone) }
           : {}),
       });
-      rowsRead.inc({ stream }, page.rows.length);
       return page;
     },
     transform: (row) => eventRecordOf(stream, row, rt),
@@ -296,12 +296,9 @@ export function statePollDeps(rt: Runtime, stream: StateStream): StatePollDeps<R
   return {
     stream,
     readAll: async () => {
-      const rows =
-        stream === 'parks'
-          ? await readParks(rt.vendor, rt.config.streams.parks)
-          : await readSpotNums(rt.vendor, rt.config.streams.spotNums);
-      rowsRead.inc({ stream }, rows.length);
-      return rows;
+      return stream === 'parks'
+        ? readParks(rt.vendor, rt.config.streams.parks)
+        : readSpotNums(rt.vendor, rt.config.streams.spotNums);
     },
     transform: (row): StateRowOutcome<RawPark | RawSpotNum> => {
       const code = row.parkCode == null ? undefined : String(row.parkCode).trim();

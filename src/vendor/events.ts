@@ -11,7 +11,12 @@ import type { Config, EventStreamName } from '../config/index.js';
 import { rowsRead } from '../metrics.js';
 import type { VendorConfig, VendorPool } from './pool.js';
 import type { Cursor, RawDeparture, RawEntrance } from './rows.js';
-import { buildEventPageQuery, type EventPageQuery, type EventStreamConfig } from './stream-sql.js';
+import {
+  buildEventPageQuery,
+  type EventPageQuery,
+  type EventStreamConfig,
+  UNIX_NOW_SQL,
+} from './stream-sql.js';
 import { vendorTimeOf, zoneOffset } from './zone.js';
 
 export interface ReadPageOptions {
@@ -79,14 +84,14 @@ export async function readEventPage<S extends EventStreamName>(
 }
 
 /**
- * The vendor server's Unix time, seconds (UNIX_TIMESTAMP(): independent of any time_zone). Every
+ * The vendor server's Unix time in seconds with milliseconds (independent of any time_zone). Every
  * row with a cursor time before `readVendorNow() - commitLagSeconds` is visible to a page read now.
  */
 export async function readVendorNow(pool: VendorPool): Promise<number> {
   const rows = await pool.execute<{ now: string | number }>(
-    'SELECT UNIX_TIMESTAMP() AS now',
+    `SELECT ${UNIX_NOW_SQL} AS now`,
     [],
     'vendor now',
   );
-  return Math.floor(Number(rows[0]?.now));
+  return Number(rows[0]?.now);
 }

@@ -6,8 +6,10 @@
  * never the row-value form `(t, id) > (?, ?)`, which MariaDB 10.11 does not serve from the index.
  * Every page is also bounded by the commit-lag guard, computed by the server in the same statement
  * (`t < vendor-now - lag`), so a transaction that commits late with an older timestamp is still
- * ahead of the cursor when it becomes visible. "Vendor-now" is UTC_TIMESTAMP() moved to the vendor
- * zone's offset: it does not depend on the server's or the session's time_zone.
+ * ahead of the cursor when it becomes visible. "Vendor-now" is UTC_TIMESTAMP(3) moved to the vendor
+ * zone's offset: it does not depend on the server's or the session's time_zone. It keeps its
+ * milliseconds: against a whole-second `now` a strict `<` held every row back a further second
+ * (a row stamped 10:00:00 became readable at 10:00:06 with a 5 s lag, not at 10:00:05).
  *
  * The texts are built once per stream config; a statement is a text plus its parameters.
  */
@@ -52,16 +54,23 @@ export interface EventPageQuery {
 const LOWER: LowerBound[] = ['start', 'from', 'after'];
 const UPPER: UpperBound[] = ['none', 'time', 'cursor'];
 
+/**
+ * The server's Unix time with milliseconds, whatever its time_zone: UNIX_TIMESTAMP() alone is whole
+ * seconds, and UNIX_TIMESTAMP(NOW(3)) goes through the session zone (ambiguous in a DST fold). Both
+ * functions read the statement's start time, so the sum is one instant.
+ */
+export const UNIX_NOW_SQL = 'UNIX_TIMESTAMP() + MICROSECOND(UTC_TIMESTAMP(6)) / 1000000';
+
 /** The server-side bound `vendor-now - lag`, as the cursor column stores time. */
 export function lagGuardSql(format: TimeFormat): { sql: string; params: (bounds: PageBounds) => SqlParam[] } {
   switch (format) {
     case 'epoch-s':
-      return { sql: 'UNIX_TIMESTAMP() - ?', params: (b) => [b.lagSeconds] };
+      return { sql: `${UNIX_NOW_SQL} - ?`, params: (b) => [b.lagSeconds] };
     case 'epoch-ms':
-      return { sql: '(UNIX_TIMESTAMP() - ?) * 1000', params: (b) => [b.lagSeconds] };
+      return { sql: `(${UNIX_NOW_SQL} - ?) * 1000`, params: (b) => [b.lagSeconds] };
     default:
       return {
-        sql: "CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) - INTERVAL ? SECOND",
+        sql: "CONVERT_TZ(UTC_TIMESTAMP(3), '+00:00', ?) - INTERVAL ? SECOND",
         params: (b) => [b.zoneOffset, b.lagSeconds],
       };
   }

@@ -16,9 +16,17 @@ export function zoneOffset(zone: string, at: Date = new Date()): string {
   return DateTime.fromJSDate(at, { zone }).toFormat('ZZ');
 }
 
-/** Unix seconds as the cursor column stores time: wall-clock text in `zone`, or epoch s / ms. */
+/**
+ * Unix seconds as the cursor column stores time: wall-clock text in `zone`, or epoch s / ms. Used
+ * for bounds (`t >= from`, `t < upTo`), so a fraction is kept to the millisecond (text gets
+ * `.SSS`, which the server compares exactly) or rounded up for whole-second epochs: for an
+ * integer t, `t < x` and `t >= x` mean the same as with ⌈x⌉.
+ */
 export function vendorTimeOf(epochSeconds: number, format: TimeFormat, zone: string): string | number {
-  if (format === 'epoch-s') return Math.floor(epochSeconds);
-  if (format === 'epoch-ms') return Math.floor(epochSeconds * 1000);
-  return DateTime.fromSeconds(Math.floor(epochSeconds), { zone }).toFormat(DATETIME_FORMAT);
+  const ms = Math.round(epochSeconds * 1000);
+  if (format === 'epoch-s') return Math.ceil(ms / 1000);
+  if (format === 'epoch-ms') return ms;
+  return DateTime.fromMillis(ms, { zone }).toFormat(
+    ms % 1000 === 0 ? DATETIME_FORMAT : `${DATETIME_FORMAT}.SSS`,
+  );
 }

@@ -15,7 +15,7 @@ import { entrancesStreamSchema, PROJECT_ROOT } from '../../src/config/index.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { wallClock } from '../../src/sim/vendor/data.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { readEventPage } from '../../src/vendor/events.js';
+import { readEventPage, readVendorNow } from '../../src/vendor/events.js';
 import { createVendorPool } from '../../src/vendor/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
@@ -125,6 +125,35 @@ describe('commit-lag guard across zones', () => {
       });
     }
   }
+
+  it('lets a row stamped t through as soon as the server clock passes t + lag, not a second later', async () => {
+    const config = demoConfig('visit-table', db.url, { vendor: { commitLagSeconds: lag } });
+    const pool = createVendorPool(config.vendor);
+    try {
+      const wall = wallClock(config.vendor.timeZone);
+      // Early in a second, so that the reads below happen within it.
+      let now = await readVendorNow(pool);
+      while (now % 1 < 0.05 || now % 1 > 0.5) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await readVendorNow(pool);
+      }
+      const second = Math.floor(now);
+      await db.admin.query(
+        `INSERT INTO car_inout (id, park_no, in_plate, in_time) VALUES
+           (1, 'ATXL/1', '鲁A00001', ?), (2, 'ATXL/1', '鲁A00002', ?)`,
+        [wall(second - lag), wall(second - lag + 1)],
+      );
+      const page = await readEventPage(pool, 'entrances', config.streams.entrances, config.vendor, null);
+      const after = await readVendorNow(pool);
+      // Row 1 is exactly lag seconds old (plus the fraction): readable now. A whole-second clock
+      // held it back until the next second.
+      expect(page.rows.map((r) => r.vendorKey)[0]).toBe('1');
+      if (Math.floor(after) === second) expect(page.rows.map((r) => r.vendorKey)).toEqual(['1']);
+    } finally {
+      await pool.close();
+      await db.admin.query('DELETE FROM car_inout');
+    }
+  });
 
   for (const [format, scale] of [
     ['epoch-s', 1],

@@ -23,7 +23,7 @@ describe('event page SQL', () => {
 
   it('bounds every page by the server-side lag guard in the vendor zone, whatever the bounds', () => {
     for (const sql of Object.values(query.texts)) {
-      expect(sql).toContain("in_time < CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) - INTERVAL ? SECOND");
+      expect(sql).toContain("in_time < CONVERT_TZ(UTC_TIMESTAMP(3), '+00:00', ?) - INTERVAL ? SECOND");
       expect(sql).not.toMatch(/NOW\(\)/);
     }
   });
@@ -68,7 +68,7 @@ describe('event page SQL', () => {
       bounds,
     );
     expect(sql).toContain('WHERE (kind = 1 OR kind = 2) AND (ts > ? OR');
-    expect(sql).toContain('ts < (UNIX_TIMESTAMP() - ?) * 1000');
+    expect(sql).toContain('ts < (UNIX_TIMESTAMP() + MICROSECOND(UTC_TIMESTAMP(6)) / 1000000 - ?) * 1000');
     expect(params).toEqual([1772323200000, 1772323200000, '7', 5]);
     expect(sql).toMatch(/LIMIT 50$/);
   });
@@ -91,6 +91,16 @@ describe('vendor zone', () => {
     expect(vendorTimeOf(1772323200, 'datetime', 'Asia/Shanghai')).toBe('2026-03-01 08:00:00');
     expect(vendorTimeOf(1772323200, 'epoch-s', 'Asia/Shanghai')).toBe(1772323200);
     expect(vendorTimeOf(1772323200, 'epoch-ms', 'Asia/Shanghai')).toBe(1772323200000);
+  });
+
+  it('keeps a bound’s fraction: milliseconds in text, rounded up for whole-second epochs', () => {
+    // For an integer column value t, `t < x` and `t >= x` select what they select with ⌈x⌉.
+    expect(vendorTimeOf(1772323200.25, 'datetime', 'Asia/Shanghai')).toBe('2026-03-01 08:00:00.250');
+    expect(vendorTimeOf(1772323200.25, 'epoch-s', 'Asia/Shanghai')).toBe(1772323201);
+    expect(vendorTimeOf(1772323200.25, 'epoch-ms', 'Asia/Shanghai')).toBe(1772323200250);
+    // Float noise from the server's decimal seconds does not move a bound by a millisecond.
+    expect(vendorTimeOf(1795917468.974, 'epoch-ms', 'UTC')).toBe(1795917468974);
+    expect(vendorTimeOf(1795917468.974, 'datetime', 'UTC')).toBe('2026-11-29 01:57:48.974');
   });
 });
 

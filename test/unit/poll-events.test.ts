@@ -1,0 +1,189 @@
+/**
+ * The rules of one event poll, on an in-memory stream with a fake clock: pages until caught up,
+ * jobs within the item bound, the checkpoint only after the enqueue, quarantine of bad rows,
+ * backpressure, and the gate (the departure stream waiting for the entrance watermark).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  GATE_CHECK_MS,
+  type PollEventsDeps,
+  type PushJobSpec,
+  pollEvents,
+} from '../../src/pipeline/poll-events.js';
+import type { Cursor } from '../../src/vendor/rows.js';
+
+interface Row {
+  vendorKey: string;
+  cursorTime: string;
+  /** Unix seconds. */
+  t: number;
+  bad?: boolean;
+}
+
+function rowsAt(times: number[], bad: number[] = []): Row[] {
+  return times.map((t, i) => ({
+    vendorKey: String(i + 1),
+    cursorTime: String(t),
+    t,
+    ...(bad.includes(i + 1) ? { bad: true } : {}),
+  }));
+}
+
+/** An in-memory stream: reads `t < min(bound, upTo)` after the cursor, ordered by (t, id). */
+function fakeStream(
+  rows: Row[],
+  options: { bound?: number; gate?: () => number | undefined; depth?: number } = {},
+) {
+  let clock = 0;
+  const log: string[] = [];
+  const jobs: PushJobSpec[] = [];
+  const quarantined: string[] = [];
+  let checkpoint: Cursor | null = null;
+  let caughtUp: number | undefined;
+  const bound = options.bound ?? Number.POSITIVE_INFINITY;
+  const deps: PollEventsDeps<Row> = {
+    stream: 'departures',
+    pageSize: 3,
+    maxItemsPerJob: 2,
+    maxQueueDepth: 10,
+    budgetMs: 5_000,
+    getCheckpoint: async () => checkpoint,
+    setCheckpoint: async (c) => {
+      log.push(`checkpoint ${c.id}`);
+      checkpoint = c;
+    },
+    readBound: async () => bound,
+    ...(options.gate ? { gateUpTo: async () => options.gate!() } : {}),
+    readPage: async (after, limit, upTo) => {
+      const limitTime = Math.min(bound, upTo ?? Number.POSITIVE_INFINITY);
+      const start = after ? rows.findIndex((r) => r.vendorKey === after.id) + 1 : 0;
+      const page = rows
+        .slice(start)
+        .filter((r) => r.t < limitTime)
+        .slice(0, limit);
+      log.push(`read ${page.map((r) => r.vendorKey).join(',') || '-'}${clock ? ` at ${clock}` : ''}`);
+      const last = page.at(-1);
+      return {
+        rows: page,
+        last: last ? { time: last.cursorTime, id: last.vendorKey } : null,
+        full: page.length >= limit,
+      };
+    },
+    transform: (row) =>
+      row.bad
+        ? { ok: false, reasons: [{ code: 'bad', message: 'bad row' }] }
+        : {
+            ok: true,
+            record: { key: `k${row.vendorKey}`, time: row.t, vendorKey: row.vendorKey, draft: {} },
+          },
+    cursorEpoch: (c) => Number(c.time),
+    quarantine: async (row) => {
+      quarantined.push(row.vendorKey);
+    },
+    enqueue: async (specs) => {
+      log.push(`enqueue ${specs.map((j) => j.records.map((r) => r.vendorKey).join('+')).join(' ')}`);
+      jobs.push(...specs);
+    },
+    queueDepth: async () => options.depth ?? 0,
+    setCaughtUp: async (epoch) => {
+      caughtUp = epoch;
+    },
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+    },
+  };
+  return {
+    deps,
+    log,
+    jobs,
+    quarantined,
+    get caughtUp() {
+      return caughtUp;
+    },
+    get clock() {
+      return clock;
+    },
+  };
+}
+
+describe('pollEvents', () => {
+  it('reads pages to the end, enqueues jobs of at most maxItems, and moves the checkpoint only after', async () => {
+    const s = fakeStream(rowsAt([10, 10, 11, 12, 13]), { bound: 100 });
+    const result = await pollEvents(s.deps);
+    expect(result).toMatchObject({ rows: 5, enqueued: 5, pages: 2, stoppedBy: 'caught-up' });
+    expect(s.log).toEqual([
+      'read 1,2,3',
+      'enqueue 1+2 3',
+      'checkpoint 3',
+      'read 4,5',
+      'enqueue 4+5',
+      'checkpoint 5',
+    ]);
+    expect(s.jobs.map((j) => j.firstTime)).toEqual([10, 11, 12]);
+    expect(s.jobs[0]!.id).toBe('departures-10_1-10_2');
+    expect(s.caughtUp).toBe(100);
+  });
+
+  it('quarantines a bad row and goes on', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12], [2]), { bound: 100 });
+    const result = await pollEvents(s.deps);
+    expect(result).toMatchObject({ rows: 3, enqueued: 2, quarantined: 1 });
+    expect(s.quarantined).toEqual(['2']);
+    expect(s.jobs.flatMap((j) => j.records.map((r) => r.vendorKey))).toEqual(['1', '3']);
+    expect(s.log.slice(-2)).toEqual(['checkpoint 3', 'read -']);
+  });
+
+  it('reads nothing while the push queue is deeper than its bound', async () => {
+    const s = fakeStream(rowsAt([10]), { bound: 100, depth: 11 });
+    expect((await pollEvents(s.deps)).stoppedBy).toBe('backpressure');
+    expect(s.log).toEqual([]);
+  });
+
+  it('waits for a gate that holds rows back and reads them in the same poll once it moves', async () => {
+    let gate = 11;
+    const s = fakeStream(rowsAt([10, 11, 12]), {
+      bound: 100,
+      gate: () => {
+        // The other stream's jobs settle 200 ms into the poll.
+        if (s.clock >= 200) gate = 50;
+        return gate;
+      },
+    });
+    s.deps.gateWaitMs = 1_000;
+    const result = await pollEvents(s.deps);
+    expect(s.log).toEqual([
+      'read 1',
+      'enqueue 1',
+      'checkpoint 1',
+      'read 2,3 at 200',
+      'enqueue 2+3',
+      'checkpoint 3',
+    ]);
+    // Still held back by the gate (50 < bound 100) after that: it waited out the rest and ended.
+    expect(s.clock).toBe(1_000);
+    expect(result.stoppedBy).toBe('gate');
+    expect(s.caughtUp).toBe(50);
+  });
+
+  it('ends after gateWaitMs when the gate does not move, and at once without gateWaitMs', async () => {
+    const waiting = fakeStream(rowsAt([10, 12]), { bound: 100, gate: () => 11 });
+    waiting.deps.gateWaitMs = 500;
+    expect((await pollEvents(waiting.deps)).stoppedBy).toBe('gate');
+    expect(waiting.clock).toBeGreaterThan(500 - GATE_CHECK_MS);
+    expect(waiting.clock).toBeLessThanOrEqual(500);
+    expect(waiting.log).toEqual(['read 1', 'enqueue 1', 'checkpoint 1']);
+
+    const immediate = fakeStream(rowsAt([10, 12]), { bound: 100, gate: () => 11 });
+    expect((await pollEvents(immediate.deps)).stoppedBy).toBe('gate');
+    expect(immediate.clock).toBe(0);
+  });
+
+  it('does not wait when the gate is not what stops it', async () => {
+    const s = fakeStream(rowsAt([10, 12]), { bound: 11, gate: () => 50 });
+    s.deps.gateWaitMs = 1_000;
+    expect((await pollEvents(s.deps)).stoppedBy).toBe('caught-up');
+    expect(s.clock).toBe(0);
+    expect(s.caughtUp).toBe(11);
+  });
+});
