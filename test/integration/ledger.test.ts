@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveredLedger } from '../../src/state/ledger.js';
+import { DeliveredLedger, hash64 } from '../../src/state/ledger.js';
 import { createTestRedis, type TestRedis } from '../helpers/services.js';
 
 describe('delivered-key ledger (real Redis)', () => {
@@ -22,6 +22,33 @@ describe('delivered-key ledger (real Redis)', () => {
     expect(await other.delivered([a])).toEqual([false]);
     await ledger.forget([a]);
     expect(await ledger.delivered([a])).toEqual([false]);
+  });
+
+  it('checks and marks a mixed batch in one call each, in buckets named as locate() says', async () => {
+    const ledger = new DeliveredLedger(redis.client, redis.prefix, 'mixed', 7);
+    const entries = Array.from({ length: 1_000 }, (_, i) => ({
+      key: `ATXL/${i % 7}|鲁A${String(i).padStart(5, '0')}|${1772323200 + i * 300}#${i}`,
+      time: 1772323200 + i * 300,
+    }));
+    const marked = entries.filter((_, i) => i % 3 === 0);
+    await ledger.markDelivered(marked);
+    expect(await ledger.delivered(entries)).toEqual(entries.map((_, i) => i % 3 === 0));
+    const keys = new Set(await redis.client.keys(`${redis.prefix}:state:ledger:mixed:*`));
+    expect(keys).toEqual(new Set(marked.map((e) => ledger.locate(e).bucket)));
+    const { bucket, field } = ledger.locate(marked[5]!);
+    expect(bucket).toBe(
+      `${redis.prefix}:state:ledger:mixed:${Math.floor(marked[5]!.time / 86_400)}:${bucket.split(':').at(-1)}`,
+    );
+    expect(await redis.client.hexists(bucket, field)).toBe(1);
+  });
+
+  it('keeps the digest stable: a change would forget every delivered key (and send them again)', () => {
+    expect(hash64('ATXL/1|鲁A12345|1772323200#1')).toEqual([2544946435, 1571852929]);
+    expect(hash64('')).toEqual([451841411, 1217125560]);
+    const distinct = new Set<string>();
+    for (let i = 0; i < 200_000; i++)
+      distinct.add(hash64(`ATXL/${i % 20}|鲁A${i}|${1772323200 + i}#${i}`).join(':'));
+    expect(distinct.size).toBe(200_000);
   });
 
   it('expires a bucket ttlDays after its event day', async () => {
