@@ -64,7 +64,7 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
     stream,
     after,
     rows: page.rows.length,
-    payloads: prepared.filter((p) => p.ok).map((p) => (p.ok ? p.payload : undefined)),
+    payloads: prepared.flatMap((p) => (p.ok ? [JSON.parse(p.text) as Record<string, unknown>] : [])),
     quarantine: [
       ...quarantine,
       ...prepared

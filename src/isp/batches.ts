@@ -21,7 +21,14 @@ export interface BatchBody {
 
 /** JSON-array bodies (`[r0,r1,...]`) for the POST endpoints. */
 export function splitBatches(records: readonly unknown[], limits: BatchLimits): BatchBody[] {
-  const texts = records.map((record) => JSON.stringify(record));
+  return splitSerialized(
+    records.map((record) => JSON.stringify(record)),
+    limits,
+  );
+}
+
+/** The same from records already serialized (the pipeline sizes its batches with these texts). */
+export function splitSerialized(texts: readonly string[], limits: BatchLimits): BatchBody[] {
   return pack(texts, limits, '[', ']', ',');
 }
 
@@ -32,7 +39,13 @@ export function splitParkCodes(codes: readonly string[], limits: BatchLimits): B
   return pack(texts, limits, '{"park_code":"', '"}', ',');
 }
 
-function pack(texts: string[], limits: BatchLimits, open: string, close: string, sep: string): BatchBody[] {
+function pack(
+  texts: readonly string[],
+  limits: BatchLimits,
+  open: string,
+  close: string,
+  sep: string,
+): BatchBody[] {
   const frame = Buffer.byteLength(open) + Buffer.byteLength(close);
   const sepBytes = Buffer.byteLength(sep);
   const parts: BatchBody[] = [];

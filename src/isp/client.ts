@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { pushDuration } from '../metrics.js';
 import { type Departure, ENDPOINTS, type Entrance, type Park, type SpotNum } from '../spec/index.js';
-import { type BatchBody, splitBatches, splitParkCodes } from './batches.js';
+import { type BatchBody, splitBatches, splitParkCodes, splitSerialized } from './batches.js';
 import { TokenError } from './errors/index.js';
 import { IspHttp, transportReason } from './http.js';
 import { type BatchPart, type BatchResult, classifyAnswer, type PushOutcome } from './outcome.js';
@@ -88,6 +88,20 @@ export class IspClient {
   /** POST /park/departure. */
   pushDepartures(items: readonly Departure[]): Promise<BatchResult> {
     return this.postRecords('departures', ENDPOINTS.departures, items);
+  }
+
+  /**
+   * POST /park/entrance or /park/departure with records the caller has serialized already, one JSON
+   * object each: the pipeline measures its batches with these texts and sends them as they are.
+   */
+  pushSerialized(endpoint: 'entrances' | 'departures', texts: readonly string[]): Promise<BatchResult> {
+    return this.sendAll(
+      endpoint,
+      'POST',
+      ENDPOINTS[endpoint],
+      splitSerialized(texts, this.options.isp.batch),
+      texts.length,
+    );
   }
 
   /** The held token, for the status page. */

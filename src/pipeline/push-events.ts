@@ -31,7 +31,8 @@ export type SendOutcome =
   | { kind: 'retryable'; reason: string; retryAfterMs?: number; deliveredFirst?: number };
 
 export type PreparedRecord =
-  | { ok: true; record: EventRecord; payload: Record<string, unknown>; bytes: number }
+  /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its UTF-8 length. */
+  | { ok: true; record: EventRecord; text: string; bytes: number }
   | { ok: false; record: EventRecord; reason: { code: string; field?: string; message: string } };
 
 export interface PushEventsDeps {
@@ -42,7 +43,7 @@ export interface PushEventsDeps {
   /** Turns drafts into wire payloads (photos attached). Records whose photo policy quarantines them come back not ok. */
   prepare(records: EventRecord[]): Promise<PreparedRecord[]>;
   /** Sends one batch (already within limits) in one request. */
-  send(payloads: Record<string, unknown>[]): Promise<SendOutcome>;
+  send(texts: string[]): Promise<SendOutcome>;
   /** Stores a record that cannot be sent (photo policy) in the quarantine. */
   quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;
   /** Parks records ISP rejected alone in the failed set (as jobs of their own). */
@@ -117,7 +118,7 @@ async function sendBatch(
   options: PushEventsOptions,
   result: PushEventsResult,
 ): Promise<void> {
-  const outcome = await deps.send(batch.map((b) => b.payload));
+  const outcome = await deps.send(batch.map((b) => b.text));
   if (outcome.kind !== 'delivered' && outcome.deliveredFirst) {
     const head = batch.slice(0, outcome.deliveredFirst);
     await deps.ledger.markDelivered(head.map((b) => b.record));

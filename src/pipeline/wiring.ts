@@ -218,10 +218,6 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
   const cfg = rt.config.streams[stream];
   const photo = cfg.photo;
   const photoField = stream === 'entrances' ? 'enter_pic' : 'depart_pic';
-  const send =
-    stream === 'entrances'
-      ? (p: Record<string, unknown>[]) => rt.isp.pushEntrances(p as never)
-      : (p: Record<string, unknown>[]) => rt.isp.pushDepartures(p as never);
   return {
     ledger: {
       delivered: (entries) => rt.ledgers[stream].delivered(entries),
@@ -231,36 +227,35 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
     maxBytes: rt.config.isp.batch.maxBytes,
     prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
     prepare: async (records) => {
-      const raws = photo
-        ? await fetchPhotos(
-            rt.vendor,
-            cfg,
-            records.map((r) => r.vendorKey),
-          )
-        : undefined;
+      const wireOf = (record: EventRecord, value: string): PreparedRecord => {
+        const text = JSON.stringify({ ...record.draft, [photoField]: value });
+        return { ok: true, record, text, bytes: Buffer.byteLength(text) };
+      };
+      // Without photos nothing waits: one plain pass instead of a promise per record.
+      if (!photo) return records.map((record) => wireOf(record, ''));
+      const raws = await fetchPhotos(
+        rt.vendor,
+        cfg,
+        records.map((r) => r.vendorKey),
+      );
       return Promise.all(
         records.map(async (record): Promise<PreparedRecord> => {
-          let value = '';
-          if (photo) {
-            const raw = raws?.get(record.vendorKey) ?? null;
-            const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
-            // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
-            // before the event goes without it.
-            if (wire.retryable && job.attemptsMade < PHOTO_RETRIES) {
-              throw new PhotoUnavailableError(
-                record.vendorKey,
-                wire.ok ? (wire.message ?? wire.outcome) : wire.reason.message,
-              );
-            }
-            if (!wire.ok) return { ok: false, record, reason: wire.reason };
-            value = wire.value;
+          const raw = raws.get(record.vendorKey) ?? null;
+          const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
+          // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
+          // before the event goes without it.
+          if (wire.retryable && job.attemptsMade < PHOTO_RETRIES) {
+            throw new PhotoUnavailableError(
+              record.vendorKey,
+              wire.ok ? (wire.message ?? wire.outcome) : wire.reason.message,
+            );
           }
-          const payload = { ...record.draft, [photoField]: value };
-          return { ok: true, record, payload, bytes: Buffer.byteLength(JSON.stringify(payload)) };
+          if (!wire.ok) return { ok: false, record, reason: wire.reason };
+          return wireOf(record, wire.value);
         }),
       );
     },
-    send: async (payloads) => sendOutcome(await send(payloads)),
+    send: async (texts) => sendOutcome(await rt.isp.pushSerialized(stream, texts)),
     quarantine: async (record, reason) => {
       // Held back at push time: the payload without its photo is what is kept (the vendor row
       // is re-read by a backfill of its time once the photo is fixed).
