@@ -60,6 +60,13 @@ export interface PollEventsDeps<Row extends { vendorKey: string }> {
 
 /** How often a poll waiting for its gate looks at it again. */
 export const GATE_CHECK_MS = 25;
+/**
+ * A poll waits for its gate only when the gate is this close to the poll's own bound (seconds):
+ * the other stream is keeping up and only its jobs in flight hold this one back. Further behind
+ * (a backlog), reading every few milliseconds would cut the backlog into tiny jobs; the next
+ * scheduled poll reads it in full pages instead.
+ */
+export const GATE_WAIT_WITHIN_S = 10;
 
 export interface PollResult {
   rows: number;
@@ -106,7 +113,8 @@ export async function pollEvents<Row extends { vendorKey: string }>(
 
     if (!page.full) {
       const gated = gate !== undefined && gate < bound;
-      if (gated && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
+      const nearBound = gated && bound - gate <= GATE_WAIT_WITHIN_S;
+      if (nearBound && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
       result.stoppedBy = gated ? 'gate' : 'caught-up';
       return result;
     }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GATE_CHECK_MS,
+  GATE_WAIT_WITHIN_S,
   type PollEventsDeps,
   type PushJobSpec,
   pollEvents,
@@ -143,10 +144,10 @@ describe('pollEvents', () => {
   it('waits for a gate that holds rows back and reads them in the same poll once it moves', async () => {
     let gate = 11;
     const s = fakeStream(rowsAt([10, 11, 12]), {
-      bound: 100,
+      bound: 15,
       gate: () => {
         // The other stream's jobs settle 200 ms into the poll.
-        if (s.clock >= 200) gate = 50;
+        if (s.clock >= 200) gate = 14;
         return gate;
       },
     });
@@ -160,23 +161,30 @@ describe('pollEvents', () => {
       'enqueue 2+3',
       'checkpoint 3',
     ]);
-    // Still held back by the gate (50 < bound 100) after that: it waited out the rest and ended.
+    // Still held back by the gate (14 < bound 15) after that: it waited out the rest and ended.
     expect(s.clock).toBe(1_000);
     expect(result.stoppedBy).toBe('gate');
-    expect(s.caughtUp).toBe(50);
+    expect(s.caughtUp).toBe(14);
   });
 
   it('ends after gateWaitMs when the gate does not move, and at once without gateWaitMs', async () => {
-    const waiting = fakeStream(rowsAt([10, 12]), { bound: 100, gate: () => 11 });
+    const waiting = fakeStream(rowsAt([10, 12]), { bound: 15, gate: () => 11 });
     waiting.deps.gateWaitMs = 500;
     expect((await pollEvents(waiting.deps)).stoppedBy).toBe('gate');
     expect(waiting.clock).toBeGreaterThan(500 - GATE_CHECK_MS);
     expect(waiting.clock).toBeLessThanOrEqual(500);
     expect(waiting.log).toEqual(['read 1', 'enqueue 1', 'checkpoint 1']);
 
-    const immediate = fakeStream(rowsAt([10, 12]), { bound: 100, gate: () => 11 });
+    const immediate = fakeStream(rowsAt([10, 12]), { bound: 15, gate: () => 11 });
     expect((await pollEvents(immediate.deps)).stoppedBy).toBe('gate');
     expect(immediate.clock).toBe(0);
+  });
+
+  it('does not wait for a gate far behind its bound (a backlog: the next poll reads full pages)', async () => {
+    const s = fakeStream(rowsAt([10, 12]), { bound: 11 + GATE_WAIT_WITHIN_S + 1, gate: () => 11 });
+    s.deps.gateWaitMs = 1_000;
+    expect((await pollEvents(s.deps)).stoppedBy).toBe('gate');
+    expect(s.clock).toBe(0);
   });
 
   it('does not wait when the gate is not what stops it', async () => {
