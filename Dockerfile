@@ -9,6 +9,9 @@ COPY src ./src
 COPY jobs ./jobs
 COPY config ./config
 COPY tsconfig.json ./
+# Compiles the sources once into node_modules/.cache (bin/compiled.js) while the image is still
+# writable: the processes then run plain JavaScript, without a TypeScript loader thread.
+RUN node bin/isp-park-sync.js --help > /dev/null && ls node_modules/.cache/isp-park-sync/*/package.json > /dev/null
 USER node
 ENTRYPOINT ["node", "bin/isp-park-sync.js"]
 CMD ["start"]

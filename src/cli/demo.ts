@@ -16,24 +16,17 @@ import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { startDashboard } from '../pipeline/dashboard.js';
 import { checkRedisPolicy } from '../pipeline/preflight.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { onShutdown } from '../pipeline/shutdown.js';
 import { ROLES, startWorkers } from '../pipeline/workers.js';
 import { redactUrl } from '../redact.js';
-import { type SimStats, startSimulator } from '../sim/isp/index.js';
-import {
-  createDemoSchema,
-  DEMO_STYLES,
-  type DemoStyleName,
-  presetFile,
-  seedDemo,
-  startTraffic,
-  type TrafficCounts,
-} from '../sim/vendor/index.js';
+import type { SimStats } from '../sim/isp/index.js';
+import type { TrafficCounts } from '../sim/vendor/index.js';
+import { DEMO_STYLES, type DemoStyleName } from '../sim/vendor/style.js';
 import { parseDuration, port, positiveNumber, positiveWhole } from './args.js';
+import { applyMemorySettings } from './memory.js';
 
 export const DEMO_DB_URL = 'mysql://root@127.0.0.1:3306/isp_park_demo';
 export const DEMO_PREFIX = '{isp-demo}';
@@ -83,6 +76,14 @@ export function demoCommand(): Command {
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
+  // Loaded here, not at the top: src/cli.ts builds every command at start, and the simulator
+  // (fastify), the seeder (sharp) and the dashboard would otherwise sit in every process.
+  const [{ startSimulator }, { createDemoSchema, presetFile, seedDemo, startTraffic }, { startDashboard }] =
+    await Promise.all([
+      import('../sim/isp/index.js'),
+      import('../sim/vendor/index.js'),
+      import('../pipeline/dashboard.js'),
+    ]);
   if (flags.prefix === '{isp}')
     throw new Error('the demo clears its Redis prefix at start: refusing "{isp}", the deployment default');
   const started = Date.now();
@@ -140,6 +141,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       log: { level: logLevel },
     },
   });
+  applyMemorySettings(config.memory);
   const rt = createRuntime(config, { logger });
   const running = await startWorkers(rt, new Set(ROLES));
   const web = await startDashboard(rt, running).catch(async (error: Error) => {

@@ -7,15 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import {
-  type FaultsPatch,
-  faultsPatchSchema,
-  parseRejectRule,
-  type RejectRule,
-  type SimulatorOptions,
-  simulatorOptionsFromConfig,
-  startSimulator,
-} from '../sim/isp/index.js';
+// The simulator's server (fastify) is loaded by the action only: every other command, the worker
+// included, would otherwise carry it (src/cli.ts builds every command at start).
+import { type FaultsPatch, faultsPatchSchema, parseRejectRule, type RejectRule } from '../sim/isp/faults.js';
+import type { SimulatorOptions } from '../sim/isp/index.js';
 import { describeIssues } from '../spec/index.js';
 
 interface SimFlags {
@@ -78,6 +73,7 @@ export function simCommand(): Command {
     .action(async (flags: SimFlags) => {
       const config = loadConfig();
       const logger = createLogger(config.log.level, 'isp-sim');
+      const { simulatorOptionsFromConfig, startSimulator } = await import('../sim/isp/index.js');
       const options: SimulatorOptions = {
         ...simulatorOptionsFromConfig(config.sim),
         ...(flags.host !== undefined ? { host: flags.host } : {}),

@@ -7,6 +7,7 @@ import { createRuntime } from '../pipeline/runtime.js';
 import { onShutdown } from '../pipeline/shutdown.js';
 import { ROLES, type Role, startWorkers } from '../pipeline/workers.js';
 import { redactUrl } from '../redact.js';
+import { applyMemorySettings } from './memory.js';
 
 export function startCommand(): Command {
   return new Command('start')
@@ -15,6 +16,7 @@ export function startCommand(): Command {
     .option('--no-web', 'do not serve the dashboard from this process')
     .action(async (options: { role?: Role[]; web: boolean }) => {
       const config = loadConfig();
+      applyMemorySettings(config.memory);
       const logger = createLogger(config.log.level);
       const rt = createRuntime(config, { logger });
       await checkRedisPolicy(rt.redis);

@@ -6,16 +6,12 @@
 import { Command, Option } from 'commander';
 import mysql from 'mysql2/promise';
 import { redactUrl } from '../redact.js';
-import {
-  createDemoSchema,
-  DEMO_STYLES,
-  DemoDatabaseError,
-  type DemoStyleName,
-  demoStyleOf,
-  seedDemo,
-  startTraffic,
-} from '../sim/vendor/index.js';
+// The demo tools (their photo pool brings sharp) are loaded by the actions only: src/cli.ts builds
+// every command at start, the worker's included.
+import { DEMO_STYLES, type DemoStyleName } from '../sim/vendor/style.js';
 import { parseDuration, positiveNumber, ratio, wholeNumber } from './args.js';
+
+const demoTools = () => import('../sim/vendor/index.js');
 
 export const DEFAULT_DEMO_URL = 'mysql://root@127.0.0.1:3306/parking_demo';
 
@@ -29,6 +25,7 @@ const urlOption = () =>
 /** The style of the demo at `url`, from its marker, when --style is not given. */
 async function styleAt(url: string, given: DemoStyleName | undefined): Promise<DemoStyleName> {
   if (given) return given;
+  const { demoStyleOf } = await demoTools();
   const conn = await mysql.createConnection({ uri: url });
   try {
     return await demoStyleOf(conn);
@@ -39,6 +36,7 @@ async function styleAt(url: string, given: DemoStyleName | undefined): Promise<D
 
 /** Whether `url` names a demo database `vendor create` made (false when the database is missing). */
 async function hasDemo(url: string): Promise<boolean> {
+  const { DemoDatabaseError, demoStyleOf } = await demoTools();
   let conn: mysql.Connection;
   try {
     conn = await mysql.createConnection({ uri: url });
@@ -69,6 +67,7 @@ export function vendorCommand(): Command {
     .addOption(urlOption())
     .option('--drop', 'drop an existing demo first')
     .action(async (opts: { style: DemoStyleName; url: string; drop?: boolean }) => {
+      const { createDemoSchema } = await demoTools();
       await createDemoSchema(opts.url, opts.style, { drop: opts.drop });
       console.log(`created the ${opts.style} demo in ${redactUrl(opts.url)}`);
     });
@@ -104,9 +103,11 @@ export function vendorCommand(): Command {
           console.log(`kept the existing demo in ${redactUrl(opts.url)}`);
           return;
         }
+        const { createDemoSchema } = await demoTools();
         await createDemoSchema(opts.url, opts.style ?? 'visit-table');
       }
       const style = await styleAt(opts.url, opts.style);
+      const { seedDemo } = await demoTools();
       const report = await seedDemo(opts.url, style, {
         lots: opts.lots,
         visits: opts.visits,
@@ -143,6 +144,7 @@ export function vendorCommand(): Command {
     .option('--time-zone <zone>', "the vendor's wall-clock zone", 'Asia/Shanghai')
     .action(async (opts) => {
       const style = await styleAt(opts.url, opts.style);
+      const { startTraffic } = await demoTools();
       const traffic = await startTraffic(opts.url, style, {
         ratePerSecond: opts.rate,
         durationMs: opts.duration,

@@ -12,7 +12,20 @@ import { CONFIG_FILES_VAR, ENV_VARS, SECRET_KEYS } from './env.js';
 import { ConfigError } from './errors.js';
 import { type Config, configSchema } from './schema.js';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The package folder (config/, package.json): two levels up from this file in the source tree; run
+ * compiled (bin/compiled.js, under node_modules/.cache/isp-park-sync/<hash>/src/config) it is the
+ * nearest folder above that holds config/default.yaml.
+ */
+export const PROJECT_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(here: string): string {
+  const source = resolve(here, '../..');
+  for (let dir = source; ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, 'config/default.yaml'))) return dir;
+    if (dirname(dir) === dir) return source;
+  }
+}
 export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/default.yaml');
 export const DEFAULT_PRESET = resolve(PROJECT_ROOT, 'config/presets/visit-table.yaml');
 

@@ -9,12 +9,25 @@
  * when even the lowest quality would not fit, the image is scaled down. Corrupt or unsupported
  * input is reported, never thrown. Owns CPU work only: no I/O.
  */
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import { decodeBmp } from './bmp.js';
 import { detectFormat, type ImageFormat, readJpegInfo } from './detect.js';
 
-// Every photo is decoded once and never again: libvips' operation cache would only hold memory.
-sharp.cache(false);
+type SharpFn = typeof import('sharp').default;
+let sharpLoaded: Promise<SharpFn> | undefined;
+/**
+ * sharp (libvips) is loaded on the first photo that needs decoding, not at start: a process that
+ * never re-encodes a photo (no photo columns, passthrough JPEGs, the CLI) does not carry libvips
+ * and its threads (over 10 MB resident).
+ */
+function loadSharp(): Promise<SharpFn> {
+  sharpLoaded ??= import('sharp').then(({ default: sharp }) => {
+    // Every photo is decoded once and never again: libvips' operation cache would only hold memory.
+    sharp.cache(false);
+    return sharp;
+  });
+  return sharpLoaded;
+}
 
 /** JPEG qualities tried, best first: below 60 we scale down instead of degrading further. */
 const QUALITIES = [90, 85, 80, 75, 70, 65, 60] as const;
@@ -109,9 +122,11 @@ export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitR
     source.pixels = info.width * info.height;
   }
 
+  // Outside the try: a sharp that cannot load is this process's problem, not the photo's.
+  const sharp = await loadSharp();
   let raw: Raw;
   try {
-    raw = await decode(bytes, format, options);
+    raw = await decode(sharp, bytes, format, options);
   } catch (error) {
     const message = (error as Error).message;
     const refused = /pixel limit|exceeds|too large/i.test(message);
@@ -124,7 +139,7 @@ export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitR
   return encodeToFit(raw, options, format, source);
 }
 
-async function decode(bytes: Buffer, format: ImageFormat, options: FitOptions): Promise<Raw> {
+async function decode(sharp: SharpFn, bytes: Buffer, format: ImageFormat, options: FitOptions): Promise<Raw> {
   let image: Sharp;
   if (format === 'bmp') {
     const bmp = decodeBmp(bytes, options.maxInputPixels);
@@ -154,7 +169,8 @@ async function decode(bytes: Buffer, format: ImageFormat, options: FitOptions): 
  * slower for ~9% fewer bytes, i.e. about one step on the quality ladder under a fixed limit, and
  * photo throughput matters more here (measured in test/bench/transform.ts).
  */
-function encode(raw: Raw, quality: number): Promise<Buffer> {
+async function encode(raw: Raw, quality: number): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 } })
     .jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: false })
     .toBuffer();
@@ -364,6 +380,7 @@ async function encodeToFit(
       const width = Math.max(1, Math.floor(raw.width * factor));
       const height = Math.max(1, Math.floor(raw.height * factor));
       if (Math.min(width, height) < MIN_SIDE) break;
+      const sharp = await loadSharp();
       const { data, info } = await sharp(raw.data, {
         raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 },
       })
