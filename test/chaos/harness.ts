@@ -180,7 +180,8 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
     traffic: (trafficOptions = {}) =>
       startTraffic(dbUrl, style, {
         ratePerSecond: 15,
-        // Below the children's commit lag (1 s): late commits must not be missed by design.
+        // Below the children's commit lag (2 s) less the 1 s of whole-second stamps: late
+        // commits must not be missed by design.
         holdMs: 800,
         photoDir,
         seed: 7,

@@ -23,8 +23,8 @@ export interface TrafficOptions {
   lateRatio?: number;
   /**
    * A late transaction stays open between half of this and this long, ms. Below the sync's
-   * vendor.commitLagSeconds (default 5 s) nothing is missed; above it, rows are (that is what the
-   * guard's setting is about). @defaultValue 3000
+   * vendor.commitLagSeconds less 1 s (whole-second stamps; default lag 5 s) nothing is missed;
+   * above it, rows are (that is what the guard's setting is about). @defaultValue 3000
    */
   holdMs?: number;
   /** Events per transaction: 1 to this many. @defaultValue 5 */
