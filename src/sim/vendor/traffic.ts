@@ -181,11 +181,19 @@ export async function startTraffic(
     // As many leave as enter once a few cars are inside (a steady day); full lots only let cars out.
     const pExit = Math.min(0.5, inside.length / 20);
     if (inside.length && (rnd.next() < pExit || used >= capacity)) {
-      const i = Math.floor(rnd.next() * inside.length);
-      const visit = inside[i]!;
-      inside[i] = inside[inside.length - 1]!;
-      inside.pop();
-      return { stream: 'departures', visit };
+      // A car leaves in a later second than it came in. One that entered this second would have its
+      // departure stamped a second ahead of its write (out_time > in_time), a row from the future
+      // no vendor writes, which any lag guard holds back for that second.
+      const second = Math.floor(Date.now() / 1000);
+      // (Every lot full and only cars of this second drawn: one of them leaves all the same.)
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const i = Math.floor(rnd.next() * inside.length);
+        const visit = inside[i]!;
+        if (visit.inEpoch >= second && (attempt < 4 || used < capacity)) continue;
+        inside[i] = inside[inside.length - 1]!;
+        inside.pop();
+        return { stream: 'departures', visit };
+      }
     }
     const lot = pickLotWithRoom(lots, rnd);
     const visit = makeVisit(
