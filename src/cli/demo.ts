@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { checkRedisPolicy } from '../pipeline/preflight.js';
+import { checkRedis } from '../pipeline/preflight.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { onShutdown } from '../pipeline/shutdown.js';
@@ -226,7 +226,7 @@ async function freshRedisPrefix(url: string, prefix: string): Promise<void> {
         `Redis is not reachable at ${redactUrl(url)} (${error.message}): start it, or pass --redis-url`,
       );
     });
-    await checkRedisPolicy(redis);
+    await checkRedis(redis);
     const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     let cursor = '0';
     do {

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { checkRedisPolicy } from '../pipeline/preflight.js';
+import { checkRedis } from '../pipeline/preflight.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { onShutdown } from '../pipeline/shutdown.js';
 import { ROLES, type Role, startWorkers } from '../pipeline/workers.js';
@@ -19,7 +19,7 @@ export function startCommand(): Command {
       applyMemorySettings(config.memory);
       const logger = createLogger(config.log.level);
       const rt = createRuntime(config, { logger });
-      await checkRedisPolicy(rt.redis);
+      await checkRedis(rt.redis);
       const roles = new Set<Role>(options.role ?? ROLES);
       const running = await startWorkers(rt, roles);
       let web: { close(): Promise<void>; url: string } | undefined;

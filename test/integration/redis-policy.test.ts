@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkRedisPolicy, RedisPolicyError } from '../../src/pipeline/preflight.js';
+import { checkRedis, RedisPolicyError, redisVersionProblem } from '../../src/pipeline/preflight.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -58,13 +58,21 @@ describe('Redis eviction policy check', () => {
   });
 
   it('refuses allkeys-lru with a message that says what to set', async () => {
-    const error = await checkRedisPolicy(client).catch((e: unknown) => e);
+    const error = await checkRedis(client).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisPolicyError);
     expect((error as Error).message).toMatch(/allkeys-lru.*maxmemory-policy noeviction/s);
   });
 
   it('accepts noeviction', async () => {
     await client.config('SET', 'maxmemory-policy', 'noeviction');
-    await expect(checkRedisPolicy(client)).resolves.toBeUndefined();
+    await expect(checkRedis(client)).resolves.toBeUndefined();
+  });
+
+  it('accepts the running server and refuses versions before 6.2 with what to do', async () => {
+    await expect(checkRedis(client)).resolves.toBeUndefined();
+    expect(redisVersionProblem('6.0.16')).toMatch(/6\.0\.16 is too old.*6\.2 or later.*Upgrade Redis/);
+    expect(redisVersionProblem('5.0.7')).toBeDefined();
+    for (const ok of ['6.2.0', '6.2.14', '7.0.15', '7.4.1', '8.0.0', '10.1.0'])
+      expect(redisVersionProblem(ok)).toBeUndefined();
   });
 });
