@@ -16,8 +16,8 @@ import { silentLogger } from '../log.js';
 import type { EventRecord } from '../pipeline/push-events.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import {
+  eventRecord,
   eventRecordOf,
-  ledgerKey,
   type PushJobData,
   pushJobOptions,
   statePollDeps,
@@ -204,7 +204,7 @@ function recordOf(rt: Runtime, stream: EventStreamName, entry: QuarantineEntry):
     const time = Number(stream === 'entrances' ? draft.enter_time : draft.depart_time);
     return {
       ok: true,
-      record: { key: ledgerKey(natural, entry.vendorKey), time, vendorKey: entry.vendorKey, draft },
+      record: eventRecord(draft, natural, entry.vendorKey, time),
     };
   }
   const outcome = eventRecordOf(

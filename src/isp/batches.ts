@@ -27,9 +27,16 @@ export function splitBatches(records: readonly unknown[], limits: BatchLimits): 
   );
 }
 
-/** The same from records already serialized (the pipeline sizes its batches with these texts). */
-export function splitSerialized(texts: readonly string[], limits: BatchLimits): BatchBody[] {
-  return pack(texts, limits, '[', ']', ',');
+/**
+ * The same from records already serialized (the pipeline sizes its batches with these texts), with
+ * their UTF-8 lengths when the caller has measured them already.
+ */
+export function splitSerialized(
+  texts: readonly string[],
+  limits: BatchLimits,
+  bytes?: readonly number[],
+): BatchBody[] {
+  return pack(texts, limits, '[', ']', ',', bytes);
 }
 
 /** `{"park_code":"A,B"}` bodies for DELETE /park/spot (spec §4); codes must not contain ",". */
@@ -45,6 +52,7 @@ function pack(
   open: string,
   close: string,
   sep: string,
+  sizes?: readonly number[],
 ): BatchBody[] {
   const frame = Buffer.byteLength(open) + Buffer.byteLength(close);
   const sepBytes = Buffer.byteLength(sep);
@@ -57,7 +65,7 @@ function pack(
     bytes = frame;
   };
   for (let i = 0; i < texts.length; i++) {
-    const size = Buffer.byteLength(texts[i]!);
+    const size = sizes?.[i] ?? Buffer.byteLength(texts[i]!);
     const count = i - start;
     const added = count === 0 ? size : size + sepBytes;
     if (count > 0 && (count >= limits.maxItems || bytes + added > limits.maxBytes)) {

@@ -94,12 +94,16 @@ export class IspClient {
    * POST /park/entrance or /park/departure with records the caller has serialized already, one JSON
    * object each: the pipeline measures its batches with these texts and sends them as they are.
    */
-  pushSerialized(endpoint: 'entrances' | 'departures', texts: readonly string[]): Promise<BatchResult> {
+  pushSerialized(
+    endpoint: 'entrances' | 'departures',
+    texts: readonly string[],
+    bytes?: readonly number[],
+  ): Promise<BatchResult> {
     return this.sendAll(
       endpoint,
       'POST',
       ENDPOINTS[endpoint],
-      splitSerialized(texts, this.options.isp.batch),
+      splitSerialized(texts, this.options.isp.batch, bytes),
       texts.length,
     );
   }

@@ -107,8 +107,9 @@ export function describeFailedJob(queue: string, job: JobLike): FailedJobInfo {
     info.kind = 'events';
     info.records = data.records.length;
     const lots = new Set<string>();
-    for (const record of data.records as Array<{ draft?: { park_code?: unknown } }>) {
-      const code = record?.draft?.park_code;
+    // `draft`: records enqueued before payloads travelled as text (wiring.jobRecords).
+    for (const record of data.records as Array<{ lot?: unknown; draft?: { park_code?: unknown } }>) {
+      const code = record?.lot ?? record?.draft?.park_code;
       if (code !== undefined && code !== null) lots.add(String(code));
     }
     info.lots = [...lots].sort();

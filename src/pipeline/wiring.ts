@@ -21,7 +21,13 @@ import { vendorTimeOf } from '../vendor/zone.js';
 import { PhotoUnavailableError } from './errors.js';
 import { isolatedJobId } from './job-ids.js';
 import type { PollEventsDeps, RowOutcome } from './poll-events.js';
-import type { EventRecord, PreparedRecord, PushEventsDeps, SendOutcome } from './push-events.js';
+import {
+  type EventRecord,
+  type PreparedRecord,
+  type PushEventsDeps,
+  type SendOutcome,
+  withPhoto,
+} from './push-events.js';
 import { PUSH_ATTEMPTS, pendingDepth } from './queues.js';
 import type { Runtime } from './runtime.js';
 import type { StateFlushDeps, StatePollDeps, StateRowOutcome, StateStream } from './state-streams.js';
@@ -34,7 +40,7 @@ export type PushJobData =
   | {
       kind: 'events';
       stream: EventStreamName;
-      records: EventRecord[];
+      records: Array<EventRecord | LegacyEventRecord>;
       /** Send even what the ledger has (operator's --force). */
       force?: boolean;
       /** Rejections of this batch so far (code 1). */
@@ -91,6 +97,22 @@ export function ledgerKey(naturalKey: string, vendorKey: string): string {
   return `${naturalKey}#${vendorKey}`;
 }
 
+/** The push record of a transformed event (its payload serialized here, once). */
+export function eventRecord(
+  draft: { readonly park_code?: unknown },
+  naturalKey: string,
+  vendorKey: string,
+  time: number,
+): EventRecord {
+  return {
+    key: ledgerKey(naturalKey, vendorKey),
+    time,
+    vendorKey,
+    lot: String(draft.park_code),
+    payload: JSON.stringify(draft),
+  };
+}
+
 export function eventRecordOf(
   stream: EventStreamName,
   row: RawEntrance | RawDeparture,
@@ -101,25 +123,36 @@ export function eventRecordOf(
     if (!t.ok) return { ok: false, reasons: t.reasons };
     return {
       ok: true,
-      record: {
-        key: ledgerKey(entranceKey(t.value), row.vendorKey),
-        time: t.value.enter_time,
-        vendorKey: row.vendorKey,
-        draft: t.value,
-      },
+      record: eventRecord(t.value, entranceKey(t.value), row.vendorKey, t.value.enter_time),
     };
   }
   const t = transformDeparture(row as RawDeparture, rt.transform);
   if (!t.ok) return { ok: false, reasons: t.reasons };
   return {
     ok: true,
-    record: {
-      key: ledgerKey(departureKey(t.value), row.vendorKey),
-      time: t.value.depart_time,
-      vendorKey: row.vendorKey,
-      draft: t.value,
-    },
+    record: eventRecord(t.value, departureKey(t.value), row.vendorKey, t.value.depart_time),
   };
+}
+
+/**
+ * The records of a push job. Jobs enqueued before payloads travelled as text (failed-set jobs are
+ * kept for two weeks, and may be replayed after an upgrade) carry `draft` objects instead.
+ */
+export function jobRecords(records: ReadonlyArray<EventRecord | LegacyEventRecord>): EventRecord[] {
+  return records.map((r) => {
+    if (!('draft' in r)) return r;
+    const { draft, ...rest } = r;
+    const { enter_pic: _e, depart_pic: _d, ...payload } = draft;
+    return { ...rest, lot: String(draft.park_code), payload: JSON.stringify(payload) };
+  });
+}
+
+/** A push record as enqueued before 2026-11-29: the payload as an object. */
+export interface LegacyEventRecord {
+  key: string;
+  time: number;
+  vendorKey: string;
+  draft: Record<string, unknown>;
 }
 
 export function cursorEpoch(stream: EventStreamName, rt: Runtime, cursor: Cursor): number | undefined {
@@ -228,7 +261,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
     prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
     prepare: async (records) => {
       const wireOf = (record: EventRecord, value: string): PreparedRecord => {
-        const text = JSON.stringify({ ...record.draft, [photoField]: value });
+        const text = withPhoto(record.payload, photoField, value);
         return { ok: true, record, text, bytes: Buffer.byteLength(text) };
       };
       // Without photos nothing waits: one plain pass instead of a promise per record.
@@ -255,7 +288,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
         }),
       );
     },
-    send: async (texts) => sendOutcome(await rt.isp.pushSerialized(stream, texts)),
+    send: async (texts, bytes) => sendOutcome(await rt.isp.pushSerialized(stream, texts, bytes)),
     quarantine: async (record, reason) => {
       // Held back at push time: the payload without its photo is what is kept (the vendor row
       // is re-read by a backfill of its time once the photo is fixed).
@@ -263,7 +296,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
         stream,
         vendorKey: record.vendorKey,
         reasons: [reason],
-        row: { pushDraft: record.draft },
+        row: { pushDraft: JSON.parse(record.payload) },
       });
     },
     isolate: async (rejected) => {
@@ -278,10 +311,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
     onDelivered: async (records) => {
       eventsDelivered.inc({ stream }, records.length);
       const lots = new Map<string, number>();
-      for (const r of records) {
-        const code = String(r.draft.park_code);
-        lots.set(code, Math.max(lots.get(code) ?? 0, r.time));
-      }
+      for (const r of records) lots.set(r.lot, Math.max(lots.get(r.lot) ?? 0, r.time));
       await rt.activity.recordDelivered(stream, records.length, lots);
     },
   };

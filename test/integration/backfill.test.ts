@@ -71,7 +71,13 @@ describe('runBackfill (I/O passed in)', () => {
             ? { ok: false, reasons: [{ code: 'zero-date', message: 'bad' }] }
             : {
                 ok: true,
-                record: { key: `k${row.vendorKey}`, time: row.t, vendorKey: row.vendorKey, draft: {} },
+                record: {
+                  key: `k${row.vendorKey}`,
+                  time: row.t,
+                  vendorKey: row.vendorKey,
+                  lot: 'L',
+                  payload: '{}',
+                },
               },
         delivered: async (records: EventRecord[]) => records.map((r) => delivered.has(r.vendorKey)),
         quarantine: async (row) => {
@@ -145,7 +151,7 @@ describe('runBackfill (I/O passed in)', () => {
         },
         transform: (row) => ({
           ok: true,
-          record: { key: row.vendorKey, time: row.t, vendorKey: row.vendorKey, draft: {} },
+          record: { key: row.vendorKey, time: row.t, vendorKey: row.vendorKey, lot: 'L', payload: '{}' },
         }),
         delivered: async (records) => records.map(() => false),
         quarantine: async () => undefined,

@@ -25,7 +25,7 @@ describe('replay selection (pure)', () => {
     data: {
       kind: 'events',
       stream: 'entrances',
-      records: [{ key: 'k', time: 1, vendorKey: '7', draft: { park_code: 'ATXL/1' } }],
+      records: [{ key: 'k', time: 1, vendorKey: '7', lot: 'ATXL/1', payload: '{"park_code":"ATXL/1"}' }],
       isolated: { message: 'plate rejected', parked: true },
     },
   };
@@ -45,6 +45,15 @@ describe('replay selection (pure)', () => {
     expect(e).toMatchObject({ kind: 'events', lots: ['ATXL/1'], records: 1, isolated: true, force: false });
     expect(describeFailedJob('push-parks', lotJob)).toMatchObject({ kind: 'state', lots: ['ATXL/2'] });
     expect(describeFailedJob('full-sync', { id: '1', name: 'full-sync', data: {} }).kind).toBe('other');
+    // A job enqueued before payloads travelled as text (kept in the failed set across an upgrade).
+    const legacy = {
+      ...eventJob,
+      data: {
+        ...eventJob.data,
+        records: [{ key: 'k', time: 1, vendorKey: '7', draft: { park_code: 'ATXL/3' } }],
+      },
+    };
+    expect(describeFailedJob('push-entrances', legacy)).toMatchObject({ kind: 'events', lots: ['ATXL/3'] });
   });
 
   it('filters by queue, job id, failure time (since inclusive, until exclusive) and lot', () => {
@@ -139,8 +148,8 @@ describe('replay command', () => {
     const jobOf = (plate: unknown) =>
       failed.find(
         (j) =>
-          (j.data as { records: Array<{ draft: { plate_number: string } }> }).records[0]!.draft
-            .plate_number === plate,
+          JSON.parse((j.data as { records: Array<{ payload: string }> }).records[0]!.payload).plate_number ===
+          plate,
       )!;
     const [j1, j2, j3] = victims.map((v) => jobOf(v.fields.plate_number));
     expect(j1 && j2 && j3).toBeTruthy();

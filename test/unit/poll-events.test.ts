@@ -75,7 +75,13 @@ function fakeStream(
         ? { ok: false, reasons: [{ code: 'bad', message: 'bad row' }] }
         : {
             ok: true,
-            record: { key: `k${row.vendorKey}`, time: row.t, vendorKey: row.vendorKey, draft: {} },
+            record: {
+              key: `k${row.vendorKey}`,
+              time: row.t,
+              vendorKey: row.vendorKey,
+              lot: 'L',
+              payload: '{}',
+            },
           },
     cursorEpoch: (c) => Number(c.time),
     quarantine: async (row) => {

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { splitSerialized } from '../../src/isp/batches.js';
+import { withPhoto } from '../../src/pipeline/push-events.js';
+import { eventRecord, jobRecords, ledgerKey } from '../../src/pipeline/wiring.js';
+
+const draft = {
+  park_code: 'ATXL/1',
+  plate_number: '鲁A12345',
+  enter_time: 1772323200,
+  gate_name: '东门 "A"\\入口',
+  car_type: 1,
+};
+
+describe('push records carry their payload as text', () => {
+  it('eventRecord serializes the draft once and keeps the lot and ledger key', () => {
+    const r = eventRecord(draft, 'ATXL/1|鲁A12345|1772323200', '42', draft.enter_time);
+    expect(r).toEqual({
+      key: ledgerKey('ATXL/1|鲁A12345|1772323200', '42'),
+      time: 1772323200,
+      vendorKey: '42',
+      lot: 'ATXL/1',
+      payload: JSON.stringify(draft),
+    });
+  });
+
+  it('withPhoto gives the same wire object as adding the field to the draft', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.integer(), fc.constant(null))),
+        fc.string(),
+        (object, photo) => {
+          const { enter_pic: _drop, ...payload } = object;
+          const text = withPhoto(JSON.stringify(payload), 'enter_pic', photo);
+          expect(JSON.parse(text)).toEqual({ ...payload, enter_pic: photo });
+        },
+      ),
+    );
+    expect(withPhoto('{}', 'depart_pic', '')).toBe('{"depart_pic":""}');
+  });
+
+  it('jobRecords passes current records through and converts jobs enqueued with draft objects', () => {
+    const current = eventRecord(draft, 'n', '1', 1);
+    expect(jobRecords([current])[0]).toBe(current);
+    const legacy = { key: 'n#1', time: 1, vendorKey: '1', draft: { ...draft, enter_pic: '' } };
+    const [converted] = jobRecords([legacy]);
+    expect(converted).toEqual({
+      key: 'n#1',
+      time: 1,
+      vendorKey: '1',
+      lot: 'ATXL/1',
+      payload: JSON.stringify(draft),
+    });
+    expect(withPhoto(converted!.payload, 'enter_pic', 'x')).toBe(
+      JSON.stringify({ ...draft, enter_pic: 'x' }),
+    );
+  });
+
+  it('splitSerialized gives the same bodies with the caller’s byte lengths as without', () => {
+    const texts = Array.from({ length: 250 }, (_, i) => JSON.stringify({ i, p: '鲁'.repeat(i % 7) }));
+    const limits = { maxItems: 100, maxBytes: 3_000 };
+    expect(
+      splitSerialized(
+        texts,
+        limits,
+        texts.map((t) => Buffer.byteLength(t)),
+      ),
+    ).toEqual(splitSerialized(texts, limits));
+  });
+});
