@@ -20,8 +20,8 @@ export interface EventRecord {
   lot: string;
   /**
    * The payload without its photo field, serialized once when the row is read. A push job carries
-   * it as text, so the pusher neither parses it into objects nor serializes it again: that round
-   * trip through the job's JSON was a tenth of the worker's CPU per event.
+   * it as text, so the pusher neither parses it into objects nor serializes it again (that round
+   * trip through the job's JSON cost ~1.5 µs a record more than carrying the text).
    */
   payload: string;
 }
