@@ -40,8 +40,9 @@ export function backfillCommand(): Command {
     .addHelpText(
       'after',
       '\nRecords the delivered-key ledger has are skipped, so a backfill can be rerun safely. The range is cut\n' +
-        'where the live pipeline still holds work. Backfill entrances before departures of the same range\n' +
-        '(with --wait), so no departure reaches ISP before its entrance.',
+        'where the live pipeline still holds work. Entrances and departures of one range may be backfilled at\n' +
+        'once: departures are read only as far as every entrance before them is delivered (live or backfilled),\n' +
+        'so no departure reaches ISP before its entrance.',
     )
     .action(async (stream: string, flags: BackfillFlags) => {
       if (stream === 'parks' || stream === 'spotNums') {
@@ -125,6 +126,11 @@ export function formatProgress(stream: string, p: BackfillProgress, zone: string
   const head = `${stream} ${pct} ${bar}`;
   if (p.state === 'waiting-queue')
     return `${head} WAITING: push queue holds ${p.queueDepth} jobs (is a worker running?) | read ${p.read}`;
+  if (p.state === 'waiting-entrances')
+    return (
+      `${head} WAITING: for entrances from ${p.gate === undefined ? '?' : show(p.gate, zone)} on to be delivered ` +
+      `(is a worker running?) | read ${p.read}`
+    );
   const counts = `read ${p.read}, enqueued ${p.enqueued}, already delivered ${p.alreadyDelivered}, quarantined ${p.quarantined}`;
   return `${head} ${counts} | at ${show(p.position, zone)} | ETA ${formatEta(p.etaMs, p.state)}`;
 }

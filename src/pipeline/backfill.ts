@@ -9,7 +9,13 @@
  * capped where the live pipeline still holds work (see `liveCap`), so a backfill and a live push
  * never carry the same record at once. `runBackfill` takes its I/O as arguments; `backfillDeps`
  * wires it to a Runtime.
+ *
+ * Ordering, as in the live pipeline: an entrance backfill holds departures (live and backfilled)
+ * at the time it has read up to, and its jobs hold them until delivered; a departure backfill reads
+ * only up to the entrance watermark, waiting for it to move. So entrances and departures of one
+ * range may be backfilled at once and no departure overtakes its entrance.
  */
+import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { EventStreamName } from '../config/index.js';
 import { readEventPage } from '../vendor/index.js';
@@ -19,7 +25,7 @@ import type { PageRead, PushJobSpec, RowOutcome } from './poll-events.js';
 import type { EventRecord } from './push-events.js';
 import { pendingDepth } from './queues.js';
 import type { Runtime } from './runtime.js';
-import { cursorEpoch, eventRecordOf, type PushJobData, pushJobOptions } from './wiring.js';
+import { cursorEpoch, eventRecordOf, isLiveJob, type PushJobData, pushJobOptions } from './wiring.js';
 
 /** A time argument (`--from`, `--since`, ...) an operator gave that is not a time. */
 export class TimeArgumentError extends Error {
@@ -50,7 +56,8 @@ export interface BackfillRange {
 }
 
 export interface BackfillProgress {
-  state: 'reading' | 'waiting-queue' | 'done' | 'aborted';
+  /** `waiting-entrances`: a departure backfill at the entrance watermark, waiting for it to move. */
+  state: 'reading' | 'waiting-queue' | 'waiting-entrances' | 'done' | 'aborted';
   read: number;
   enqueued: number;
   alreadyDelivered: number;
@@ -65,6 +72,8 @@ export interface BackfillProgress {
   etaMs: number | undefined;
   /** Push queue depth while waiting for it. */
   queueDepth?: number;
+  /** The entrance watermark while waiting for it, Unix s. */
+  gate?: number;
 }
 
 export interface BackfillResult {
@@ -96,12 +105,18 @@ export interface BackfillDeps<Row extends { vendorKey: string }> {
   enqueue(jobs: PushJobSpec[]): Promise<void>;
   queueDepth(): Promise<number>;
   cursorEpoch(cursor: Cursor): number | undefined;
+  /** Entrances: tells departures that events from `epoch` (Unix s) on may still come. */
+  hold?(epoch: number): Promise<void>;
+  /** Entrances: the backfill has read all it will (its jobs hold departures from here). */
+  release?(): Promise<void>;
+  /** Departures: read only before this (the entrance watermark); undefined: no bound. */
+  gate?(): Promise<number | undefined>;
   onProgress?(progress: BackfillProgress): void;
   now?(): number;
   sleep?(ms: number): Promise<void>;
   /** Stops after the current page (the work so far stays enqueued; a rerun skips it). */
   signal?: AbortSignal;
-  /** Wait between backpressure checks, ms. @defaultValue 1000 */
+  /** Wait between backpressure and gate checks, ms. @defaultValue 1000 */
   waitMs?: number;
 }
 
@@ -125,13 +140,13 @@ export async function runBackfill<Row extends { vendorKey: string }>(
     jobIds: [],
     stoppedBy: 'done',
   };
-  let after: Cursor | null = null;
-  let position = range.from;
+  /** Everything in [from, position) has been read. */
+  const at = { position: range.from };
   const span = Math.max(1, range.to - range.from);
 
   const report = (state: BackfillProgress['state'], extra: Partial<BackfillProgress> = {}) => {
     if (!deps.onProgress) return;
-    const fraction = Math.min(1, Math.max(0, (position - range.from) / span));
+    const fraction = Math.min(1, Math.max(0, (at.position - range.from) / span));
     const elapsedMs = now() - started;
     deps.onProgress({
       state,
@@ -140,7 +155,7 @@ export async function runBackfill<Row extends { vendorKey: string }>(
       alreadyDelivered: result.alreadyDelivered,
       quarantined: result.quarantined,
       jobs: result.jobIds.length,
-      position,
+      position: at.position,
       fraction: state === 'done' ? 1 : fraction,
       elapsedMs,
       etaMs: fraction > 0 ? (elapsedMs * (1 - fraction)) / fraction : undefined,
@@ -152,7 +167,26 @@ export async function runBackfill<Row extends { vendorKey: string }>(
     report('done');
     return result;
   }
+  try {
+    return await readRange(deps, range, at, result, report, sleep);
+  } finally {
+    await deps.release?.();
+  }
+}
+
+async function readRange<Row extends { vendorKey: string }>(
+  deps: BackfillDeps<Row>,
+  range: BackfillRange,
+  at: { position: number },
+  result: BackfillResult,
+  report: (state: BackfillProgress['state'], extra?: Partial<BackfillProgress>) => void,
+  sleep: (ms: number) => Promise<void>,
+): Promise<BackfillResult> {
+  let after: Cursor | null = null;
+  const waitMs = deps.waitMs ?? 1_000;
   for (;;) {
+    // Renewed at every turn, waits included: a backfill that stops turning lets departures go.
+    await deps.hold?.(at.position);
     if (deps.signal?.aborted) {
       result.stoppedBy = 'aborted';
       report('aborted');
@@ -161,10 +195,17 @@ export async function runBackfill<Row extends { vendorKey: string }>(
     const depth = await deps.queueDepth();
     if (depth > deps.maxQueueDepth) {
       report('waiting-queue', { queueDepth: depth });
-      await sleep(deps.waitMs ?? 1_000);
+      await sleep(waitMs);
       continue;
     }
-    const page = await deps.readPage(after, deps.pageSize, { ...range, upTo: range.to });
+    const gate = deps.gate ? await deps.gate() : undefined;
+    const upTo = gate === undefined ? range.to : Math.min(range.to, gate);
+    if (upTo <= at.position) {
+      report('waiting-entrances', { gate: upTo });
+      await sleep(waitMs);
+      continue;
+    }
+    const page = await deps.readPage(after, deps.pageSize, { ...range, upTo });
     result.pages++;
     result.read += page.rows.length;
 
@@ -205,10 +246,10 @@ export async function runBackfill<Row extends { vendorKey: string }>(
     result.jobIds.push(...jobs.map((j) => j.id));
 
     if (page.last) after = page.last;
-    const reached = page.full && page.last ? deps.cursorEpoch(page.last) : range.to;
-    if (reached !== undefined) position = Math.max(position, Math.min(reached, range.to));
-    if (!page.full) {
-      position = range.to;
+    const reached = page.full && page.last ? deps.cursorEpoch(page.last) : upTo;
+    if (reached !== undefined) at.position = Math.max(at.position, Math.min(reached, range.to));
+    if (!page.full && upTo >= range.to) {
+      at.position = range.to;
       report('done');
       return result;
     }
@@ -219,23 +260,15 @@ export async function runBackfill<Row extends { vendorKey: string }>(
 /**
  * Where the live pipeline still holds work of `stream`, Unix s: everything before it has been read
  * by the live poll and settled (delivered or parked), so a backfill up to it cannot carry a record
- * a live job is about to send. Departures are also held before the entrances' mark, as the live
- * departure gate does. Undefined: the live pipeline never read this stream (no cap).
+ * a live job is about to send. Undefined: the live pipeline never read this stream (no cap).
+ * (Departures are also held at the entrance watermark, page by page: `gate` in backfillDeps.)
  */
 export async function liveCap(rt: Runtime, stream: EventStreamName): Promise<number | undefined> {
-  const isLive = async (s: EventStreamName, id: string) => {
-    const state = await rt.queues.push[s].getJobState(id);
-    return state !== 'completed' && state !== 'failed' && state !== 'unknown';
-  };
-  const marks: number[] = [];
-  const own = await rt.progress.watermark(stream, (id) => isLive(stream, id));
-  if (own !== undefined) marks.push(own);
-  if (stream === 'departures') {
-    const entrances = await rt.progress.watermark('entrances', (id) => isLive('entrances', id));
-    if (entrances !== undefined) marks.push(entrances);
-  }
-  return marks.length ? Math.min(...marks) : undefined;
+  return rt.progress.watermark(stream, (id) => isLiveJob(rt, stream, id));
 }
+
+/** How long a backfill's hold on departures outlives its last sign of life. */
+const HOLD_TTL_MS = 30_000;
 
 /** `runBackfill`'s I/O from a Runtime: the stream's reader, transform, ledger, quarantine and push queue. */
 export function backfillDeps(
@@ -245,6 +278,16 @@ export function backfillDeps(
 ): BackfillDeps<RawEntrance | RawDeparture> {
   const cfg = rt.config.streams[stream];
   const queue = rt.queues.push[stream];
+  const holdId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const ordering: Pick<BackfillDeps<never>, 'hold' | 'release' | 'gate'> = stream === 'entrances'
+    ? {
+        hold: (epoch) => rt.progress.hold('entrances', holdId, epoch, HOLD_TTL_MS),
+        release: () => rt.progress.release('entrances', holdId),
+      }
+    : {
+        gate: () =>
+          rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id), { withBackfills: true }),
+      };
   return {
     stream,
     pageSize: cfg.pageSize,
@@ -264,6 +307,7 @@ export function backfillDeps(
       await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
     },
     enqueue: async (jobs) => {
+      await rt.progress.addPending(stream, jobs, { backfill: true });
       await queue.addBulk(
         jobs.map((j) => ({
           name: `${stream}-backfill`,
@@ -274,6 +318,7 @@ export function backfillDeps(
     },
     queueDepth: () => pendingDepth(queue),
     cursorEpoch: (cursor) => cursorEpoch(stream, rt, cursor),
+    ...ordering,
     ...options,
   };
 }

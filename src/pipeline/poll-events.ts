@@ -108,7 +108,12 @@ export async function pollEvents<Row extends { vendorKey: string }>(
     result.enqueued += records.length;
     if (page.last) await deps.setCheckpoint(page.last);
 
-    const readUpTo = page.full && page.last ? deps.cursorEpoch(page.last) : Math.min(bound, gate ?? Infinity);
+    // A short page has read everything before its bound; rows up to the checkpoint were read
+    // before (a checkpoint set ahead by an operator can be past the bound).
+    const readUpTo =
+      page.full && page.last
+        ? deps.cursorEpoch(page.last)
+        : Math.max(Math.min(bound, gate ?? Infinity), (after && deps.cursorEpoch(after)) ?? -Infinity);
     if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
 
     if (!page.full) {

@@ -182,8 +182,12 @@ export function eventPollDeps(
       ? {
           gateWaitMs: cfg.pollEveryMs,
           gateUpTo: async () => {
-            const mark = await rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id));
-            // Until entrances have been read once, no departure may go.
+            // Until entrances have been read live once, no departure may go.
+            if ((await rt.progress.caughtUp('entrances')) === undefined) return 0;
+            // Backfilled entrances hold departures too: a car backfilled in may be leaving now.
+            const mark = await rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id), {
+              withBackfills: true,
+            });
             return Math.min(mark ?? 0, options.upTo ?? Number.POSITIVE_INFINITY);
           },
         }
@@ -219,7 +223,7 @@ export function eventPollDeps(
   };
 }
 
-async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {
+export async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {
   const state = await rt.queues.push[stream].getJobState(jobId);
   return state !== 'completed' && state !== 'failed' && state !== 'unknown';
 }

@@ -6,6 +6,11 @@
  *   or parked in the failed set).
  * The entrance watermark is the smaller of the two: every entrance before it is settled, so a
  * departure before it can go without overtaking its entrance.
+ *
+ * Backfills keep their jobs in a set of their own, with a *hold* at the time a running backfill has
+ * read up to (renewed while it runs, gone with it when it dies). Departures wait for those too (a
+ * car backfilled in may be leaving now), while a backfill's own range is cut by live work only, so
+ * two backfills of different ranges do not stop each other.
  */
 import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
@@ -24,6 +29,14 @@ export class StreamProgress {
     return stateKey(this.prefix, 'pending-jobs', stream);
   }
 
+  private backfillKey(stream: string) {
+    return stateKey(this.prefix, 'pending-backfill', stream);
+  }
+
+  private holdKey(stream: string, holdId: string) {
+    return stateKey(this.prefix, 'backfill-hold', stream, holdId);
+  }
+
   async setCaughtUp(stream: string, epoch: number): Promise<void> {
     await this.redis.set(this.caughtUpKey(stream), String(epoch));
   }
@@ -33,19 +46,54 @@ export class StreamProgress {
     return value === null ? undefined : Number(value);
   }
 
-  async addPending(stream: string, jobs: Array<{ id: string; firstTime: number }>): Promise<void> {
+  /** Jobs enqueued, with their earliest event time; `backfill`: enqueued by a backfill. */
+  async addPending(
+    stream: string,
+    jobs: Array<{ id: string; firstTime: number }>,
+    options: { backfill?: boolean } = {},
+  ): Promise<void> {
     if (jobs.length === 0) return;
     const args = jobs.flatMap((j) => [j.firstTime, j.id]);
-    await this.redis.zadd(this.pendingKey(stream), ...args);
+    const key = options.backfill ? this.backfillKey(stream) : this.pendingKey(stream);
+    await this.redis.zadd(key, ...args);
   }
 
+  /** A job is delivered or parked: it no longer holds anything back (live or backfill). */
   async settle(stream: string, jobId: string): Promise<void> {
-    await this.redis.zrem(this.pendingKey(stream), jobId);
+    await this.redis
+      .multi()
+      .zrem(this.pendingKey(stream), jobId)
+      .zrem(this.backfillKey(stream), jobId)
+      .exec();
   }
 
-  /** Earliest pending jobs (id, first event time), oldest first. */
+  /**
+   * A running backfill has read `stream` up to `epoch` (Unix s) and will read on: events from there
+   * on may still come. Lapses after `ttlMs` unless renewed, so a killed backfill cannot hold for ever.
+   */
+  async hold(stream: string, holdId: string, epoch: number, ttlMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.holdKey(stream, holdId), '1', 'PX', ttlMs)
+      .zadd(this.backfillKey(stream), epoch, `${HOLD}${holdId}`)
+      .exec();
+  }
+
+  async release(stream: string, holdId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .zrem(this.backfillKey(stream), `${HOLD}${holdId}`)
+      .del(this.holdKey(stream, holdId))
+      .exec();
+  }
+
+  /** Earliest pending live jobs (id, first event time), oldest first. */
   async oldestPending(stream: string, count = 1): Promise<Array<{ id: string; firstTime: number }>> {
-    const flat = await this.redis.zrange(this.pendingKey(stream), 0, count - 1, 'WITHSCORES');
+    return this.oldest(this.pendingKey(stream), count);
+  }
+
+  private async oldest(key: string, count: number): Promise<Array<{ id: string; firstTime: number }>> {
+    const flat = await this.redis.zrange(key, 0, count - 1, 'WITHSCORES');
     const out: Array<{ id: string; firstTime: number }> = [];
     for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i]!, firstTime: Number(flat[i + 1]) });
     return out;
@@ -55,15 +103,39 @@ export class StreamProgress {
    * The time before which every event of `stream` is settled, or undefined if nothing was ever read.
    * `isLive(jobId)` says whether a pending job still exists unsettled; entries left by a crash
    * between bookkeeping and enqueue are dropped here, so the watermark cannot stick.
+   * `withBackfills`: also before every pending backfill job and running backfill (departure gates);
+   * then defined as soon as either the live poll or a backfill has read something.
    */
-  async watermark(stream: string, isLive: (jobId: string) => Promise<boolean>): Promise<number | undefined> {
+  async watermark(
+    stream: string,
+    isLive: (jobId: string) => Promise<boolean>,
+    options: { withBackfills?: boolean } = {},
+  ): Promise<number | undefined> {
     const caughtUp = await this.caughtUp(stream);
-    if (caughtUp === undefined) return undefined;
+    let mark =
+      caughtUp === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.min(caughtUp, await this.oldestLive(this.pendingKey(stream), isLive));
+    if (options.withBackfills) {
+      const live = (id: string) =>
+        id.startsWith(HOLD)
+          ? this.redis.exists(this.holdKey(stream, id.slice(HOLD.length))).then((n) => n === 1)
+          : isLive(id);
+      mark = Math.min(mark, await this.oldestLive(this.backfillKey(stream), live));
+    }
+    return Number.isFinite(mark) ? mark : undefined;
+  }
+
+  /** First event time of the oldest entry of `key` still live (Infinity: none), dropping dead ones. */
+  private async oldestLive(key: string, isLive: (id: string) => Promise<boolean>): Promise<number> {
     for (;;) {
-      const [oldest] = await this.oldestPending(stream);
-      if (!oldest) return caughtUp;
-      if (await isLive(oldest.id)) return Math.min(caughtUp, oldest.firstTime);
-      await this.settle(stream, oldest.id);
+      const [oldest] = await this.oldest(key, 1);
+      if (!oldest) return Number.POSITIVE_INFINITY;
+      if (await isLive(oldest.id)) return oldest.firstTime;
+      await this.redis.zrem(key, oldest.id);
     }
   }
 }
+
+/** Member prefix of a running backfill's hold in a backfill set (BullMQ refuses ':' in job ids). */
+const HOLD = 'hold:';

@@ -1,5 +1,6 @@
 import type mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatProgress } from '../../src/cli/backfill.js';
 import {
   type BackfillProgress,
   parseOperatorTime,
@@ -8,7 +9,7 @@ import {
 } from '../../src/pipeline/backfill.js';
 import type { EventRecord } from '../../src/pipeline/push-events.js';
 import { runCli } from '../helpers/cli.js';
-import { expectedEvents } from '../helpers/expected.js';
+import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
@@ -32,14 +33,15 @@ describe('operator times', () => {
   });
 });
 
-describe('runBackfill (I/O passed in)', () => {
-  type Row = { vendorKey: string; cursorTime: string; t: number };
-  const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({
-    vendorKey: String(i + 1),
-    cursorTime: String(1000 + i * 10),
-    t: 1000 + i * 10,
-  }));
+/** Vendor rows of the runBackfill tests: ids 1..25 at t = 1000, 1010, ... */
+type Row = { vendorKey: string; cursorTime: string; t: number };
+const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({
+  vendorKey: String(i + 1),
+  cursorTime: String(1000 + i * 10),
+  t: 1000 + i * 10,
+}));
 
+describe('runBackfill (I/O passed in)', () => {
   it('pages through the range, skips delivered and bad rows, chunks jobs, waits out backpressure', async () => {
     const delivered = new Set(['3', '4', '20']);
     const enqueued: Array<{ id: string; keys: string[] }> = [];
@@ -166,6 +168,108 @@ describe('runBackfill (I/O passed in)', () => {
   });
 });
 
+describe('runBackfill ordering (I/O passed in)', () => {
+  const base = (enqueued: string[][]) => ({
+    pageSize: 4,
+    maxItemsPerJob: 100,
+    maxQueueDepth: 100,
+    readPage: async (after: { id: string } | null, limit: number, bounds: { from: number; upTo: number }) => {
+      const start = after ? Number(after.id) : 0;
+      const slice = rows
+        .filter((r) => r.t >= bounds.from && r.t < bounds.upTo && Number(r.vendorKey) > start)
+        .slice(0, limit);
+      const last = slice.at(-1);
+      return {
+        rows: slice,
+        last: last ? { time: last.cursorTime, id: last.vendorKey } : null,
+        full: slice.length >= limit,
+      };
+    },
+    transform: (row: Row) => ({
+      ok: true as const,
+      record: { key: row.vendorKey, time: row.t, vendorKey: row.vendorKey, lot: 'L', payload: '{}' },
+    }),
+    delivered: async (records: EventRecord[]) => records.map(() => false),
+    quarantine: async () => undefined,
+    enqueue: async (jobs: Array<{ records: EventRecord[] }>) => {
+      enqueued.push(...jobs.map((j) => j.records.map((r) => r.vendorKey)));
+    },
+    queueDepth: async () => 0,
+    cursorEpoch: (c: { time: string }) => Number(c.time),
+    sleep: async () => undefined,
+  });
+
+  it('departures read only before the entrance watermark, and wait for it to move', async () => {
+    const enqueued: string[][] = [];
+    const gates = [1035, 1035, 1035, 1105, undefined];
+    const progress: BackfillProgress[] = [];
+    const bounds: number[] = [];
+    const deps = base(enqueued);
+    const result = await runBackfill<Row>(
+      {
+        ...deps,
+        stream: 'departures',
+        readPage: async (after, limit, b) => {
+          bounds.push(b.upTo);
+          return deps.readPage(after, limit, b);
+        },
+        gate: async () => (gates.length > 1 ? gates.shift() : gates[0]),
+        onProgress: (p) => progress.push(p),
+      },
+      { from: 1000, to: 1200 },
+    );
+    expect(result).toMatchObject({ read: 20, enqueued: 20, stoppedBy: 'done' });
+    // Rows before 1035 (t 1000..1030), a wait, then before 1105, then the rest of the range.
+    expect(enqueued.slice(0, 1)).toEqual([['1', '2', '3', '4']]);
+    expect(bounds.slice(0, 3)).toEqual([1035, 1035, 1105]);
+    expect(bounds.at(-1)).toBe(1200);
+    expect(enqueued.flat()).toEqual(rows.slice(0, 20).map((r) => r.vendorKey));
+    const waits = progress.filter((p) => p.state === 'waiting-entrances');
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(waits[0]).toMatchObject({ gate: 1035, position: 1035 });
+    expect(formatProgress('departures', waits[0]!, 'UTC')).toContain(
+      'WAITING: for entrances from 1970-01-01 00:17:15 on to be delivered',
+    );
+  });
+
+  it('entrances hold departures at the read position while reading and release at the end, abort or error', async () => {
+    const holds: number[] = [];
+    let released = 0;
+    const ordering = {
+      hold: async (epoch: number) => {
+        holds.push(epoch);
+      },
+      release: async () => {
+        released++;
+      },
+    };
+    const enqueued: string[][] = [];
+    await runBackfill<Row>({ ...base(enqueued), stream: 'entrances', ...ordering }, { from: 1000, to: 1200 });
+    expect(holds[0]).toBe(1000);
+    expect(holds).toEqual([...holds].sort((a, b) => a - b));
+    expect(holds.at(-1)).toBeLessThan(1200);
+    expect(released).toBe(1);
+
+    const abort = new AbortController();
+    abort.abort();
+    await runBackfill<Row>(
+      { ...base([]), stream: 'entrances', ...ordering, signal: abort.signal },
+      { from: 1000, to: 1200 },
+    );
+    expect(released).toBe(2);
+    const failing = {
+      ...base([]),
+      stream: 'entrances' as const,
+      ...ordering,
+      readPage: async () => {
+        throw new Error('server gone');
+      },
+    };
+    await expect(runBackfill<Row>(failing, { from: 1000, to: 1200 })).rejects.toThrow('server gone');
+    expect(released).toBe(3);
+  });
+});
+
 describe('backfill command', () => {
   it('sends exactly the rows the live pipeline skipped, nothing twice, and leaves the checkpoint alone', async () => {
     harness = await startHarness({ seed: { lots: 3, visits: 80, photoRows: 8, days: 1 } });
@@ -244,5 +348,57 @@ describe('backfill command', () => {
     const parks = await runCli(['backfill', 'parks', '--from', '2026-01-01'], env);
     expect(parks.code).toBe(1);
     expect(parks.stderr).toContain('full-sync');
+  }, 120_000);
+
+  it('backfills entrances and departures of one range at once: no departure before its entrance', async () => {
+    harness = await startHarness({ seed: { lots: 3, visits: 80, photoRows: 0, days: 1 } });
+    const h = harness;
+    const expected = await expectedEvents(h.db.admin, 'visit-table');
+    // The live pipeline starts a second after the last row: everything is left to the backfills.
+    for (const [stream, column] of [
+      ['entrances', 'in_time'],
+      ['departures', 'out_time'],
+    ] as const) {
+      const [[last]] = await h.db.admin.query<mysql.RowDataPacket[]>(
+        `SELECT CAST(MAX(${column}) + INTERVAL 1 SECOND AS CHAR) AS t FROM car_inout`,
+      );
+      await h.rt.checkpoints.set(stream, { time: String(last!.t), id: '0' });
+    }
+    await h.start(['scheduler', 'poller']);
+    await waitFor('the live polls to have read once', async () => {
+      const [e, d] = await Promise.all([
+        h.rt.progress.caughtUp('entrances'),
+        h.rt.progress.caughtUp('departures'),
+      ]);
+      return e !== undefined && d !== undefined;
+    });
+    const env = h.childEnv();
+    const from = '2020-01-01T00:00:00Z';
+    const to = new Date(Date.now() + 60_000).toISOString();
+    // Entrances first, with no pusher running: their jobs wait in the queue, undelivered.
+    const entrances = await runCli(['backfill', 'entrances', '--from', from, '--to', to], env);
+    expect(entrances.code, entrances.stderr + entrances.stdout).toBe(0);
+    expect(entrances.stdout).toContain(`enqueued ${expected.entrances.length}`);
+    // Departures now: they may not go before those entrances are delivered.
+    const departures = runCli(['backfill', 'departures', '--from', from, '--to', to, '--wait'], env, 90_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await h.rt.queues.push.departures.getJobCounts('wait', 'active', 'delayed')).toEqual({
+      wait: 0,
+      active: 0,
+      delayed: 0,
+    });
+    await h.start(['pusher']);
+    const result = await departures;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stderr).toContain('WAITING: for entrances');
+    await waitFor(
+      'every entrance and departure delivered',
+      () =>
+        h.sim.state.store.count('entrance') === expected.entrances.length &&
+        h.sim.state.store.count('departure') === expected.departures.length,
+    );
+    expect(
+      departuresAfterEntrances(expected.departures, receivedAt(h, 'entrance'), receivedAt(h, 'departure')),
+    ).toEqual([]);
   }, 120_000);
 });

@@ -33,13 +33,13 @@ function rowsAt(times: number[], bad: number[] = []): Row[] {
 /** An in-memory stream: reads `t < min(bound, upTo)` after the cursor, ordered by (t, id). */
 function fakeStream(
   rows: Row[],
-  options: { bound?: number; gate?: () => number | undefined; depth?: number } = {},
+  options: { bound?: number; gate?: () => number | undefined; depth?: number; checkpoint?: Cursor } = {},
 ) {
   let clock = 0;
   const log: string[] = [];
   const jobs: PushJobSpec[] = [];
   const quarantined: string[] = [];
-  let checkpoint: Cursor | null = null;
+  let checkpoint: Cursor | null = options.checkpoint ?? null;
   let caughtUp: number | undefined;
   const bound = options.bound ?? Number.POSITIVE_INFINITY;
   const deps: PollEventsDeps<Row> = {
@@ -130,6 +130,17 @@ describe('pollEvents', () => {
     expect(s.jobs.map((j) => j.firstTime)).toEqual([10, 11, 12]);
     expect(s.jobs[0]!.id).toBe('departures-10_1-10_2');
     expect(s.caughtUp).toBe(100);
+  });
+
+  it('counts as read up to a checkpoint set ahead of its gate (an operator skipped those rows)', async () => {
+    const s = fakeStream(rowsAt([10, 20, 30]), {
+      bound: 100,
+      gate: () => 15,
+      checkpoint: { time: '30', id: '3' },
+    });
+    const result = await pollEvents(s.deps);
+    expect(result).toMatchObject({ rows: 0, stoppedBy: 'gate' });
+    expect(s.caughtUp).toBe(30);
   });
 
   it('quarantines a bad row and goes on', async () => {
