@@ -20,11 +20,49 @@ export interface LotActivity {
   lastSpotNum?: { at: number; total: number; remain: number; used: number };
 }
 
+/**
+ * One call per delivered batch (it runs for every batch): the per-minute count and every lot's
+ * latest time, instead of a command per lot. KEYS: per-minute hash, lot-codes set, lot key base
+ * (a lot's key is the base and its code; all share the prefix's {hash tag}). ARGV: minute, count,
+ * ttl, then per lot field, mode ('max' | 'set'), code, value.
+ */
+const DELIVERED = `
+local perMinute, codes, lotBase = KEYS[1], KEYS[2], KEYS[3]
+redis.call('HINCRBY', perMinute, ARGV[1], ARGV[2])
+redis.call('EXPIRE', perMinute, ARGV[3])
+local seen = {}
+for i = 4, #ARGV, 4 do
+  local field, mode, code, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local key = lotBase .. code
+  local old = mode == 'max' and tonumber(redis.call('HGET', key, field)) or nil
+  if not old or tonumber(value) > old then redis.call('HSET', key, field, value) end
+  seen[#seen + 1] = code
+end
+if #seen > 0 then redis.call('SADD', codes, unpack(seen)) end
+return 0`;
+
+interface ActivityCommands {
+  ispActivityDelivered(
+    perMinute: string,
+    codes: string,
+    lotBase: string,
+    ...args: Array<string | number>
+  ): Promise<number>;
+}
+
 export class ActivityStore {
+  private readonly commands: ActivityCommands;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    const client = redis as Redis & Partial<ActivityCommands>;
+    // Defined once per client (several stores may share one): EVALSHA, the text sent once.
+    if (!client.ispActivityDelivered)
+      redis.defineCommand('ispActivityDelivered', { numberOfKeys: 3, lua: DELIVERED });
+    this.commands = client as Redis & ActivityCommands;
+  }
 
   private key(...parts: string[]) {
     return stateKey(this.prefix, 'activity', ...parts);
@@ -45,28 +83,25 @@ export class ActivityStore {
   ): Promise<void> {
     const minute = Math.floor(nowMs / 60_000) * 60;
     const day = Math.floor(minute / 86_400);
-    const perMinute = this.key('per-minute', stream, String(day));
-    const pipeline = this.redis.pipeline();
-    pipeline.hincrby(perMinute, String(minute), count);
-    pipeline.expire(perMinute, KEEP_SECONDS + 86_400);
     const field =
       stream === 'entrances' ? 'lastEntrance' : stream === 'departures' ? 'lastDeparture' : undefined;
-    if (field) {
-      for (const [code, time] of lots) pipeline.hset(this.key('lots', code), field, String(time));
-    }
     const at = Math.floor(nowMs / 1000);
+    // Per lot: [field, mode, code, value]; times only move forward (batches may finish out of order).
+    const updates: string[] = [];
+    if (field) for (const [code, time] of lots) updates.push(field, 'max', code, String(time));
     for (const s of spotNums) {
-      pipeline.hset(
-        this.key('lots', s.park_code),
-        'lastSpotNum',
-        JSON.stringify({ at, total: s.total_spots_num, remain: s.remain_spots_num, used: s.used_spots_num }),
-      );
+      const value = { at, total: s.total_spots_num, remain: s.remain_spots_num, used: s.used_spots_num };
+      updates.push('lastSpotNum', 'set', s.park_code, JSON.stringify(value));
     }
-    if (field || spotNums.length) {
-      const codes = [...lots.keys(), ...spotNums.map((s) => s.park_code)];
-      if (codes.length) pipeline.sadd(this.key('lot-codes'), ...codes);
-    }
-    await pipeline.exec();
+    await this.commands.ispActivityDelivered(
+      this.key('per-minute', stream, String(day)),
+      this.key('lot-codes'),
+      this.key('lots', ''),
+      minute,
+      count,
+      KEEP_SECONDS + 86_400,
+      ...updates,
+    );
   }
 
   async recordError(stream: string, message: string, nowMs = Date.now()): Promise<void> {

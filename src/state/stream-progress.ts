@@ -60,8 +60,9 @@ export class StreamProgress {
 
   /** A job is delivered or parked: it no longer holds anything back (live or backfill). */
   async settle(stream: string, jobId: string): Promise<void> {
+    // One round trip, no MULTI (each removal stands alone): this runs for every job.
     await this.redis
-      .multi()
+      .pipeline()
       .zrem(this.pendingKey(stream), jobId)
       .zrem(this.backfillKey(stream), jobId)
       .exec();
