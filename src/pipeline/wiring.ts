@@ -235,9 +235,10 @@ const LEDGER_WRITE_PATIENCE_MS = 120_000;
  * ISP has accepted a batch: the ledger must hear of it, or the retried job sends it again. A Redis
  * restart makes the write fail at once (the client gives up after a few reconnects), so it is
  * retried until Redis is back (measured: 130+ duplicates per 3 s restart without this,
- * test/chaos/redis-restart.test.ts); only a longer outage fails the job.
+ * test/chaos/redis-restart.test.ts); only a longer outage fails the job. The same for the
+ * delivery count: the job's retry skips the records, so a count missed here is never made up.
  */
-async function untilWritten(write: () => Promise<void>, rt: Runtime): Promise<void> {
+async function untilWritten(write: () => Promise<void>, rt: Runtime, what = 'ledger write'): Promise<void> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -245,7 +246,7 @@ async function untilWritten(write: () => Promise<void>, rt: Runtime): Promise<vo
     } catch (error) {
       if (Date.now() - started > LEDGER_WRITE_PATIENCE_MS) throw error;
       if (attempt === 1)
-        rt.logger.warn({ err: (error as Error).message }, 'ledger write failed; retrying until Redis is up');
+        rt.logger.warn({ err: (error as Error).message }, `${what} failed; retrying until Redis is up`);
       await sleep(Math.min(1_000, 100 * attempt));
     }
   }
@@ -316,7 +317,11 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
       eventsDelivered.inc({ stream }, records.length);
       const lots = new Map<string, number>();
       for (const r of records) lots.set(r.lot, Math.max(lots.get(r.lot) ?? 0, r.time));
-      await rt.activity.recordDelivered(stream, records.length, lots);
+      await untilWritten(
+        () => rt.activity.recordDelivered(stream, records.length, lots),
+        rt,
+        'delivery count',
+      );
     },
   };
 }

@@ -109,6 +109,14 @@ describe('Redis restarted under a running worker', () => {
         Math.floor(restartedAt / 1000),
       );
     expect(await c.failedPushJobs()).toEqual([]);
+    // The status page counts every delivery once, those whose bookkeeping met the outage included.
+    const status = (await (await fetch(`${url}/api/status`)).json()) as {
+      streams: Array<{ stream: string; delivered: { lastHour: number } }>;
+    };
+    const deliveredLastHour = (name: string) =>
+      status.streams.find((s) => s.stream === name)?.delivered.lastHour;
+    expect(deliveredLastHour('entrances')).toBe(delivery.entrances.expected);
+    expect(deliveredLastHour('departures')).toBe(delivery.departures.expected);
   }, 170_000);
 });
 
