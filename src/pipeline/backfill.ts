@@ -267,8 +267,12 @@ export async function liveCap(rt: Runtime, stream: EventStreamName): Promise<num
   return rt.progress.watermark(stream, (id) => isLiveJob(rt, stream, id));
 }
 
-/** How long a backfill's hold on departures outlives its last sign of life. */
-const HOLD_TTL_MS = 30_000;
+/**
+ * How long a backfill's hold on departures outlives its last sign of life: longer than a turn of
+ * its loop can take (a page read is bounded by the statement timeout), short enough that a killed
+ * backfill does not hold departures for long.
+ */
+const holdTtlMs = (rt: Runtime) => Math.max(30_000, 3 * rt.config.vendor.queryTimeoutMs);
 
 /** `runBackfill`'s I/O from a Runtime: the stream's reader, transform, ledger, quarantine and push queue. */
 export function backfillDeps(
@@ -281,7 +285,7 @@ export function backfillDeps(
   const holdId = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const ordering: Pick<BackfillDeps<never>, 'hold' | 'release' | 'gate'> = stream === 'entrances'
     ? {
-        hold: (epoch) => rt.progress.hold('entrances', holdId, epoch, HOLD_TTL_MS),
+        hold: (epoch) => rt.progress.hold('entrances', holdId, epoch, holdTtlMs(rt)),
         release: () => rt.progress.release('entrances', holdId),
       }
     : {
