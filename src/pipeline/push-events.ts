@@ -105,22 +105,32 @@ export async function pushEvents(
     await sendBatch(sent, deps, options, result);
   };
 
-  for (let i = 0; i < todo.length; i += deps.prepareWindow) {
-    const prepared = await deps.prepare(todo.slice(i, i + deps.prepareWindow));
-    for (const item of prepared) {
-      if (!item.ok) {
-        await deps.quarantine(item.record, item.reason);
-        result.quarantined++;
-        continue;
+  // The next window is prepared while this one is batched and sent: the photo encoder keeps
+  // working while a full batch is on its way to ISP (at most two windows of photos in memory).
+  const w = deps.prepareWindow;
+  let next: Promise<PreparedRecord[]> | undefined = todo.length ? deps.prepare(todo.slice(0, w)) : undefined;
+  try {
+    for (let i = 0; i < todo.length; i += w) {
+      const prepared: PreparedRecord[] = await next!;
+      next = i + w < todo.length ? deps.prepare(todo.slice(i + w, i + 2 * w)) : undefined;
+      for (const item of prepared) {
+        if (!item.ok) {
+          await deps.quarantine(item.record, item.reason);
+          result.quarantined++;
+          continue;
+        }
+        const added = item.bytes + 1;
+        if (batch.length > 0 && (batch.length >= deps.maxItems || batchBytes + added > deps.maxBytes))
+          await flush();
+        batch.push(item);
+        batchBytes += added;
       }
-      const added = item.bytes + 1;
-      if (batch.length > 0 && (batch.length >= deps.maxItems || batchBytes + added > deps.maxBytes))
-        await flush();
-      batch.push(item);
-      batchBytes += added;
     }
+    await flush();
+  } finally {
+    // A failed send ends the job: the window being prepared is dropped (its rejection too).
+    next?.catch(() => undefined);
   }
-  await flush();
   return result;
 }
 

@@ -107,7 +107,7 @@ describe('dashboard of a running pipeline, in a real browser', () => {
       .getByText(/^failed$/i)
       .first()
       .click();
-    const card = await retryFromDashboard(page, failedJobId);
+    const card = await retryFromDashboard(page, failedJobId, 'plate not registered');
     expect(card).toContain('plate not registered');
     expect(card).not.toContain(CLIENT_SECRET);
     await page.screenshot({ path: join(ARTIFACTS, 'pipeline-queues.png'), fullPage: true });

@@ -71,13 +71,18 @@ export function watch(page: Page, origin: string) {
 }
 
 /** Clicks Retry on the bull-board card of `jobId` (queue and Failed tab must be open). */
-export async function retryFromDashboard(page: Page, jobId: string): Promise<string> {
+export async function retryFromDashboard(page: Page, jobId: string, shows = ''): Promise<string> {
   const card = page
     .locator('[class*="card-"]')
     .filter({ has: page.getByText(jobId, { exact: true }) })
     .last();
   for (let i = 0; i < 150 && (await card.count()) === 0; i++) await page.waitForTimeout(100);
-  const text = (await card.textContent()) ?? '';
+  // The card's panels render after the card itself (seen on a loaded machine): wait for `shows`.
+  let text = (await card.textContent()) ?? '';
+  for (let i = 0; i < 50 && !text.includes(shows); i++) {
+    await page.waitForTimeout(100);
+    text = (await card.textContent()) ?? '';
+  }
   await card.locator('button:has(svg.lucide-refresh-cw)').click();
   const confirm = page.getByRole('button', { name: /^(retry|confirm|ok|yes)$/i });
   if (
