@@ -11,6 +11,7 @@ import type { EventRecord } from '../../src/pipeline/push-events.js';
 import { runCli } from '../helpers/cli.js';
 import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
+import { testTransform } from '../helpers/records.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -68,19 +69,7 @@ describe('runBackfill (I/O passed in)', () => {
             full: slice.length >= limit,
           };
         },
-        transform: (row) =>
-          row.vendorKey === '7'
-            ? { ok: false, reasons: [{ code: 'zero-date', message: 'bad' }] }
-            : {
-                ok: true,
-                record: {
-                  key: `k${row.vendorKey}`,
-                  time: row.t,
-                  vendorKey: row.vendorKey,
-                  lot: 'L',
-                  payload: '{}',
-                },
-              },
+        transform: testTransform((row) => row.vendorKey === '7'),
         delivered: async (records: EventRecord[]) => records.map((r) => delivered.has(r.vendorKey)),
         quarantine: async (row) => {
           quarantined.push(row.vendorKey);
@@ -151,10 +140,7 @@ describe('runBackfill (I/O passed in)', () => {
             full: true,
           };
         },
-        transform: (row) => ({
-          ok: true,
-          record: { key: row.vendorKey, time: row.t, vendorKey: row.vendorKey, lot: 'L', payload: '{}' },
-        }),
+        transform: testTransform(() => false),
         delivered: async (records) => records.map(() => false),
         quarantine: async () => undefined,
         enqueue: async () => undefined,
@@ -185,10 +171,7 @@ describe('runBackfill ordering (I/O passed in)', () => {
         full: slice.length >= limit,
       };
     },
-    transform: (row: Row) => ({
-      ok: true as const,
-      record: { key: row.vendorKey, time: row.t, vendorKey: row.vendorKey, lot: 'L', payload: '{}' },
-    }),
+    transform: testTransform<Row>(() => false),
     delivered: async (records: EventRecord[]) => records.map(() => false),
     quarantine: async () => undefined,
     enqueue: async (jobs: Array<{ records: EventRecord[] }>) => {

@@ -12,6 +12,7 @@ import {
   pollEvents,
 } from '../../src/pipeline/poll-events.js';
 import type { Cursor } from '../../src/vendor/rows.js';
+import { testTransform } from '../helpers/records.js';
 
 interface Row {
   vendorKey: string;
@@ -70,19 +71,7 @@ function fakeStream(
         full: page.length >= limit,
       };
     },
-    transform: (row) =>
-      row.bad
-        ? { ok: false, reasons: [{ code: 'bad', message: 'bad row' }] }
-        : {
-            ok: true,
-            record: {
-              key: `k${row.vendorKey}`,
-              time: row.t,
-              vendorKey: row.vendorKey,
-              lot: 'L',
-              payload: '{}',
-            },
-          },
+    transform: testTransform((row) => row.bad === true),
     cursorEpoch: (c) => Number(c.time),
     quarantine: async (row) => {
       quarantined.push(row.vendorKey);
