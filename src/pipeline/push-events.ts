@@ -66,6 +66,11 @@ export interface PushEventsDeps {
   prepareWindow: number;
   /** Told of every batch ISP accepted, after the ledger has it (metrics, status page). */
   onDelivered?(records: EventRecord[]): Promise<void>;
+  /**
+   * Told, between batches, the earliest event time among the job's records still to go: the
+   * departure gate moves with each batch instead of waiting for the whole job.
+   */
+  advance?(earliestRemaining: number): Promise<void>;
 }
 
 export interface PushEventsOptions {
@@ -105,6 +110,10 @@ export async function pushEvents(
     await sendBatch(sent, deps, options, result);
   };
 
+  // Earliest event time of todo[k..] (the job's records still to go), for deps.advance.
+  const suffix = deps.advance ? suffixMinima(todo.map((r) => r.time)) : [];
+  const earliestFrom = (k: number) => suffix[k] ?? Number.POSITIVE_INFINITY;
+
   // The next window is prepared while this one is batched and sent: the photo encoder keeps
   // working while a full batch is on its way to ISP (at most two windows of photos in memory).
   const w = deps.prepareWindow;
@@ -113,15 +122,18 @@ export async function pushEvents(
     for (let i = 0; i < todo.length; i += w) {
       const prepared: PreparedRecord[] = await next!;
       next = i + w < todo.length ? deps.prepare(todo.slice(i + w, i + 2 * w)) : undefined;
-      for (const item of prepared) {
+      for (const [j, item] of prepared.entries()) {
         if (!item.ok) {
           await deps.quarantine(item.record, item.reason);
           result.quarantined++;
           continue;
         }
         const added = item.bytes + 1;
-        if (batch.length > 0 && (batch.length >= deps.maxItems || batchBytes + added > deps.maxBytes))
+        if (batch.length > 0 && (batch.length >= deps.maxItems || batchBytes + added > deps.maxBytes)) {
           await flush();
+          // Everything before this record is done (delivered, quarantined or parked).
+          await deps.advance?.(earliestFrom(i + j));
+        }
         batch.push(item);
         batchBytes += added;
       }
@@ -132,6 +144,17 @@ export async function pushEvents(
     next?.catch(() => undefined);
   }
   return result;
+}
+
+/** out[k] = min(xs[k..]). */
+function suffixMinima(xs: readonly number[]): number[] {
+  const out = new Array<number>(xs.length);
+  let min = Number.POSITIVE_INFINITY;
+  for (let k = xs.length - 1; k >= 0; k--) {
+    min = Math.min(min, xs[k]!);
+    out[k] = min;
+  }
+  return out;
 }
 
 async function sendBatch(

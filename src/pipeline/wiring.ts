@@ -313,6 +313,9 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
         })),
       );
     },
+    ...(job.data.kind === 'events' && !job.data.isolated
+      ? { advance: (earliest: number) => rt.progress.advance(stream, String(job.id), earliest) }
+      : {}),
     onDelivered: async (records) => {
       eventsDelivered.inc({ stream }, records.length);
       const lots = new Map<string, number>();

@@ -69,6 +69,18 @@ export class StreamProgress {
   }
 
   /**
+   * A pending job has delivered its records before `epoch` (Unix s): it holds only from there on.
+   * Never moves back, and never re-adds a job already settled.
+   */
+  async advance(stream: string, jobId: string, epoch: number): Promise<void> {
+    await this.redis
+      .pipeline()
+      .zadd(this.pendingKey(stream), 'XX', 'GT', epoch, jobId)
+      .zadd(this.backfillKey(stream), 'XX', 'GT', epoch, jobId)
+      .exec();
+  }
+
+  /**
    * A running backfill has read `stream` up to `epoch` (Unix s) and will read on: events from there
    * on may still come. Lapses after `ttlMs` unless renewed, so a killed backfill cannot hold for ever.
    */

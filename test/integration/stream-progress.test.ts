@@ -70,4 +70,26 @@ describe('stream progress (real Redis)', () => {
     const left = await redis.client.zrange(`${redis.prefix}:state:pending-backfill:departures`, 0, -1);
     expect(left).toEqual([]);
   });
+
+  it('moves a job forward as its batches are delivered, never back, and never re-adds a settled job', async () => {
+    const p = new StreamProgress(redis.client, redis.prefix);
+    const isLive = async () => true;
+    await p.setCaughtUp('moves', 9_000);
+    await p.addPending('moves', [
+      { id: 'a', firstTime: 100 },
+      { id: 'b', firstTime: 500 },
+    ]);
+    await p.addPending('moves', [{ id: 'bf', firstTime: 300 }], { backfill: true });
+    const gate = () => p.watermark('moves', isLive, { withBackfills: true });
+    expect(await gate()).toBe(100);
+    await p.advance('moves', 'a', 400);
+    expect(await gate()).toBe(300);
+    await p.advance('moves', 'bf', 700);
+    expect(await gate()).toBe(400);
+    await p.advance('moves', 'a', 200); // an older report changes nothing
+    expect(await gate()).toBe(400);
+    await p.settle('moves', 'a');
+    await p.advance('moves', 'a', 450); // after settling: not added again
+    expect(await gate()).toBe(500);
+  });
 });
