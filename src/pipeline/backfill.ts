@@ -25,7 +25,14 @@ import type { PageRead, PushJobSpec, RowOutcome } from './poll-events.js';
 import type { EventRecord } from './push-events.js';
 import { pendingDepth } from './queues.js';
 import type { Runtime } from './runtime.js';
-import { cursorEpoch, eventRecordOf, isLiveJob, type PushJobData, pushJobOptions } from './wiring.js';
+import {
+  cursorEpoch,
+  entranceMark,
+  eventRecordOf,
+  isLiveJob,
+  type PushJobData,
+  pushJobOptions,
+} from './wiring.js';
 
 /** A time argument (`--from`, `--since`, ...) an operator gave that is not a time. */
 export class TimeArgumentError extends Error {
@@ -289,8 +296,7 @@ export function backfillDeps(
         release: () => rt.progress.release('entrances', holdId),
       }
     : {
-        gate: () =>
-          rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id), { withBackfills: true }),
+        gate: () => entranceMark(rt),
       };
   return {
     stream,

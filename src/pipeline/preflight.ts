@@ -2,8 +2,8 @@
  * Checks made before any work starts, each refusing with what to change:
  * - Redis must not evict keys: an evicted job, checkpoint or ledger bucket is a lost or duplicated
  *   event, so anything but `noeviction` is refused;
- * - Redis must be 6.2 or later: the ledger writes with `SET … EXAT` (and BullMQ 6's scripts rely
- *   on commands of that era); an older server would fail the first delivery instead of the start.
+ * - Redis must be 6.2 or later: the ledger writes with `SET … EXAT` and the departure gate moves
+ *   jobs with `ZADD … GT`; an older server would fail the first delivery instead of the start.
  */
 import type { Redis } from 'ioredis';
 

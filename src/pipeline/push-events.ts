@@ -52,7 +52,7 @@ export interface PushEventsDeps {
     delivered(entries: LedgerEntry[]): Promise<boolean[]>;
     markDelivered(entries: LedgerEntry[]): Promise<void>;
   };
-  /** Turns drafts into wire payloads (photos attached). Records whose photo policy quarantines them come back not ok. */
+  /** Turns records into wire texts (photos attached). Records whose photo policy quarantines them come back not ok. */
   prepare(records: EventRecord[]): Promise<PreparedRecord[]>;
   /** Sends one batch (already within limits) in one request; `bytes`: each text's UTF-8 length. */
   send(texts: string[], bytes: number[]): Promise<SendOutcome>;

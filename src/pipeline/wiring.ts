@@ -184,10 +184,7 @@ export function eventPollDeps(
           gateUpTo: async () => {
             // Until entrances have been read live once, no departure may go.
             if ((await rt.progress.caughtUp('entrances')) === undefined) return 0;
-            // Backfilled entrances hold departures too: a car backfilled in may be leaving now.
-            const mark = await rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id), {
-              withBackfills: true,
-            });
+            const mark = await entranceMark(rt);
             return Math.min(mark ?? 0, options.upTo ?? Number.POSITIVE_INFINITY);
           },
         }
@@ -221,6 +218,14 @@ export function eventPollDeps(
     queueDepth: () => pendingDepth(queue),
     setCaughtUp: (epoch) => rt.progress.setCaughtUp(stream, epoch),
   };
+}
+
+/**
+ * The entrance watermark departures wait for (the live poll's gate and a departure backfill's):
+ * backfilled entrances hold departures too, as a car backfilled in may be leaving now.
+ */
+export function entranceMark(rt: Runtime): Promise<number | undefined> {
+  return rt.progress.watermark('entrances', (id) => isLiveJob(rt, 'entrances', id), { withBackfills: true });
 }
 
 export async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {

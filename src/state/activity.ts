@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
+import { scriptCommands } from './scripts.js';
 
 const KEEP_SECONDS = 2 * 86_400;
 
@@ -57,11 +58,9 @@ export class ActivityStore {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    const client = redis as Redis & Partial<ActivityCommands>;
-    // Defined once per client (several stores may share one): EVALSHA, the text sent once.
-    if (!client.ispActivityDelivered)
-      redis.defineCommand('ispActivityDelivered', { numberOfKeys: 3, lua: DELIVERED });
-    this.commands = client as Redis & ActivityCommands;
+    this.commands = scriptCommands<ActivityCommands>(redis, {
+      ispActivityDelivered: { numberOfKeys: 3, lua: DELIVERED },
+    });
   }
 
   private key(...parts: string[]) {

@@ -18,6 +18,7 @@
  */
 import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
+import { scriptCommands } from './scripts.js';
 
 export interface LedgerEntry {
   /** Natural key, e.g. `ATXL/1|鲁A12345|1772323200`. */
@@ -137,21 +138,6 @@ interface LedgerCommands {
 }
 
 /**
- * The scripts as commands of the client: ioredis sends EVALSHA (the text only once per connection,
- * and again on NOSCRIPT). Defined once per client: several ledgers share one, and redefining would
- * make each connection load the script again.
- */
-function commands(redis: Redis): LedgerCommands {
-  const client = redis as Redis & Partial<LedgerCommands>;
-  if (!client.ispLedgerCheck) {
-    redis.defineCommand('ispLedgerCheck', { numberOfKeys: 1, lua: CHECK });
-    redis.defineCommand('ispLedgerMark', { numberOfKeys: 1, lua: MARK });
-    redis.defineCommand('ispLedgerForget', { numberOfKeys: 1, lua: FORGET });
-  }
-  return client as Redis & LedgerCommands;
-}
-
-/**
  * 64 bits of a string's UTF-16 code units (cyrb53's two multiply-xorshift lanes, both kept).
  * Not cryptographic, and need not be: it tells apart the keys that share a slice's bucket.
  * crypto's SHA-1 cost 2.5–4.4 µs a call here, twice per event.
@@ -182,7 +168,11 @@ export class DeliveredLedger {
     private readonly ttlDays: number,
   ) {
     this.base = stateKey(prefix, 'ledger', stream);
-    this.commands = commands(redis);
+    this.commands = scriptCommands<LedgerCommands>(redis, {
+      ispLedgerCheck: { numberOfKeys: 1, lua: CHECK },
+      ispLedgerMark: { numberOfKeys: 1, lua: MARK },
+      ispLedgerForget: { numberOfKeys: 1, lua: FORGET },
+    });
   }
 
   /** Which of the entries were already delivered (same order). One Redis call for the batch. */

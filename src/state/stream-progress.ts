@@ -100,11 +100,6 @@ export class StreamProgress {
       .exec();
   }
 
-  /** Earliest pending live jobs (id, first event time), oldest first. */
-  async oldestPending(stream: string, count = 1): Promise<Array<{ id: string; firstTime: number }>> {
-    return this.oldest(this.pendingKey(stream), count);
-  }
-
   private async oldest(key: string, count: number): Promise<Array<{ id: string; firstTime: number }>> {
     const flat = await this.redis.zrange(key, 0, count - 1, 'WITHSCORES');
     const out: Array<{ id: string; firstTime: number }> = [];
