@@ -10,13 +10,14 @@ import type { Runtime } from '../src/pipeline/runtime.js';
 import { pollState } from '../src/pipeline/state-streams.js';
 import { eventPollDeps, statePollDeps } from '../src/pipeline/wiring.js';
 
-export function pollProcessor(rt: Runtime) {
+/** `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts). */
+export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
   return async (job: Job<{ stream: StreamName }>) => {
     const { stream } = job.data;
     try {
       const result =
         stream === 'entrances' || stream === 'departures'
-          ? await pollEvents(eventPollDeps(rt, stream))
+          ? await pollEvents(eventPollDeps(rt, stream, { direct: options.direct ?? false }))
           : await pollState(statePollDeps(rt, stream));
       if (stream === 'parks' || stream === 'spotNums')
         await rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));

@@ -18,7 +18,13 @@ import {
 import { pushEvents } from '../src/pipeline/push-events.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { flushState } from '../src/pipeline/state-streams.js';
-import { eventPushDeps, jobRecords, type PushJobData, stateFlushDeps } from '../src/pipeline/wiring.js';
+import {
+  eventPushDeps,
+  jobRecords,
+  type PushJobData,
+  pushContext,
+  stateFlushDeps,
+} from '../src/pipeline/wiring.js';
 
 /** Failures in a row (per stream, this process) after which the queue pauses instead of retrying at once. */
 const OUTAGE_AFTER = 3;
@@ -98,7 +104,7 @@ async function runPush(rt: Runtime, job: Job<PushJobData>) {
     const records = jobRecords(data.records);
     if (data.isolated) {
       // A replayed single record: sent alone; rejected again means back to the failed set.
-      const result = await pushEvents(records, eventPushDeps(rt, data.stream, job), {
+      const result = await pushEvents(records, eventPushDeps(rt, data.stream, pushContext(job)), {
         force: data.force ?? false,
         bisectRejected: false,
       }).catch((error) => {
@@ -108,7 +114,7 @@ async function runPush(rt: Runtime, job: Job<PushJobData>) {
       });
       return result;
     }
-    return pushEvents(records, eventPushDeps(rt, data.stream, job), {
+    return pushEvents(records, eventPushDeps(rt, data.stream, pushContext(job)), {
       force: data.force ?? false,
       bisectRejected: bisect,
     });

@@ -29,6 +29,13 @@ export const eventsRejected = new Counter({
   registers: [registry],
 });
 
+export const directHandOffs = new Counter({
+  name: 'isp_sync_direct_handoffs_total',
+  help: 'Push jobs a poll could not deliver directly and handed to the push queue (retries), per stream',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
 export const rowsQuarantined = new Counter({
   name: 'isp_sync_rows_quarantined_total',
   help: 'Vendor rows that could not become a valid payload, per stream and reason',

@@ -57,8 +57,13 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
     if (outcome.ok) records.push(outcome.record);
     else quarantine.push({ vendorKey: row.vendorKey, reasons: outcome.reasons });
   }
-  // Same photo fitting as a push, without sending (the job argument is only used to name isolated jobs).
-  const push = eventPushDeps(rt, events, { id: 'dry-run' } as never);
+  // Same photo fitting as a push, without sending: as on a job's last photo attempt, a photo that
+  // may come back later is shown as the push would send it then.
+  const push = eventPushDeps(rt, events, {
+    id: 'dry-run',
+    attemptsMade: Number.POSITIVE_INFINITY,
+    pending: false,
+  });
   const prepared = records.length ? await push.prepare(records) : [];
   return {
     stream,

@@ -291,8 +291,13 @@ export const configSchema = z.strictObject({
       maxBackoffMs: positiveInt.default(5 * 60_000),
       /** Attempts for a batch ISP rejects with code 1 before it is bisected. */
       rejectedAttempts: positiveInt.default(2),
-      /** Push jobs processed at once per process. */
+      /** Push jobs processed at once per process (and batches a direct delivery sends at once). */
       pushConcurrency: positiveInt.default(4),
+      /**
+       * A process that polls and pushes delivers a page itself while the push queue is empty,
+       * instead of carrying it through Redis (no photos only). Off: every page goes through the queue.
+       */
+      directDelivery: z.boolean().default(true),
       /** Nightly full sync (spec §3). */
       fullSync: z
         .strictObject({ cron: z.string().default('0 0 1 * * *'), tz: ianaZone.default('Asia/Shanghai') })

@@ -82,52 +82,77 @@ export async function pollEvents<Row extends { vendorKey: string }>(
   const now = deps.now ?? Date.now;
   const started = now();
   const result: PollResult = { rows: 0, enqueued: 0, quarantined: 0, pages: 0, stoppedBy: 'caught-up' };
-  for (;;) {
-    if ((await deps.queueDepth()) > deps.maxQueueDepth) {
-      result.stoppedBy = 'backpressure';
-      return result;
-    }
-    const after = await deps.getCheckpoint();
+  const read = async (after: Cursor | null): Promise<Read<Row>> => {
     const bound = await deps.readBound();
     const gate = deps.gateUpTo ? await deps.gateUpTo() : undefined;
-    const page = await deps.readPage(after, deps.pageSize, gate);
-    result.pages++;
-    result.rows += page.rows.length;
+    return { after, bound, gate, page: await deps.readPage(after, deps.pageSize, gate) };
+  };
+  // The next page, read while this one is transformed and handed on (a direct delivery takes
+  // about as long as the read). Its bound and gate are read earlier than they would be after this
+  // page: staler, so never further than the rules allow.
+  let ahead: Promise<Read<Row>> | undefined;
+  try {
+    for (;;) {
+      if ((await deps.queueDepth()) > deps.maxQueueDepth) {
+        result.stoppedBy = 'backpressure';
+        return result;
+      }
+      const { after, bound, gate, page } = await (ahead ?? read(await deps.getCheckpoint()));
+      ahead = undefined;
+      result.pages++;
+      result.rows += page.rows.length;
+      if (page.full && page.last && now() - started < deps.budgetMs) {
+        ahead = read(page.last);
+        // Awaited on the next turn; a failure of this page's hand-on must not leave it unhandled.
+        ahead.catch(() => undefined);
+      }
 
-    const records: EventRecord[] = [];
-    for (const row of page.rows) {
-      const outcome = deps.transform(row);
-      if (outcome.ok) records.push(outcome.record);
-      else {
-        await deps.quarantine(row, outcome.reasons);
-        result.quarantined++;
+      const records: EventRecord[] = [];
+      for (const row of page.rows) {
+        const outcome = deps.transform(row);
+        if (outcome.ok) records.push(outcome.record);
+        else {
+          await deps.quarantine(row, outcome.reasons);
+          result.quarantined++;
+        }
+      }
+      const jobs = chunkJobs(deps.stream, page.rows, records, deps.maxItemsPerJob);
+      if (jobs.length) await deps.enqueue(jobs);
+      result.enqueued += records.length;
+      if (page.last) await deps.setCheckpoint(page.last);
+
+      // A short page has read everything before its bound; rows up to the checkpoint were read
+      // before (a checkpoint set ahead by an operator can be past the bound).
+      const readUpTo =
+        page.full && page.last
+          ? deps.cursorEpoch(page.last)
+          : Math.max(Math.min(bound, gate ?? Infinity), (after && deps.cursorEpoch(after)) ?? -Infinity);
+      if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
+
+      if (!page.full) {
+        const gated = gate !== undefined && gate < bound;
+        const nearBound = gated && bound - gate <= GATE_WAIT_WITHIN_S;
+        if (nearBound && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
+        result.stoppedBy = gated ? 'gate' : 'caught-up';
+        return result;
+      }
+      // A full page read ahead is always handed on: reading it was the cost.
+      if (!ahead) {
+        result.stoppedBy = 'budget';
+        return result;
       }
     }
-    const jobs = chunkJobs(deps.stream, page.rows, records, deps.maxItemsPerJob);
-    if (jobs.length) await deps.enqueue(jobs);
-    result.enqueued += records.length;
-    if (page.last) await deps.setCheckpoint(page.last);
-
-    // A short page has read everything before its bound; rows up to the checkpoint were read
-    // before (a checkpoint set ahead by an operator can be past the bound).
-    const readUpTo =
-      page.full && page.last
-        ? deps.cursorEpoch(page.last)
-        : Math.max(Math.min(bound, gate ?? Infinity), (after && deps.cursorEpoch(after)) ?? -Infinity);
-    if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
-
-    if (!page.full) {
-      const gated = gate !== undefined && gate < bound;
-      const nearBound = gated && bound - gate <= GATE_WAIT_WITHIN_S;
-      if (nearBound && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
-      result.stoppedBy = gated ? 'gate' : 'caught-up';
-      return result;
-    }
-    if (now() - started >= deps.budgetMs) {
-      result.stoppedBy = 'budget';
-      return result;
-    }
+  } finally {
+    // Only a backpressure stop or a failure leaves a page read ahead unused.
+    ahead?.catch(() => undefined);
   }
+}
+
+interface Read<Row> {
+  after: Cursor | null;
+  bound: number;
+  gate: number | undefined;
+  page: PageRead<Row>;
 }
 
 /** Waits until the gate is past `gate` (true) or `until` (epoch ms) has come (false). */

@@ -74,7 +74,10 @@ export interface PushEventsDeps {
 }
 
 export interface PushEventsOptions {
-  /** Send even what the ledger says was delivered (operator's --force). */
+  /**
+   * Send even what the ledger says was delivered: the operator's --force, or records the caller
+   * has just checked against the ledger itself (a direct delivery checks a whole page at once).
+   */
   force?: boolean;
   /** Bisect a rejected batch now instead of failing the job for another attempt. */
   bisectRejected: boolean;

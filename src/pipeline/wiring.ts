@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import type { EventStreamName } from '../config/index.js';
 import type { BatchResult } from '../isp/index.js';
-import { eventsDelivered } from '../metrics.js';
+import { directHandOffs, eventsDelivered } from '../metrics.js';
 import { departureKey, entranceKey } from '../spec/index.js';
 import {
   transformDeparture,
@@ -18,13 +18,15 @@ import { photoToWire } from '../transform/photos.js';
 import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor/index.js';
 import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
 import { vendorTimeOf } from '../vendor/zone.js';
+import { deliverDirect } from './direct-delivery.js';
 import { PhotoUnavailableError } from './errors.js';
 import { isolatedJobId } from './job-ids.js';
-import type { PollEventsDeps, RowOutcome } from './poll-events.js';
+import type { PollEventsDeps, PushJobSpec, RowOutcome } from './poll-events.js';
 import {
   type EventRecord,
   type PreparedRecord,
   type PushEventsDeps,
+  pushEvents,
   type SendOutcome,
   withPhoto,
 } from './push-events.js';
@@ -161,14 +163,38 @@ export function cursorEpoch(stream: EventStreamName, rt: Runtime, cursor: Cursor
   return typeof parsed === 'number' ? parsed : undefined;
 }
 
+export interface EventPollOptions {
+  budgetMs?: number;
+  upTo?: number;
+  /**
+   * Deliver pages directly while the push queue is empty (src/pipeline/direct-delivery.ts). Only
+   * in a process that also pushes, and never for photo-carrying streams, whose encoding is the
+   * work that pushers on several machines share.
+   */
+  direct?: boolean;
+}
+
 export function eventPollDeps(
   rt: Runtime,
   stream: EventStreamName,
-  options: { budgetMs?: number; upTo?: number } = {},
+  options: EventPollOptions = {},
 ): PollEventsDeps<RawEntrance | RawDeparture> {
   const cfg = rt.config.streams[stream];
   const vendorCfg = rt.config.vendor;
   const queue = rt.queues.push[stream];
+  const direct = options.direct === true && !cfg.photo;
+  /** The queue was empty at the last look, and nothing has been handed to it since. */
+  let queueEmpty = false;
+  const enqueue = async (jobs: PushJobSpec[]) => {
+    await rt.progress.addPending(stream, jobs);
+    await queue.addBulk(
+      jobs.map((j) => ({
+        name: stream,
+        data: { kind: 'events', stream, records: j.records } satisfies PushJobData,
+        opts: { jobId: j.id, ...pushJobOptions() },
+      })),
+    );
+  };
   return {
     stream,
     pageSize: cfg.pageSize,
@@ -206,18 +232,74 @@ export function eventPollDeps(
       await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
     },
     enqueue: async (jobs) => {
-      await rt.progress.addPending(stream, jobs);
-      await queue.addBulk(
-        jobs.map((j) => ({
-          name: stream,
-          data: { kind: 'events', stream, records: j.records } satisfies PushJobData,
-          opts: { jobId: j.id, ...pushJobOptions() },
-        })),
-      );
+      if (!(direct && queueEmpty)) return enqueue(jobs);
+      const handOff = await deliverPage(rt, stream, jobs);
+      if (handOff.length === 0) return;
+      // Behind the handed-off jobs: the rest of this poll goes through the queue too.
+      queueEmpty = false;
+      await enqueue(handOff);
     },
-    queueDepth: () => pendingDepth(queue),
+    queueDepth: async () => {
+      const depth = await pendingDepth(queue);
+      queueEmpty = depth === 0;
+      return depth;
+    },
     setCaughtUp: (epoch) => rt.progress.setCaughtUp(stream, epoch),
   };
+}
+
+/**
+ * Delivers a page's jobs from the poll (src/pipeline/direct-delivery.ts) and returns those the
+ * push queue must retry. Per page, not per job: one ledger check, and one delivery count once the
+ * page is done (about 20 Redis round trips fewer per 1,000 records).
+ */
+async function deliverPage(
+  rt: Runtime,
+  stream: EventStreamName,
+  jobs: PushJobSpec[],
+): Promise<PushJobSpec[]> {
+  const all = jobs.flatMap((j) => j.records);
+  const seen = await rt.ledgers[stream].delivered(all);
+  let k = 0;
+  const todo = jobs
+    .map((job) => ({ ...job, records: job.records.filter(() => !seen[k++]) }))
+    .filter((job) => job.records.length > 0);
+  const delivered: EventRecord[] = [];
+  const { handOff, error } = await deliverDirect(
+    todo,
+    (job) =>
+      pushEvents(
+        job.records,
+        {
+          ...eventPushDeps(rt, stream, { id: job.id, attemptsMade: 0, pending: false }),
+          onDelivered: async (records) => {
+            delivered.push(...records);
+          },
+        },
+        // The ledger was asked just now, for the whole page.
+        { force: true, bisectRejected: false },
+      ),
+    rt.config.pipeline.pushConcurrency,
+  );
+  if (delivered.length) await countDelivered(rt, stream, delivered);
+  if (handOff.length) {
+    directHandOffs.inc({ stream }, handOff.length);
+    rt.logger.warn(
+      { stream, jobs: handOff.length, err: (error as Error | undefined)?.message },
+      'direct delivery failed; the push queue retries these jobs',
+    );
+  }
+  // A handed-off job goes whole: its retry asks the ledger again and skips what went.
+  const handed = new Set(handOff.map((j) => j.id));
+  return jobs.filter((j) => handed.has(j.id));
+}
+
+/** Delivery count and per-lot latest times, after the ledger has the records. */
+async function countDelivered(rt: Runtime, stream: EventStreamName, records: EventRecord[]): Promise<void> {
+  eventsDelivered.inc({ stream }, records.length);
+  const lots = new Map<string, number>();
+  for (const r of records) lots.set(r.lot, Math.max(lots.get(r.lot) ?? 0, r.time));
+  await untilWritten(() => rt.activity.recordDelivered(stream, records.length, lots), rt, 'delivery count');
 }
 
 /**
@@ -257,7 +339,25 @@ async function untilWritten(write: () => Promise<void>, rt: Runtime, what = 'led
   }
 }
 
-export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<PushJobData>): PushEventsDeps {
+/** The push at hand, as the event push steps see it. */
+export interface PushContext {
+  /** The BullMQ job id (or the id the job would have: direct delivery). */
+  id: string;
+  /** Attempts made so far (photos that may come back are waited for a few attempts). */
+  attemptsMade: number;
+  /** The job has an entry in the pending set, moved on batch by batch (the departure gate). */
+  pending: boolean;
+}
+
+export function pushContext(job: Job<PushJobData>): PushContext {
+  return {
+    id: String(job.id),
+    attemptsMade: job.attemptsMade,
+    pending: job.data.kind === 'events' && !job.data.isolated,
+  };
+}
+
+export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushContext): PushEventsDeps {
   const cfg = rt.config.streams[stream];
   const photo = cfg.photo;
   const photoField = stream === 'entrances' ? 'enter_pic' : 'depart_pic';
@@ -314,23 +414,12 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: Job<Pus
         rejected.map(({ record, message }) => ({
           name: `${stream}-rejected`,
           data: { kind: 'events', stream, records: [record], isolated: { message } } satisfies PushJobData,
-          opts: { jobId: isolatedJobId(String(job.id), record.vendorKey), ...pushJobOptions() },
+          opts: { jobId: isolatedJobId(job.id, record.vendorKey), ...pushJobOptions() },
         })),
       );
     },
-    ...(job.data.kind === 'events' && !job.data.isolated
-      ? { advance: (earliest: number) => rt.progress.advance(stream, String(job.id), earliest) }
-      : {}),
-    onDelivered: async (records) => {
-      eventsDelivered.inc({ stream }, records.length);
-      const lots = new Map<string, number>();
-      for (const r of records) lots.set(r.lot, Math.max(lots.get(r.lot) ?? 0, r.time));
-      await untilWritten(
-        () => rt.activity.recordDelivered(stream, records.length, lots),
-        rt,
-        'delivery count',
-      );
-    },
+    ...(job.pending ? { advance: (earliest: number) => rt.progress.advance(stream, job.id, earliest) } : {}),
+    onDelivered: (records) => countDelivered(rt, stream, records),
   };
 }
 

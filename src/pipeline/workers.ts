@@ -61,7 +61,7 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
   }
   if (roles.has('poller')) {
-    const processor = pollProcessor(rt);
+    const processor = pollProcessor(rt, { direct: roles.has('pusher') && config.pipeline.directDelivery });
     for (const stream of STREAM_NAMES) {
       track(
         new Worker(pollQueueName(stream), processor, {

@@ -111,8 +111,9 @@ describe('pollEvents', () => {
     expect(s.log).toEqual([
       'read 1,2,3',
       'enqueue 1+2 3',
-      'checkpoint 3',
+      // Read ahead while page 1 is handed on; its checkpoint still waits for page 1.
       'read 4,5',
+      'checkpoint 3',
       'enqueue 4+5',
       'checkpoint 5',
     ]);
@@ -138,7 +139,75 @@ describe('pollEvents', () => {
     expect(result).toMatchObject({ rows: 3, enqueued: 2, quarantined: 1 });
     expect(s.quarantined).toEqual(['2']);
     expect(s.jobs.flatMap((j) => j.records.map((r) => r.vendorKey))).toEqual(['1', '3']);
-    expect(s.log.slice(-2)).toEqual(['checkpoint 3', 'read -']);
+    expect(s.log).toEqual(['read 1,2,3', 'read -', 'enqueue 1+3', 'checkpoint 3']);
+  });
+
+  it('reads the next page while a slow hand-on is under way, and still checkpoints in order', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16]), { bound: 100 });
+    const enqueue = s.deps.enqueue;
+    s.deps.enqueue = async (jobs) => {
+      await enqueue(jobs);
+      // A direct delivery takes a while: the read of the next page overlaps it.
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      s.log.push('delivered');
+    };
+    await pollEvents(s.deps);
+    expect(s.log).toEqual([
+      'read 1,2,3',
+      'enqueue 1+2 3',
+      'read 4,5,6',
+      'delivered',
+      'checkpoint 3',
+      'enqueue 4+5 6',
+      'read 7',
+      'delivered',
+      'checkpoint 6',
+      'enqueue 7',
+      'delivered',
+      'checkpoint 7',
+    ]);
+  });
+
+  it('a failed hand-on fails the poll before its checkpoint, with the page read ahead left unused', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16]), { bound: 100 });
+    s.deps.enqueue = async () => {
+      await Promise.resolve();
+      throw new Error('Redis went away');
+    };
+    let failedRead = false;
+    const readPage = s.deps.readPage;
+    s.deps.readPage = async (after, limit, upTo) => {
+      if (after) {
+        failedRead = true;
+        throw new Error('read ahead failed too');
+      }
+      return readPage(after, limit, upTo);
+    };
+    await expect(pollEvents(s.deps)).rejects.toThrow('Redis went away');
+    expect(failedRead).toBe(true);
+    expect(s.log).toEqual(['read 1,2,3']);
+    // An unhandled rejection of the read ahead would fail this test file (vitest reports them).
+    await new Promise((r) => setTimeout(r, 10));
+  });
+
+  it('hands on a page read ahead even when the budget runs out, then stops', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16, 17, 18]), { bound: 100 });
+    s.deps.budgetMs = 100;
+    const enqueue = s.deps.enqueue;
+    s.deps.enqueue = async (jobs) => {
+      await enqueue(jobs);
+      await s.deps.sleep!(60);
+    };
+    const result = await pollEvents(s.deps);
+    // Page 2 was read ahead at 0 ms and page 3 at 60 ms (both within budget), and both were handed
+    // on; at 120 ms, past the budget, nothing more was read.
+    expect(result).toMatchObject({ pages: 3, stoppedBy: 'budget' });
+    expect(s.log.filter((l) => l.startsWith('read'))).toEqual([
+      'read 1,2,3',
+      'read 4,5,6',
+      'read 7,8,9 at 60',
+    ]);
+    expect(s.log.at(-1)).toBe('checkpoint 9');
   });
 
   it('reads nothing while the push queue is deeper than its bound', async () => {

@@ -1,0 +1,65 @@
+/**
+ * deliverDirect: lanes, and what is handed to the queue after a failure (the failed job and every
+ * job not started, in order; jobs already under way finish and are not handed off).
+ */
+import { describe, expect, it } from 'vitest';
+import { deliverDirect } from '../../src/pipeline/direct-delivery.js';
+
+const tick = (n = 1) => new Promise<void>((r) => setTimeout(r, n));
+
+describe('deliverDirect', () => {
+  it('delivers every job with at most `concurrency` at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const done: number[] = [];
+    const result = await deliverDirect(
+      [1, 2, 3, 4, 5, 6, 7],
+      async (job) => {
+        running++;
+        peak = Math.max(peak, running);
+        await tick(job % 3);
+        running--;
+        done.push(job);
+      },
+      3,
+    );
+    expect(result).toEqual({ handOff: [] });
+    expect(peak).toBe(3);
+    expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('after a failure starts nothing new and hands off the failed job and the rest, in order', async () => {
+    const started: number[] = [];
+    const failure = new Error('ISP 503');
+    const result = await deliverDirect(
+      [1, 2, 3, 4, 5, 6],
+      async (job) => {
+        started.push(job);
+        // Job 2 fails at once; job 1, already under way, finishes after it and is delivered.
+        if (job === 2) throw failure;
+        await tick(5);
+      },
+      2,
+    );
+    expect(started).toEqual([1, 2]);
+    expect(result.handOff).toEqual([2, 3, 4, 5, 6]);
+    expect(result.error).toBe(failure);
+  });
+
+  it('hands off every failed job under way, not only the first, and keeps the first error', async () => {
+    const result = await deliverDirect(
+      ['a', 'b', 'c', 'd'],
+      async (job) => {
+        await tick(job === 'a' ? 1 : 5);
+        if (job !== 'c') throw new Error(`failed ${job}`);
+      },
+      3,
+    );
+    expect(result.handOff).toEqual(['a', 'b', 'd']);
+    expect((result.error as Error).message).toBe('failed a');
+  });
+
+  it('does nothing with no jobs', async () => {
+    expect(await deliverDirect([], async () => undefined, 4)).toEqual({ handOff: [] });
+  });
+});
