@@ -130,6 +130,12 @@ const photoSource = z.strictObject({
   source: z.enum(['blob', 'file', 'url', 'base64']),
 });
 
+/** A stream's photo; null (in a layer over a preset) means none, as if the key were absent. */
+const optionalPhotoSource = photoSource
+  .nullable()
+  .optional()
+  .transform((v) => v ?? undefined);
+
 export const parksStreamSchema = z.strictObject({
   ...streamBase,
   columns: columns({
@@ -178,7 +184,8 @@ export const entrancesStreamSchema = z.strictObject({
     carType: expr.optional(),
     carLogo: expr.optional(),
   }),
-  photo: photoSource.optional(),
+  /** null: no photo (turns off a preset's photo column). */
+  photo: optionalPhotoSource,
 });
 
 export const departuresStreamSchema = z.strictObject({
@@ -197,7 +204,7 @@ export const departuresStreamSchema = z.strictObject({
     payTime: expr.optional(),
     payType: expr.optional(),
   }),
-  photo: photoSource.optional(),
+  photo: optionalPhotoSource,
   /** Unit of the fee columns: integer fen (cents) or yuan (DECIMAL or float). */
   moneyUnit: z.enum(['fen', 'yuan']).default('fen'),
   /** Unit of use_time when the vendor stores it. */

@@ -33,6 +33,19 @@ import { CLIENT_ID, CLIENT_SECRET, FAST } from '../helpers/pipeline.js';
 import { type ManagedProcess, spawnWorker, type WorkerOptions } from '../helpers/processes.js';
 import { deleteKeys, TEST_MYSQL_URL, TEST_REDIS_URL, uniqueName } from '../helpers/services.js';
 
+/**
+ * The two ways a page reaches ISP (src/pipeline/direct-delivery.ts), as config layers: photo
+ * streams go through the push queue; streams without photos are delivered by the poll itself.
+ */
+export const DELIVERY_PATHS: Array<[name: string, config: Record<string, unknown>, direct: boolean]> = [
+  ['through the push queue (photo streams)', {}, false],
+  [
+    'delivered directly by the poll (no photos)',
+    { streams: { entrances: { photo: null }, departures: { photo: null } } },
+    true,
+  ],
+];
+
 export interface ChaosOptions {
   style?: DemoStyleName;
   seed?: SeedOptions;
@@ -98,6 +111,8 @@ export interface Chaos {
 }
 
 export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
+  const photoOff = (stream: 'entrances' | 'departures') =>
+    (options.config?.streams as Record<string, { photo?: unknown }> | undefined)?.[stream]?.photo === null;
   const style = options.style ?? 'visit-table';
   const server = (options.mysqlServerUrl ?? TEST_MYSQL_URL).replace(/\/$/, '');
   // Named like the shared helpers' databases, so global-setup drops it should a run be killed.
@@ -190,7 +205,13 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
     async expected() {
       const conn = await mysql.createConnection({ uri: dbUrl, dateStrings: true });
       try {
-        return await expectedEvents(conn, style);
+        const events = await expectedEvents(conn, style);
+        // A stream whose photo the config turned off sends none, whatever the rows hold.
+        const noPhotos = (list: ExpectedEvent[]) => list.map((e) => ({ ...e, photo: false }));
+        return {
+          entrances: photoOff('entrances') ? noPhotos(events.entrances) : events.entrances,
+          departures: photoOff('departures') ? noPhotos(events.departures) : events.departures,
+        };
       } finally {
         await conn.end();
       }

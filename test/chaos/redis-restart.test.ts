@@ -7,7 +7,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, type PrivateRedis, startPrivateRedis } from '../helpers/processes.js';
-import { type Chaos, dashboardUrl, healthz, requestsInProgress, startChaos } from './harness.js';
+import {
+  type Chaos,
+  DELIVERY_PATHS,
+  dashboardUrl,
+  healthz,
+  requestsInProgress,
+  startChaos,
+} from './harness.js';
 
 const DOWN_MS = 3_000;
 const LATENCY_MS = 1_000;
@@ -22,7 +29,7 @@ afterEach(async () => {
   redis = undefined;
 });
 
-describe('Redis restarted under a running worker', () => {
+describe.each(DELIVERY_PATHS)('Redis restarted under a running worker, %s', (_path, streams, direct) => {
   it('resumes consuming by itself and delivers every event exactly once', async () => {
     redis = await startPrivateRedis();
     chaos = await startChaos({
@@ -32,7 +39,7 @@ describe('Redis restarted under a running worker', () => {
       // is gone (the ledger write after them is what must not be lost).
       faults: { latencyMs: LATENCY_MS },
       redisUrl: redis.url,
-      config: { isp: { batch: { maxItems: 20 } } },
+      config: { isp: { batch: { maxItems: 20 } }, ...streams },
     });
     const c = chaos;
     const r = redis;
@@ -100,11 +107,17 @@ describe('Redis restarted under a running worker', () => {
     }
     expect(worker.running()).toBe(true);
     expect(health.body.ok).toBe(true);
-    // Its consumption monitor saw every worker running, and push jobs finished after the restart.
+    // Its consumption monitor saw every worker running, and jobs finished after the restart: polls
+    // (which deliver directly), and pushes where pages go through the queue.
     const workers = (health.body.details as { workers: HealthRow[] }).workers;
     expect(workers.length).toBeGreaterThan(0);
     expect(workers.every((w) => w.running)).toBe(true);
-    for (const queue of ['push-entrances', 'push-departures'])
+    const consumed = [
+      'poll-entrances',
+      'poll-departures',
+      ...(direct ? [] : ['push-entrances', 'push-departures']),
+    ];
+    for (const queue of consumed)
       expect(workers.find((w) => w.queue === queue)?.lastFinishedAt).toBeGreaterThanOrEqual(
         Math.floor(restartedAt / 1000),
       );

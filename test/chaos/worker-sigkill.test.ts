@@ -10,7 +10,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll } from '../helpers/processes.js';
-import { batchesReceived, type Chaos, requestsInProgress, startChaos } from './harness.js';
+import { batchesReceived, type Chaos, DELIVERY_PATHS, requestsInProgress, startChaos } from './harness.js';
 
 const LATENCY_MS = 1_500;
 const MAX_ITEMS = 20;
@@ -23,7 +23,7 @@ afterEach(async () => {
   chaos = undefined;
 });
 
-describe('worker killed with SIGKILL mid-batch', () => {
+describe.each(DELIVERY_PATHS)('worker killed with SIGKILL mid-batch, %s', (_path, streams) => {
   it('delivers everything after a restart; duplicates only from the batches in flight', async () => {
     chaos = await startChaos({
       style: 'visit-table',
@@ -31,7 +31,11 @@ describe('worker killed with SIGKILL mid-batch', () => {
       // below reliably finds batches inside the simulator's latency.
       seed: { lots: 6, visits: 400, photoRows: 10, days: 1, seed: 11 },
       faults: { latencyMs: LATENCY_MS },
-      config: { isp: { batch: { maxItems: MAX_ITEMS } }, pipeline: { pushConcurrency: PUSH_CONCURRENCY } },
+      config: {
+        isp: { batch: { maxItems: MAX_ITEMS } },
+        pipeline: { pushConcurrency: PUSH_CONCURRENCY },
+        ...streams,
+      },
     });
     const c = chaos;
     const first = await c.spawnWorker('worker-1');

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PushJobData } from '../../src/pipeline/wiring.js';
 import { startTraffic } from '../../src/sim/vendor/index.js';
-import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
+import { deliveredExactlyOnce } from '../helpers/delivery.js';
+import { expectedEvents } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
@@ -16,41 +17,6 @@ afterEach(async () => {
 });
 
 const SEED = { lots: 4, visits: 250, photoRows: 0, photos: false, days: 1 };
-
-/** Every expected event is at the simulator, each natural key exactly as often as in the vendor DB. */
-async function deliveredExactlyOnce(
-  h: Harness,
-  timeoutMs = 90_000,
-  rejectedEntrances: ReadonlySet<string> = new Set(),
-) {
-  const expected = await expectedEvents(h.db.admin, h.style);
-  const want = { entrance: expected.entrances, departure: expected.departures };
-  await waitFor(
-    'every event delivered',
-    () =>
-      h.sim.state.store.count('entrance') >= want.entrance.length &&
-      h.sim.state.store.count('departure') >= want.departure.length,
-    timeoutMs,
-  );
-  await new Promise((r) => setTimeout(r, 1_000));
-  for (const kind of ['entrance', 'departure'] as const) {
-    const timeField = kind === 'entrance' ? 'enter_time' : 'depart_time';
-    const got = h.sim.state.received(kind, 0, 1_000_000).map((e) => {
-      const r = e.record as Record<string, unknown>;
-      return `${r.park_code}|${r.plate_number}|${r[timeField]}`;
-    });
-    expect(got.sort()).toEqual(want[kind].map((e) => e.key).sort());
-  }
-  expect(
-    departuresAfterEntrances(
-      expected.departures,
-      receivedAt(h, 'entrance'),
-      receivedAt(h, 'departure'),
-      rejectedEntrances,
-    ),
-  ).toEqual([]);
-  return expected;
-}
 
 describe('pipeline under ISP faults', () => {
   it('delivers everything exactly once with 20% injected HTTP 500s', async () => {

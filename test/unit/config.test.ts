@@ -32,6 +32,15 @@ describe('config', () => {
     }
   });
 
+  it("turns off a preset's photo with photo: null in a later layer", () => {
+    const preset = 'config/presets/visit-table.yaml';
+    expect(loadConfig({ files: [preset], env: {} }).streams.entrances.photo).toBeDefined();
+    const off = tempFile('streams:\n  entrances:\n    photo: null\n');
+    const config = loadConfig({ files: [preset, off], env: {} });
+    expect(config.streams.entrances.photo).toBeUndefined();
+    expect(config.streams.departures.photo).toBeDefined();
+  });
+
   it('names the key and the problem', () => {
     const error = errorOf(() => loadConfig({ env: { ISP_BASE_URL: 'ftp://isp' } }));
     expect(error.message).toContain('isp.baseUrl: must be an http(s) URL');
