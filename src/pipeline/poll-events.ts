@@ -91,9 +91,14 @@ export async function pollEvents<Row extends { vendorKey: string }>(
   // about as long as the read). Its bound and gate are read earlier than they would be after this
   // page: staler, so never further than the rules allow.
   let ahead: Promise<Read<Row>> | undefined;
+  // The previous page's hand-on and bookkeeping, still under way while this page is handed on:
+  // the tail of one page's batches overlaps the head of the next one's. Checkpoints still move in
+  // page order, each only after its own page and every page before it.
+  let handing: Promise<void> | undefined;
   try {
     for (;;) {
       if ((await deps.queueDepth()) > deps.maxQueueDepth) {
+        await handing;
         result.stoppedBy = 'backpressure';
         return result;
       }
@@ -117,19 +122,24 @@ export async function pollEvents<Row extends { vendorKey: string }>(
         }
       }
       const jobs = chunkJobs(deps.stream, page.rows, records, deps.maxItemsPerJob);
-      if (jobs.length) await deps.enqueue(jobs);
       result.enqueued += records.length;
-      if (page.last) await deps.setCheckpoint(page.last);
-
       // A short page has read everything before its bound; rows up to the checkpoint were read
       // before (a checkpoint set ahead by an operator can be past the bound).
       const readUpTo =
         page.full && page.last
           ? deps.cursorEpoch(page.last)
           : Math.max(Math.min(bound, gate ?? Infinity), (after && deps.cursorEpoch(after)) ?? -Infinity);
-      if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
+      const previous = handing;
+      handing = (async () => {
+        if (jobs.length) await deps.enqueue(jobs);
+        await previous;
+        if (page.last) await deps.setCheckpoint(page.last);
+        if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
+      })();
+      handing.catch(() => undefined);
 
       if (!page.full) {
+        await handing;
         const gated = gate !== undefined && gate < bound;
         const nearBound = gated && bound - gate <= GATE_WAIT_WITHIN_S;
         if (nearBound && (await gateMoved(deps, gate, started + (deps.gateWaitMs ?? 0)))) continue;
@@ -138,13 +148,18 @@ export async function pollEvents<Row extends { vendorKey: string }>(
       }
       // A full page read ahead is always handed on: reading it was the cost.
       if (!ahead) {
+        await handing;
         result.stoppedBy = 'budget';
         return result;
       }
+      // At most two pages in hand at once: the one before this must be done before the next.
+      await previous;
     }
   } finally {
-    // Only a backpressure stop or a failure leaves a page read ahead unused.
+    // Only a backpressure stop or a failure leaves a page read ahead unused. A failure leaves no
+    // hand-on running behind the poll either: the next poll must not overlap this one.
     ahead?.catch(() => undefined);
+    await handing?.catch(() => undefined);
   }
 }
 

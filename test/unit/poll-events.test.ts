@@ -142,12 +142,12 @@ describe('pollEvents', () => {
     expect(s.log).toEqual(['read 1,2,3', 'read -', 'enqueue 1+3', 'checkpoint 3']);
   });
 
-  it('reads the next page while a slow hand-on is under way, and still checkpoints in order', async () => {
+  it('reads the next page and starts handing it on while the previous one is still delivering', async () => {
     const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16]), { bound: 100 });
     const enqueue = s.deps.enqueue;
     s.deps.enqueue = async (jobs) => {
       await enqueue(jobs);
-      // A direct delivery takes a while: the read of the next page overlaps it.
+      // A direct delivery takes a while: the next page's read and hand-on overlap it.
       for (let i = 0; i < 10; i++) await Promise.resolve();
       s.log.push('delivered');
     };
@@ -156,10 +156,11 @@ describe('pollEvents', () => {
       'read 1,2,3',
       'enqueue 1+2 3',
       'read 4,5,6',
-      'delivered',
-      'checkpoint 3',
       'enqueue 4+5 6',
       'read 7',
+      'delivered',
+      'checkpoint 3',
+      // Page 3 waits for page 1 to be done before it is handed on: two pages at most.
       'delivered',
       'checkpoint 6',
       'enqueue 7',
@@ -168,25 +169,51 @@ describe('pollEvents', () => {
     ]);
   });
 
-  it('a failed hand-on fails the poll before its checkpoint, with the page read ahead left unused', async () => {
+  it('checkpoints in page order even when a later page is delivered first', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13, 14]), { bound: 100 });
+    const enqueue = s.deps.enqueue;
+    let first = true;
+    s.deps.enqueue = async (jobs) => {
+      await enqueue(jobs);
+      const slow = first;
+      first = false;
+      for (let i = 0; i < (slow ? 20 : 1); i++) await Promise.resolve();
+      s.log.push(`delivered ${jobs[0]!.records[0]!.vendorKey}`);
+    };
+    await pollEvents(s.deps);
+    const events = s.log.filter((l) => !l.startsWith('read') && !l.startsWith('enqueue'));
+    expect(events).toEqual(['delivered 4', 'delivered 1', 'checkpoint 3', 'checkpoint 5']);
+  });
+
+  it('a failed hand-on fails the poll without its checkpoint, and waits for the page after it', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16]), { bound: 100 });
+    let pageTwoDone = false;
+    s.deps.enqueue = async (jobs) => {
+      await Promise.resolve();
+      if (jobs[0]!.records[0]!.vendorKey === '1') throw new Error('Redis went away');
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      pageTwoDone = true;
+    };
+    await expect(pollEvents(s.deps)).rejects.toThrow('Redis went away');
+    expect(s.log.filter((l) => l.startsWith('checkpoint'))).toEqual([]);
+    // The poll ended only after the page handed on behind the failed one had finished.
+    expect(pageTwoDone).toBe(true);
+  });
+
+  it('a failing read ahead and a failing hand-on fail the poll, with nothing left unhandled', async () => {
     const s = fakeStream(rowsAt([10, 11, 12, 13, 14, 15, 16]), { bound: 100 });
     s.deps.enqueue = async () => {
       await Promise.resolve();
       throw new Error('Redis went away');
     };
-    let failedRead = false;
     const readPage = s.deps.readPage;
     s.deps.readPage = async (after, limit, upTo) => {
-      if (after) {
-        failedRead = true;
-        throw new Error('read ahead failed too');
-      }
+      if (after) throw new Error('read ahead failed too');
       return readPage(after, limit, upTo);
     };
-    await expect(pollEvents(s.deps)).rejects.toThrow('Redis went away');
-    expect(failedRead).toBe(true);
+    await expect(pollEvents(s.deps)).rejects.toThrow(/Redis went away|read ahead failed too/);
     expect(s.log).toEqual(['read 1,2,3']);
-    // An unhandled rejection of the read ahead would fail this test file (vitest reports them).
+    // An unhandled rejection would fail this test file (vitest reports them).
     await new Promise((r) => setTimeout(r, 10));
   });
 
