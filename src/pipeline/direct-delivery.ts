@@ -19,31 +19,57 @@ export interface DirectDeliveryResult<J> {
 }
 
 /**
- * Delivers `jobs` with at most `concurrency` at once. After the first failure no new job starts;
- * the ones already under way finish (a delivered one needs no hand-off).
+ * Batches in flight at once, shared by the pages a poll hands on together (two may overlap): the
+ * bound on what a SIGKILL can leave delivered but unrecorded. Started in the order asked (FIFO).
+ */
+export class Lanes {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = Math.max(1, size);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/**
+ * Delivers `jobs` through `lanes` (or that many lanes of their own). After the first failure no
+ * new job starts; the ones already under way finish (a delivered one needs no hand-off).
  */
 export async function deliverDirect<J>(
   jobs: readonly J[],
   deliver: (job: J) => Promise<unknown>,
-  concurrency: number,
+  lanes: Lanes | number,
 ): Promise<DirectDeliveryResult<J>> {
+  const shared = typeof lanes === 'number' ? new Lanes(lanes) : lanes;
   const done = new Array<boolean>(jobs.length).fill(false);
-  let next = 0;
   let error: unknown;
   let failed = false;
-  const lane = async () => {
-    while (!failed && next < jobs.length) {
-      const i = next++;
-      try {
-        await deliver(jobs[i]!);
-        done[i] = true;
-      } catch (e) {
-        if (!failed) error = e;
-        failed = true;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, lane));
+  await Promise.all(
+    jobs.map((job, i) =>
+      shared.run(async () => {
+        if (failed) return;
+        try {
+          await deliver(job);
+          done[i] = true;
+        } catch (e) {
+          if (!failed) error = e;
+          failed = true;
+        }
+      }),
+    ),
+  );
   const handOff = jobs.filter((_, i) => !done[i]);
   return failed ? { handOff, error } : { handOff };
 }

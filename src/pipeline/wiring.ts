@@ -18,7 +18,7 @@ import { photoToWire } from '../transform/photos.js';
 import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor/index.js';
 import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
 import { vendorTimeOf } from '../vendor/zone.js';
-import { deliverDirect } from './direct-delivery.js';
+import { deliverDirect, Lanes } from './direct-delivery.js';
 import { PhotoUnavailableError } from './errors.js';
 import { isolatedJobId } from './job-ids.js';
 import type { PollEventsDeps, PushJobSpec, RowOutcome } from './poll-events.js';
@@ -185,6 +185,8 @@ export function eventPollDeps(
   const direct = options.direct === true && !cfg.photo;
   /** The queue was empty at the last look, and nothing has been handed to it since. */
   let queueEmpty = false;
+  /** Shared by the two pages a poll may hand on at once. */
+  const lanes = new Lanes(rt.config.pipeline.pushConcurrency);
   const enqueue = async (jobs: PushJobSpec[]) => {
     await rt.progress.addPending(stream, jobs);
     await queue.addBulk(
@@ -233,7 +235,7 @@ export function eventPollDeps(
     },
     enqueue: async (jobs) => {
       if (!(direct && queueEmpty)) return enqueue(jobs);
-      const handOff = await deliverPage(rt, stream, jobs);
+      const handOff = await deliverPage(rt, stream, jobs, lanes);
       if (handOff.length === 0) return;
       // Behind the handed-off jobs: the rest of this poll goes through the queue too.
       queueEmpty = false;
@@ -257,6 +259,7 @@ async function deliverPage(
   rt: Runtime,
   stream: EventStreamName,
   jobs: PushJobSpec[],
+  lanes: Lanes,
 ): Promise<PushJobSpec[]> {
   const all = jobs.flatMap((j) => j.records);
   const seen = await rt.ledgers[stream].delivered(all);
@@ -279,7 +282,7 @@ async function deliverPage(
         // The ledger was asked just now, for the whole page.
         { force: true, bisectRejected: false },
       ),
-    rt.config.pipeline.pushConcurrency,
+    lanes,
   );
   if (delivered.length) await countDelivered(rt, stream, delivered);
   if (handOff.length) {

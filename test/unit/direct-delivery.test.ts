@@ -3,7 +3,7 @@
  * job not started, in order; jobs already under way finish and are not handed off).
  */
 import { describe, expect, it } from 'vitest';
-import { deliverDirect } from '../../src/pipeline/direct-delivery.js';
+import { deliverDirect, Lanes } from '../../src/pipeline/direct-delivery.js';
 
 const tick = (n = 1) => new Promise<void>((r) => setTimeout(r, n));
 
@@ -57,6 +57,29 @@ describe('deliverDirect', () => {
     );
     expect(result.handOff).toEqual(['a', 'b', 'd']);
     expect((result.error as Error).message).toBe('failed a');
+  });
+
+  it('shares its lanes between two pages handed on at once: the bound holds for both together', async () => {
+    const lanes = new Lanes(3);
+    let running = 0;
+    let peak = 0;
+    const started: string[] = [];
+    const deliver = async (job: string) => {
+      started.push(job);
+      running++;
+      peak = Math.max(peak, running);
+      await tick(2);
+      running--;
+    };
+    const [a, b] = await Promise.all([
+      deliverDirect(['a1', 'a2', 'a3', 'a4'], deliver, lanes),
+      deliverDirect(['b1', 'b2', 'b3'], deliver, lanes),
+    ]);
+    expect(a.handOff).toEqual([]);
+    expect(b.handOff).toEqual([]);
+    expect(peak).toBe(3);
+    // First come, first served: the first page's jobs start before the second's.
+    expect(started.slice(0, 3)).toEqual(['a1', 'a2', 'a3']);
   });
 
   it('does nothing with no jobs', async () => {
