@@ -129,16 +129,21 @@ export async function pollEvents<Row extends { vendorKey: string }>(
         page.full && page.last
           ? deps.cursorEpoch(page.last)
           : Math.max(Math.min(bound, gate ?? Infinity), (after && deps.cursorEpoch(after)) ?? -Infinity);
+      const full = page.full;
       const previous = handing;
+      // Only the cursor outlives the transform: the page's rows are garbage from here on (a
+      // closure over `page` kept every row of the two pages in hand alive through their delivery,
+      // and young-generation GC copies whatever is alive).
+      const last = page.last;
       handing = (async () => {
         if (jobs.length) await deps.enqueue(jobs);
         await previous;
-        if (page.last) await deps.setCheckpoint(page.last);
+        if (last) await deps.setCheckpoint(last);
         if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);
       })();
       handing.catch(() => undefined);
 
-      if (!page.full) {
+      if (!full) {
         await handing;
         const gated = gate !== undefined && gate < bound;
         const nearBound = gated && bound - gate <= GATE_WAIT_WITHIN_S;
@@ -193,20 +198,21 @@ function chunkJobs<Row extends { vendorKey: string }>(
   records: EventRecord[],
   size: number,
 ): PushJobSpec[] {
-  const cursorOf = new Map<string, Cursor>();
-  for (const row of rows) {
-    const r = row as Row & { cursorTime?: string };
-    cursorOf.set(row.vendorKey, { time: String(r.cursorTime ?? ''), id: row.vendorKey });
-  }
+  const rowOf = new Map<string, Row & { cursorTime?: unknown }>();
+  for (const row of rows) rowOf.set(row.vendorKey, row);
+  const cursorOf = (vendorKey: string): Cursor => ({
+    time: String(rowOf.get(vendorKey)?.cursorTime ?? ''),
+    id: vendorKey,
+  });
   const jobs: PushJobSpec[] = [];
   for (let i = 0; i < records.length; i += size) {
     const slice = records.slice(i, i + size);
-    const first = cursorOf.get(slice[0]!.vendorKey)!;
-    const last = cursorOf.get(slice.at(-1)!.vendorKey)!;
+    let firstTime = Number.POSITIVE_INFINITY;
+    for (const r of slice) if (r.time < firstTime) firstTime = r.time;
     jobs.push({
-      id: eventJobId(stream, first, last),
+      id: eventJobId(stream, cursorOf(slice[0]!.vendorKey), cursorOf(slice.at(-1)!.vendorKey)),
       records: slice,
-      firstTime: Math.min(...slice.map((r) => r.time)),
+      firstTime,
     });
   }
   return jobs;

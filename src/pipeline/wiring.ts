@@ -267,7 +267,7 @@ async function deliverPage(
   const todo = jobs
     .map((job) => ({ ...job, records: job.records.filter(() => !seen[k++]) }))
     .filter((job) => job.records.length > 0);
-  const delivered: EventRecord[] = [];
+  const delivered = new DeliveryTally();
   const { handOff, error } = await deliverDirect(
     todo,
     (job) =>
@@ -276,7 +276,7 @@ async function deliverPage(
         {
           ...eventPushDeps(rt, stream, { id: job.id, attemptsMade: 0, pending: false }),
           onDelivered: async (records) => {
-            delivered.push(...records);
+            delivered.add(records);
           },
         },
         // The ledger was asked just now, for the whole page.
@@ -284,7 +284,7 @@ async function deliverPage(
       ),
     lanes,
   );
-  if (delivered.length) await countDelivered(rt, stream, delivered);
+  if (delivered.count) await countDelivered(rt, stream, delivered);
   if (handOff.length) {
     directHandOffs.inc({ stream }, handOff.length);
     rt.logger.warn(
@@ -297,12 +297,29 @@ async function deliverPage(
   return jobs.filter((j) => handed.has(j.id));
 }
 
+/** Records delivered, and each lot's latest event time among them (the records themselves are let go). */
+class DeliveryTally {
+  count = 0;
+  readonly lots = new Map<string, number>();
+
+  add(records: readonly EventRecord[]): this {
+    this.count += records.length;
+    for (const r of records) {
+      const time = this.lots.get(r.lot);
+      if (time === undefined || r.time > time) this.lots.set(r.lot, r.time);
+    }
+    return this;
+  }
+}
+
 /** Delivery count and per-lot latest times, after the ledger has the records. */
-async function countDelivered(rt: Runtime, stream: EventStreamName, records: EventRecord[]): Promise<void> {
-  eventsDelivered.inc({ stream }, records.length);
-  const lots = new Map<string, number>();
-  for (const r of records) lots.set(r.lot, Math.max(lots.get(r.lot) ?? 0, r.time));
-  await untilWritten(() => rt.activity.recordDelivered(stream, records.length, lots), rt, 'delivery count');
+async function countDelivered(rt: Runtime, stream: EventStreamName, tally: DeliveryTally): Promise<void> {
+  eventsDelivered.inc({ stream }, tally.count);
+  await untilWritten(
+    () => rt.activity.recordDelivered(stream, tally.count, tally.lots),
+    rt,
+    'delivery count',
+  );
 }
 
 /**
@@ -422,7 +439,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
       );
     },
     ...(job.pending ? { advance: (earliest: number) => rt.progress.advance(stream, job.id, earliest) } : {}),
-    onDelivered: (records) => countDelivered(rt, stream, records),
+    onDelivered: (records) => countDelivered(rt, stream, new DeliveryTally().add(records)),
   };
 }
 

@@ -71,6 +71,8 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   const args = [
     ...(options.execArgv ?? []),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    // Node/V8 flags to try on the worker (an experiment's, e.g. BENCH_WORKER_FLAGS='--max-semi-space-size=32').
+    ...(process.env.BENCH_WORKER_FLAGS ? process.env.BENCH_WORKER_FLAGS.split(' ') : []),
     resolve(PROJECT_ROOT, 'bin/isp-park-sync.js'),
     'start',
   ];
