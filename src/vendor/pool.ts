@@ -28,7 +28,10 @@ export interface VendorPool {
   readonly queryTimeoutMs: number;
   /** Prepared statement (binary protocol); for statements whose text is fixed per stream. */
   execute<T = Record<string, unknown>>(sql: string, params: SqlParam[], what: string): Promise<T[]>;
-  /** Text protocol; for one-off statements (EXPLAIN, SHOW, variable-length IN lists). */
+  /**
+   * Text protocol: one-off statements (EXPLAIN, SHOW, variable-length IN lists), and the event
+   * pages, whose many DATETIME columns it returns as text without rebuilding them.
+   */
   query<T = Record<string, unknown>>(sql: string, params: SqlParam[], what: string): Promise<T[]>;
   /** Text protocol, with the result's column metadata. */
   queryWithFields<T = Record<string, unknown>>(

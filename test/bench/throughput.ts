@@ -48,7 +48,7 @@ export async function measureReadFigures(ctx: BenchContext, stack: Stack, group:
       unit: 'rows/s',
       runs: read.bare,
       note:
-        `Bare mysql2 execute() loop over the entrance page query (keyset on (in_time, id), pages of ` +
+        `Bare mysql2 query() loop (text protocol, as the reader) over the entrance page query (keyset on (in_time, id), pages of ` +
         `${stack.config.streams.entrances.pageSize}, commit-lag guard, dateStrings) reading all ${read.rows.toLocaleString('en')} ` +
         'rows of the visit table to the end, after one warm-up pass.',
       command: ctx.command(group),

@@ -2,7 +2,7 @@
  * The vendor-read figures: the bare keyset read rate of the entrance page query with mysql2
  * (`ceiling-mysql-read`) and our reader (readEventPage) against it (`vendor-reader-ratio`, target
  * ≥ 0.70). Both read the same table to the end with the same SQL text, parameters and driver
- * options (execute(), dateStrings, big numbers as strings), in rounds interleaved so machine noise
+ * options (query(): the text protocol, as the reader; dateStrings, big numbers as strings), in rounds interleaved so machine noise
  * hits both alike, after one warm-up pass that loads the buffer pool.
  *
  * Reads only; the table is the caller's (the throughput benchmark's seeded demo database).
@@ -44,7 +44,7 @@ export async function measureKeysetRead(config: Config, rounds: number): Promise
     let n = 0;
     for (;;) {
       const s = query.statement(after, limit, bounds);
-      const [page] = await bare.execute<mysql.RowDataPacket[]>(s.sql, s.params);
+      const [page] = await bare.query<mysql.RowDataPacket[]>(s.sql, s.params);
       n += page.length;
       const last = page.at(-1);
       if (last) after = { time: last.cursorTime, id: last.vendorKey };
