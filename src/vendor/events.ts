@@ -1,6 +1,6 @@
 /**
  * Reads entrances and departures page by page with the keyset cursor of stream-sql.ts. A page is
- * one prepared statement; the rows are the driver's own row objects, already carrying the
+ * one statement (text protocol); the rows are the driver's own row objects, already carrying the
  * canonical field names (no per-row work here). Bad rows (NULL plate, zero dates, odd values) are
  * returned like any other: judging them is the transform module's job.
  *
