@@ -33,7 +33,7 @@ export async function runCatchupGroup(ctx: BenchContext): Promise<void> {
     const expected = seed.entrances + seed.departures;
     if (!ctx.get('ceiling-mysql-read')) await measureReadFigures(ctx, stack, group);
 
-    const ceilingNow = await adjacentCeiling(ctx);
+    const ceilingNow = await adjacentCeiling(ctx, seed.departures / expected);
     const redis = stack.redis.client;
     const baselineMb = await usedMemoryMb(redis);
     const sampler = sampleUsedMemory(redis);
@@ -82,7 +82,7 @@ export async function runCatchupGroup(ctx: BenchContext): Promise<void> {
       ledgerKeysAtEnd: atEnd.ledgerKeys,
     };
     const ceiling = {
-      id: 'min(ceiling-mysql-read, ceiling-isp-ingest round before the run)',
+      id: 'min(ceiling-mysql-read, ceiling-isp-ingest round of the same entrance/departure mix before the run)',
       value: ceilingNow,
       unit: 'events/s',
     };
@@ -96,7 +96,7 @@ export async function runCatchupGroup(ctx: BenchContext): Promise<void> {
         ratio: d.eventsPerSecond / ceiling.value,
         note:
           `Backlog of ${sizeText}; ISP down for ${sizes.outageSeconds} s while one child worker runs, then up: seconds from ISP up ` +
-          'to the last receipt. Ratio: the drain rate (events/s) against min(ceiling-mysql-read, a ceiling-isp-ingest round right before the outage).',
+          'to the last receipt. Ratio: the drain rate (events/s) against min(ceiling-mysql-read, a ceiling-isp-ingest round of the workload’s entrance/departure mix right before the outage).',
         command: ctx.command(group),
       }),
     );

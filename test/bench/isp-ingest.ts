@@ -18,6 +18,8 @@ export async function measureIspIngest(options: {
   inflight: number;
   rounds: number;
   photoFile?: string;
+  /** Share of the batches that are departures (0 to 1; default 0: entrances only). */
+  departureShare?: number;
 }): Promise<Run[]> {
   const sim = await startSimulator({ storage: 'light', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
   const runs: Run[] = [];
@@ -39,9 +41,13 @@ export async function measureIspIngest(options: {
           String(options.inflight),
           ...(options.photoFile ? [options.photoFile] : []),
         ],
-        { BENCH_CLIENT_ID: CLIENT_ID, BENCH_CLIENT_SECRET: CLIENT_SECRET },
+        {
+          BENCH_CLIENT_ID: CLIENT_ID,
+          BENCH_CLIENT_SECRET: CLIENT_SECRET,
+          BENCH_DEPARTURE_SHARE: String(options.departureShare ?? 0),
+        },
       );
-      const stored = sim.state.store.count('entrance');
+      const stored = sim.state.store.count('entrance') + sim.state.store.count('departure');
       if (out.failed > 0 || stored !== out.accepted || out.accepted < options.records * 0.9)
         throw new Error(`ingest ceiling: ${out.accepted} accepted, ${out.failed} failed, ${stored} stored`);
       runs.push({

@@ -212,7 +212,9 @@ try {
   log(`mode ${mode}; groups ${[...groups].join(', ')}`);
   // As an image build does (Dockerfile): compile the sources once before any worker is timed, so
   // the first run after a change does not pay for it (esbuild, ~0.1-0.3 s inside the first drain).
-  execFileSync(process.execPath, [resolve(PROJECT_ROOT, 'bin/isp-park-sync.js'), '--help'], { stdio: 'ignore' });
+  execFileSync(process.execPath, [resolve(PROJECT_ROOT, 'bin/isp-park-sync.js'), '--help'], {
+    stdio: 'ignore',
+  });
   if (process.env.BENCH_PROFILE_DIR) log(`profiling workers into ${process.env.BENCH_PROFILE_DIR}`);
   notes.push(
     values.quick

@@ -1,11 +1,12 @@
 /**
  * The ISP-ingest ceiling's client, run as its own process (as the worker is): a bare undici loop
- * that posts pre-serialized batches of valid entrance records to the simulator with a fixed number
- * of requests in flight, and prints `{ records, accepted, ms }` as JSON. No retries, no ledger, no
+ * that posts pre-serialized batches of valid records to the simulator with a fixed number of
+ * requests in flight, and prints `{ records, accepted, ms }` as JSON. No retries, no ledger, no
  * queue: the fastest a client can hand records to the simulator on this machine.
  *
- *   node bin/run-ts.js test/bench/lib/ingest-client.ts <baseUrl> <records> <batch> <inflight>
- *   (client id / secret in BENCH_CLIENT_ID / BENCH_CLIENT_SECRET)
+ *   node bin/run-ts.js test/bench/lib/ingest-client.ts <baseUrl> <records> <batch> <inflight> [photo]
+ *   (client id / secret in BENCH_CLIENT_ID / BENCH_CLIENT_SECRET; BENCH_DEPARTURE_SHARE, 0 to 1: the
+ *   share of batches that are departures, as in the workload the ceiling stands for; default 0)
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -40,23 +41,42 @@ async function token(): Promise<string> {
   return `Bearer ${body.access_token}`;
 }
 
+const departureShare = Number(process.env.BENCH_DEPARTURE_SHARE ?? 0);
 const start = 1_780_000_000;
 const bodies: string[] = [];
 const sizes: number[] = [];
-for (let i = 0; i < records && bodies.length < distinct; i += batch) {
+const paths: string[] = [];
+for (let i = 0, k = 0; i < records && bodies.length < distinct; i += batch, k++) {
+  // Batch k is a departure batch when the running count of departure batches steps up: spread
+  // evenly, in the given share.
+  const departure = Math.floor((k + 1) * departureShare) > Math.floor(k * departureShare);
   const items = [];
   for (let j = i; j < Math.min(records, i + batch); j++) {
-    items.push({
+    const common = {
       park_code: `BENCH/${j % 20}`,
       plate_number: `鲁A${String(j % 100_000).padStart(5, '0')}`,
-      enter_time: start + Math.floor(j / 7),
       car_type: '2',
       car_logo: '大众',
-      enter_pic: pic,
-    });
+    };
+    const t = start + Math.floor(j / 7);
+    items.push(
+      departure
+        ? {
+            ...common,
+            depart_time: t + 5_400,
+            depart_pic: pic,
+            use_time: 90,
+            payable_fee: 12.5,
+            paid_fee: 12.5,
+            pay_time: t + 5_400,
+            pay_type: '1',
+          }
+        : { ...common, enter_time: t, enter_pic: pic },
+    );
   }
   bodies.push(JSON.stringify(items));
   sizes.push(items.length);
+  paths.push(departure ? '/park/departure' : '/park/entrance');
 }
 
 const bodyCount = Math.ceil(records / batch);
@@ -72,7 +92,7 @@ await Promise.all(
       const body = bodies[index]!;
       const res = await pool.request({
         method: 'POST',
-        path: '/park/entrance',
+        path: paths[index]!,
         headers: { authorization, 'content-type': 'application/json; charset=utf-8' },
         body,
       });
