@@ -11,6 +11,19 @@ export interface BatchLimits {
   maxBytes: number;
 }
 
+/** Texts up to this many UTF-16 units are sized by the bound below, not counted. */
+const SHORT_TEXT = 2_048;
+
+/**
+ * Bytes to reserve for a text in a body: its UTF-8 length, or for a short text the upper bound of
+ * 3 bytes per UTF-16 unit. Counting is a scan of the whole (usually two-byte: Chinese plates and
+ * lot names) string for every record; a batch of short records (≤ 6 KB each by the bound) stays far
+ * below the body limit either way, while a photo-carrying record is long and counted exactly.
+ */
+export function utf8Bound(text: string): number {
+  return text.length <= SHORT_TEXT ? text.length * 3 : Buffer.byteLength(text);
+}
+
 /** A request body for records [start, end) of the input. */
 export interface BatchBody {
   start: number;
@@ -29,7 +42,7 @@ export function splitBatches(records: readonly unknown[], limits: BatchLimits): 
 
 /**
  * The same from records already serialized (the pipeline sizes its batches with these texts), with
- * their UTF-8 lengths when the caller has measured them already.
+ * their sizes when the caller has them already (UTF-8 lengths, or `utf8Bound`s).
  */
 export function splitSerialized(
   texts: readonly string[],

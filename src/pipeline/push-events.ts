@@ -26,9 +26,16 @@ export interface EventRecord {
   payload: string;
 }
 
+/** `"enter_pic":""}` and the like, per field: most records of a stream without photos. */
+const emptyTails = new Map<string, string>();
+
 /** The wire text of a record: its payload with the photo field appended. */
 export function withPhoto(payload: string, field: string, value: string): string {
-  const tail = `${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+  let tail = value === '' ? emptyTails.get(field) : undefined;
+  if (tail === undefined) {
+    tail = `${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+    if (value === '') emptyTails.set(field, tail);
+  }
   return payload === '{}' ? `{${tail}` : `${payload.slice(0, -1)},${tail}`;
 }
 
@@ -43,7 +50,7 @@ export type SendOutcome =
   | { kind: 'retryable'; reason: string; retryAfterMs?: number; deliveredFirst?: number };
 
 export type PreparedRecord =
-  /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its UTF-8 length. */
+  /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its size (src/isp/batches.ts `utf8Bound`). */
   | { ok: true; record: EventRecord; text: string; bytes: number }
   | { ok: false; record: EventRecord; reason: { code: string; field?: string; message: string } };
 
@@ -54,7 +61,7 @@ export interface PushEventsDeps {
   };
   /** Turns records into wire texts (photos attached). Records whose photo policy quarantines them come back not ok. */
   prepare(records: EventRecord[]): Promise<PreparedRecord[]>;
-  /** Sends one batch (already within limits) in one request; `bytes`: each text's UTF-8 length. */
+  /** Sends one batch (already within limits) in one request; `bytes`: each text's size (UTF-8 length or its bound). */
   send(texts: string[], bytes: number[]): Promise<SendOutcome>;
   /** Stores a record that cannot be sent (photo policy) in the quarantine. */
   quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;

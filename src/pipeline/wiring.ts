@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import type { EventStreamName } from '../config/index.js';
+import { utf8Bound } from '../isp/batches.js';
 import type { BatchResult } from '../isp/index.js';
 import { directHandOffs, eventsDelivered } from '../metrics.js';
 import { departureKey, entranceKey } from '../spec/index.js';
@@ -392,7 +393,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
     prepare: async (records) => {
       const wireOf = (record: EventRecord, value: string): PreparedRecord => {
         const text = withPhoto(record.payload, photoField, value);
-        return { ok: true, record, text, bytes: Buffer.byteLength(text) };
+        return { ok: true, record, text, bytes: utf8Bound(text) };
       };
       // Without photos nothing waits: one plain pass instead of a promise per record.
       if (!photo) return records.map((record) => wireOf(record, ''));

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { splitSerialized, utf8Bound } from '../../src/isp/batches.js';
 import { splitBatches, splitParkCodes } from '../../src/isp/index.js';
 
 describe('splitBatches', () => {
@@ -75,5 +76,29 @@ describe('splitParkCodes', () => {
       { park_code: '奥体"3' },
     ]);
     for (const part of parts) expect(Buffer.byteLength(part.body)).toBe(part.bytes);
+  });
+});
+
+describe('utf8Bound', () => {
+  it('is never below the UTF-8 length, and exact for long texts', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 3_000 }), (text) => {
+        expect(utf8Bound(text)).toBeGreaterThanOrEqual(Buffer.byteLength(text));
+        if (text.length > 2_048) expect(utf8Bound(text)).toBe(Buffer.byteLength(text));
+      }),
+    );
+    const photo = `data:image/jpg;base64,${'A'.repeat(500_000)}`;
+    expect(utf8Bound(photo)).toBe(photo.length);
+  });
+
+  it('bodies sized by it stay within the byte limit', () => {
+    const texts = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({ plate: `鲁A${i}`, lot: '停车场'.repeat(i % 7) }),
+    );
+    const parts = splitSerialized(texts, { maxItems: 100, maxBytes: 4_000 }, texts.map(utf8Bound));
+    for (const p of parts) {
+      if (p.end - p.start > 1) expect(Buffer.byteLength(p.body)).toBeLessThanOrEqual(4_000);
+    }
+    expect(parts.at(-1)!.end).toBe(300);
   });
 });

@@ -37,6 +37,10 @@ describe('push records carry their payload as text', () => {
       ),
     );
     expect(withPhoto('{}', 'depart_pic', '')).toBe('{"depart_pic":""}');
+    // The empty field's text is kept per field: a second call, and another field, come out right.
+    expect(withPhoto('{"a":1}', 'depart_pic', '')).toBe('{"a":1,"depart_pic":""}');
+    expect(withPhoto('{"a":1}', 'enter_pic', '')).toBe('{"a":1,"enter_pic":""}');
+    expect(withPhoto('{"a":1}', 'enter_pic', 'x"y')).toBe('{"a":1,"enter_pic":"x\\"y"}');
   });
 
   it('jobRecords passes current records through and converts jobs enqueued with draft objects', () => {
