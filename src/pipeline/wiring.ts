@@ -22,7 +22,7 @@ import { vendorTimeOf } from '../vendor/zone.js';
 import { deliverDirect, Lanes } from './direct-delivery.js';
 import { PhotoUnavailableError } from './errors.js';
 import { isolatedJobId } from './job-ids.js';
-import type { PollEventsDeps, PushJobSpec, RowOutcome } from './poll-events.js';
+import { GATE_NOT_STARTED, type PollEventsDeps, type PushJobSpec, type RowOutcome } from './poll-events.js';
 import {
   type EventRecord,
   type PreparedRecord,
@@ -212,7 +212,7 @@ export function eventPollDeps(
           gateWaitMs: cfg.pollEveryMs,
           gateUpTo: async () => {
             // Until entrances have been read live once, no departure may go.
-            if ((await rt.progress.caughtUp('entrances')) === undefined) return 0;
+            if ((await rt.progress.caughtUp('entrances')) === undefined) return GATE_NOT_STARTED;
             const mark = await entranceMark(rt);
             return Math.min(mark ?? 0, options.upTo ?? Number.POSITIVE_INFINITY);
           },

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   GATE_CHECK_MS,
+  GATE_NOT_STARTED,
   GATE_WAIT_WITHIN_S,
   type PollEventsDeps,
   type PushJobSpec,
@@ -282,9 +283,38 @@ describe('pollEvents', () => {
     expect(immediate.clock).toBe(0);
   });
 
-  it('does not wait for a gate far behind its bound (a backlog: the next poll reads full pages)', async () => {
-    const s = fakeStream(rowsAt([10, 12]), { bound: 11 + GATE_WAIT_WITHIN_S + 1, gate: () => 11 });
+  it('waits for a gate far behind its bound too (a backlog), looking less often, and reads once it moved', async () => {
+    let gate = 11;
+    const s = fakeStream(rowsAt([10, 12, 13]), {
+      bound: 11 + GATE_WAIT_WITHIN_S + 1,
+      gate: () => {
+        if (s.clock >= 150) gate = 12.5;
+        return gate;
+      },
+    });
     s.deps.gateWaitMs = 1_000;
+    await pollEvents(s.deps);
+    // Looked at 100 and 200 ms (not every 25): the move at 150 ms was read at 200.
+    expect(s.log.filter((l) => l.startsWith('read'))).toEqual(['read 1', 'read 2 at 200']);
+    expect(s.log).toContain('checkpoint 2');
+  });
+
+  it('waits for the other stream to start (gate 0) instead of ending', async () => {
+    let gate = GATE_NOT_STARTED;
+    const s = fakeStream(rowsAt([10, 12]), {
+      bound: 1_000,
+      gate: () => {
+        if (s.clock >= 100) gate = 11;
+        return gate;
+      },
+    });
+    s.deps.gateWaitMs = 1_000;
+    await pollEvents(s.deps);
+    expect(s.log.filter((l) => l.startsWith('read'))[1]).toBe('read 1 at 100');
+  });
+
+  it('ends at once when held by its gate without gateWaitMs', async () => {
+    const s = fakeStream(rowsAt([10, 12]), { bound: 11 + GATE_WAIT_WITHIN_S + 1, gate: () => 11 });
     expect((await pollEvents(s.deps)).stoppedBy).toBe('gate');
     expect(s.clock).toBe(0);
   });
