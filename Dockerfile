@@ -13,5 +13,6 @@ COPY tsconfig.json ./
 # writable: the processes then run plain JavaScript, without a TypeScript loader thread.
 RUN node bin/isp-park-sync.js --help > /dev/null && ls node_modules/.cache/isp-park-sync/*/package.json > /dev/null
 USER node
-ENTRYPOINT ["node", "bin/isp-park-sync.js"]
+# Node flags of the worker: src/cli/memory.ts WORKER_NODE_FLAGS (why, and what they cost).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/isp-park-sync.js"]
 CMD ["start"]

@@ -3,10 +3,12 @@
  * its configuration from the environment and a config file. Samples the child's resident memory
  * (/proc/<pid>/status VmRSS) while it runs. Stopping sends SIGTERM (graceful) and waits.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../../src/cli/memory.js';
 import { PROJECT_ROOT } from '../../../src/config/index.js';
 
 export interface WorkerProcess {
@@ -69,6 +71,8 @@ export function readRssMb(pid: number): number | undefined {
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const profileDir = process.env.BENCH_PROFILE_DIR;
   const args = [
+    // As deployed (Dockerfile, npm start): the worker's node flags.
+    ...WORKER_NODE_FLAGS,
     ...(options.execArgv ?? []),
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     // Node/V8 flags to try on the worker (an experiment's, e.g. BENCH_WORKER_FLAGS='--max-semi-space-size=32').
