@@ -44,21 +44,20 @@ export class Lanes {
 }
 
 /**
- * Delivers `jobs` through `lanes` (or that many lanes of their own). After the first failure no
- * new job starts; the ones already under way finish (a delivered one needs no hand-off).
+ * Delivers `jobs` through `lanes`. After the first failure no new job starts; the ones already
+ * under way finish (a delivered one needs no hand-off).
  */
 export async function deliverDirect<J>(
   jobs: readonly J[],
   deliver: (job: J) => Promise<unknown>,
-  lanes: Lanes | number,
+  lanes: Lanes,
 ): Promise<DirectDeliveryResult<J>> {
-  const shared = typeof lanes === 'number' ? new Lanes(lanes) : lanes;
   const done = new Array<boolean>(jobs.length).fill(false);
   let error: unknown;
   let failed = false;
   await Promise.all(
     jobs.map((job, i) =>
-      shared.run(async () => {
+      lanes.run(async () => {
         if (failed) return;
         try {
           await deliver(job);

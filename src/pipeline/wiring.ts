@@ -214,7 +214,7 @@ export function eventPollDeps(
             // Until entrances have been read live once, no departure may go.
             if ((await rt.progress.caughtUp('entrances')) === undefined) return GATE_NOT_STARTED;
             const mark = await entranceMark(rt);
-            return Math.min(mark ?? 0, options.upTo ?? Number.POSITIVE_INFINITY);
+            return Math.min(mark ?? GATE_NOT_STARTED, options.upTo ?? Number.POSITIVE_INFINITY);
           },
         }
       : options.upTo !== undefined

@@ -21,7 +21,7 @@ describe('deliverDirect', () => {
         running--;
         done.push(job);
       },
-      3,
+      new Lanes(3),
     );
     expect(result).toEqual({ handOff: [] });
     expect(peak).toBe(3);
@@ -39,7 +39,7 @@ describe('deliverDirect', () => {
         if (job === 2) throw failure;
         await tick(5);
       },
-      2,
+      new Lanes(2),
     );
     expect(started).toEqual([1, 2]);
     expect(result.handOff).toEqual([2, 3, 4, 5, 6]);
@@ -53,7 +53,7 @@ describe('deliverDirect', () => {
         await tick(job === 'a' ? 1 : 5);
         if (job !== 'c') throw new Error(`failed ${job}`);
       },
-      3,
+      new Lanes(3),
     );
     expect(result.handOff).toEqual(['a', 'b', 'd']);
     expect((result.error as Error).message).toBe('failed a');
@@ -83,6 +83,6 @@ describe('deliverDirect', () => {
   });
 
   it('does nothing with no jobs', async () => {
-    expect(await deliverDirect([], async () => undefined, 4)).toEqual({ handOff: [] });
+    expect(await deliverDirect([], async () => undefined, new Lanes(4))).toEqual({ handOff: [] });
   });
 });
