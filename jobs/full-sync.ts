@@ -3,8 +3,8 @@
  * every current spot count is sent again, and lots that vanished are deleted.
  */
 import type { Job } from 'bullmq';
+import { pollState } from '../src/pipeline/lots/lot-streams.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import { pollState } from '../src/pipeline/state-streams.js';
 import { statePollDeps } from '../src/pipeline/wiring.js';
 
 export function fullSyncProcessor(rt: Runtime) {

@@ -5,9 +5,9 @@
 import type { Job } from 'bullmq';
 import type { StreamName } from '../src/config/index.js';
 import { streamLag } from '../src/metrics.js';
-import { pollEvents } from '../src/pipeline/poll-events.js';
+import { pollEvents } from '../src/pipeline/events/poll.js';
+import { pollState } from '../src/pipeline/lots/lot-streams.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import { pollState } from '../src/pipeline/state-streams.js';
 import { eventPollDeps, statePollDeps } from '../src/pipeline/wiring.js';
 
 /** `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts). */

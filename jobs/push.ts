@@ -15,9 +15,9 @@ import {
   IspUnavailableError,
   RecordRejectedError,
 } from '../src/pipeline/errors.js';
-import { pushEvents } from '../src/pipeline/push-events.js';
+import { pushEvents } from '../src/pipeline/events/push.js';
+import { flushState } from '../src/pipeline/lots/lot-streams.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import { flushState } from '../src/pipeline/state-streams.js';
 import {
   eventPushDeps,
   jobRecords,

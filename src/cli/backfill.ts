@@ -2,7 +2,7 @@
  * `backfill <stream> --from <time> [--to <time>]`: re-reads a time range of entrances or departures
  * from the vendor and enqueues what ISP has not received (delivered-key ledger), with a progress
  * line and an ETA (plain periodic lines when stderr is not a terminal). The live checkpoint is not
- * touched. The work is src/pipeline/backfill.ts; this file talks to the operator.
+ * touched. The work is src/pipeline/events/backfill.ts; this file talks to the operator.
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
@@ -14,7 +14,7 @@ import {
   liveCap,
   parseOperatorTime,
   runBackfill,
-} from '../pipeline/backfill.js';
+} from '../pipeline/events/backfill.js';
 import { waitForJobs } from '../pipeline/replay.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { formatTally } from './replay.js';

@@ -7,11 +7,11 @@
  */
 import { Command } from 'commander';
 import { type Config, loadConfig } from '../config/index.js';
-import { BIG_TABLE_ROWS, explainStreams } from '../vendor/explain.js';
-import { vendorPrivileges } from '../vendor/grants.js';
-import { createVendorPool } from '../vendor/pool.js';
-import { validateStreams } from '../vendor/validate.js';
-import { zoneOffset } from '../vendor/zone.js';
+import { BIG_TABLE_ROWS, explainStreams } from '../vendor-db/explain.js';
+import { vendorPrivileges } from '../vendor-db/grants.js';
+import { createVendorPool } from '../vendor-db/pool.js';
+import { validateStreams } from '../vendor-db/validate.js';
+import { zoneOffset } from '../vendor-db/zone.js';
 
 export interface CheckOptions {
   bigTableRows?: number;

@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
+import { checkRedis } from '../../jobs/redis-preflight.js';
+import { onShutdown } from '../../jobs/shutdown.js';
+import { ROLES, startWorkers } from '../../jobs/workers.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { checkRedis } from '../pipeline/preflight.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
-import { onShutdown } from '../pipeline/shutdown.js';
-import { ROLES, startWorkers } from '../pipeline/workers.js';
 import { redactUrl } from '../redact.js';
 import type { SimStats } from '../sim/isp/index.js';
 import type { TrafficCounts } from '../sim/vendor/index.js';
@@ -82,7 +82,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     await Promise.all([
       import('../sim/isp/index.js'),
       import('../sim/vendor/index.js'),
-      import('../pipeline/dashboard.js'),
+      import('../web/dashboard.js'),
     ]);
   if (flags.prefix === '{isp}')
     throw new Error('the demo clears its Redis prefix at start: refusing "{isp}", the deployment default');

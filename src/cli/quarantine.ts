@@ -12,8 +12,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DateTime } from 'luxon';
 import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { departureKey, entranceKey } from '../isp-spec/index.js';
 import { silentLogger } from '../log.js';
-import type { EventRecord } from '../pipeline/push-events.js';
+import type { EventRecord } from '../pipeline/events/push.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import {
   eventRecord,
@@ -23,11 +24,10 @@ import {
   statePollDeps,
 } from '../pipeline/wiring.js';
 import { redactForDisplay } from '../redact.js';
-import { departureKey, entranceKey } from '../spec/index.js';
 import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.js';
-import { photoToWire } from '../transform/photos.js';
-import { fetchPhotos } from '../vendor/index.js';
-import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
+import { photoToWire } from '../transform/photo/index.js';
+import { fetchPhotos } from '../vendor-db/index.js';
+import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor-db/rows.js';
 import { oneLine } from './args.js';
 import { formatTable } from './table.js';
 

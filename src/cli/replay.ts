@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
-import { parseOperatorTime } from '../pipeline/backfill.js';
+import { parseOperatorTime } from '../pipeline/events/backfill.js';
 import { createQueues } from '../pipeline/queues.js';
 import {
   DEFAULT_REPLAY_QUEUES,

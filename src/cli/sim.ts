@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.js';
+import { describeIssues } from '../isp-spec/index.js';
 import { createLogger } from '../log.js';
 // The simulator's server (fastify) is loaded by the action only: every other command, the worker
 // included, would otherwise carry it (src/cli.ts builds every command at start).
 import { type FaultsPatch, faultsPatchSchema, parseRejectRule, type RejectRule } from '../sim/isp/faults.js';
 import type { SimulatorOptions } from '../sim/isp/index.js';
-import { describeIssues } from '../spec/index.js';
 
 interface SimFlags {
   host?: string;

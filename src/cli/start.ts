@@ -1,11 +1,11 @@
 /** `start`: runs the worker (all roles, or some), with the dashboard when the web role is on. */
 import { Command, Option } from 'commander';
+import { checkRedis } from '../../jobs/redis-preflight.js';
+import { onShutdown } from '../../jobs/shutdown.js';
+import { ROLES, type Role, startWorkers } from '../../jobs/workers.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { checkRedis } from '../pipeline/preflight.js';
 import { createRuntime } from '../pipeline/runtime.js';
-import { onShutdown } from '../pipeline/shutdown.js';
-import { ROLES, type Role, startWorkers } from '../pipeline/workers.js';
 import { redactUrl } from '../redact.js';
 import { applyMemorySettings, WORKER_NODE_FLAGS, youngGenerationSet } from './memory.js';
 
@@ -24,7 +24,7 @@ export function startCommand(): Command {
       const running = await startWorkers(rt, roles);
       let web: { close(): Promise<void>; url: string } | undefined;
       if (options.web) {
-        const { startDashboard } = await import('../pipeline/dashboard.js');
+        const { startDashboard } = await import('../web/dashboard.js');
         web = await startDashboard(rt, running);
         logger.info({ url: web.url }, 'dashboard listening');
       }

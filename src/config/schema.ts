@@ -13,7 +13,7 @@ import {
   PAY_TYPE_CODES,
   PHOTO_MAX_BYTES,
   PHOTO_PREFIX,
-} from '../spec/index.js';
+} from '../isp-spec/index.js';
 
 const httpUrl = z
   .string()

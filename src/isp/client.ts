@@ -6,10 +6,10 @@
  * drops a record silently: what it did not send is reported as not sent.
  */
 import type { Config } from '../config/index.js';
+import { type Departure, ENDPOINTS, type Entrance, type Park, type SpotNum } from '../isp-spec/index.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { pushDuration } from '../metrics.js';
-import { type Departure, ENDPOINTS, type Entrance, type Park, type SpotNum } from '../spec/index.js';
 import { type BatchBody, splitBatches, splitParkCodes, splitSerialized } from './batches.js';
 import { TokenError } from './errors/index.js';
 import { IspHttp, transportReason } from './http.js';

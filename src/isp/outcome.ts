@@ -3,7 +3,7 @@
  * rules that map an HTTP answer onto them (open point 2). Owns classification only: it sends
  * nothing and decides no retries (the pipeline does).
  */
-import { commonResponseSchema, RESPONSE_CODES } from '../spec/index.js';
+import { commonResponseSchema, RESPONSE_CODES } from '../isp-spec/index.js';
 
 export type PushOutcome =
   /** ISP answered HTTP 2xx with code 0 or 200. */

@@ -4,10 +4,11 @@
  * `invalidate` with the header it used; only that token is dropped, so fifty requests failing with
  * the same stale token cause one refresh. Never logs or throws a credential or a token.
  */
+
+import { commonResponseSchema, describeIssues, tokenResponseSchema } from '../isp-spec/index.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { tokenRefreshes } from '../metrics.js';
-import { commonResponseSchema, describeIssues, tokenResponseSchema } from '../spec/index.js';
 import { TokenError } from './errors/index.js';
 import { type Send, transportReason } from './http.js';
 import { parseRetryAfter } from './outcome.js';

@@ -3,7 +3,7 @@
  * a poll repeated after a crash adds nothing while the first jobs still exist. (After they are
  * trimmed, the delivered-key ledger is what stops a second delivery.)
  */
-import type { Cursor } from '../vendor/rows.js';
+import type { Cursor } from '../vendor-db/rows.js';
 
 function part(value: string): string {
   return value.replace(/[^A-Za-z0-9_]/g, '');

@@ -10,12 +10,12 @@ import { createLogger, type Logger } from '../log.js';
 import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveredLedger } from '../state/ledger.js';
-import { RedisStateStore } from '../state/pending-state.js';
+import { RedisStateStore } from '../state/lot-changes.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
-import { createPhotoLimiter } from '../transform/photos.js';
-import { createVendorPool, type VendorPool } from '../vendor/pool.js';
+import { createPhotoLimiter } from '../transform/photo/index.js';
+import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
 import { createQueues, createRedis, type Queues } from './queues.js';
 
 export interface Runtime {

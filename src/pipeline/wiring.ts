@@ -7,22 +7,21 @@ import type { Job } from 'bullmq';
 import type { EventStreamName } from '../config/index.js';
 import { utf8Bound } from '../isp/batches.js';
 import type { BatchResult } from '../isp/index.js';
+import { departureKey, entranceKey } from '../isp-spec/index.js';
 import { directHandOffs, eventsDelivered } from '../metrics.js';
-import { departureKey, entranceKey } from '../spec/index.js';
 import {
   transformDeparture,
   transformEntrance,
   transformPark,
   transformSpotNum,
 } from '../transform/index.js';
-import { photoToWire } from '../transform/photos.js';
-import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor/index.js';
-import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor/rows.js';
-import { vendorTimeOf } from '../vendor/zone.js';
-import { deliverDirect, Lanes } from './direct-delivery.js';
+import { photoToWire } from '../transform/photo/index.js';
+import { fetchPhotos, readEventPage, readParks, readSpotNums, readVendorNow } from '../vendor-db/index.js';
+import type { Cursor, RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor-db/rows.js';
+import { vendorTimeOf } from '../vendor-db/zone.js';
 import { PhotoUnavailableError } from './errors.js';
-import { isolatedJobId } from './job-ids.js';
-import { GATE_NOT_STARTED, type PollEventsDeps, type PushJobSpec, type RowOutcome } from './poll-events.js';
+import { deliverDirect, Lanes } from './events/direct-delivery.js';
+import { GATE_NOT_STARTED, type PollEventsDeps, type PushJobSpec, type RowOutcome } from './events/poll.js';
 import {
   type EventRecord,
   type PreparedRecord,
@@ -30,10 +29,11 @@ import {
   pushEvents,
   type SendOutcome,
   withPhoto,
-} from './push-events.js';
+} from './events/push.js';
+import { isolatedJobId } from './job-ids.js';
+import type { StateFlushDeps, StatePollDeps, StateRowOutcome, StateStream } from './lots/lot-streams.js';
 import { PUSH_ATTEMPTS, pendingDepth } from './queues.js';
 import type { Runtime } from './runtime.js';
-import type { StateFlushDeps, StatePollDeps, StateRowOutcome, StateStream } from './state-streams.js';
 
 /** Job attempts that wait for a photo that may come back before sending the event without it. */
 const PHOTO_RETRIES = 3;
@@ -168,7 +168,7 @@ export interface EventPollOptions {
   budgetMs?: number;
   upTo?: number;
   /**
-   * Deliver pages directly while the push queue is empty (src/pipeline/direct-delivery.ts). Only
+   * Deliver pages directly while the push queue is empty (src/pipeline/events/direct-delivery.ts). Only
    * in a process that also pushes, and never for photo-carrying streams, whose encoding is the
    * work that pushers on several machines share.
    */
@@ -252,7 +252,7 @@ export function eventPollDeps(
 }
 
 /**
- * Delivers a page's jobs from the poll (src/pipeline/direct-delivery.ts) and returns those the
+ * Delivers a page's jobs from the poll (src/pipeline/events/direct-delivery.ts) and returns those the
  * push queue must retry. Per page, not per job: one ledger check, and one delivery count once the
  * page is done (about 20 Redis round trips fewer per 1,000 records).
  */

@@ -1,5 +1,5 @@
 /**
- * The delivered-key ledger: natural keys (src/spec/natural-keys.ts) of events ISP has accepted, so
+ * The delivered-key ledger: natural keys (src/isp-spec/natural-keys.ts) of events ISP has accepted, so
  * that a replay, a backfill or a re-read never sends an event twice unless forced.
  *
  * Layout: one Redis STRING per slice of event time (SLICE_SECONDS, `<base>:m<slice>`), the

@@ -2,10 +2,10 @@
  * Vendor values (Chinese text, the vendor's own enum numbers, lookup-table names) to ISP car type and
  * pay type codes through the configured dictionaries (config.dictionaries.*). Built once per context
  * into a Map; lookups are one trim and one Map get. Unknown values give the default code and a
- * warning naming the value. Owns no code table: codes and labels come from src/spec.
+ * warning naming the value. Owns no code table: codes and labels come from src/isp-spec.
  */
 import type { Config } from '../config/index.js';
-import { CAR_TYPES, type CarTypeCode, PAY_TYPES, type PayTypeCode } from '../spec/index.js';
+import { CAR_TYPES, type CarTypeCode, PAY_TYPES, type PayTypeCode } from '../isp-spec/index.js';
 import { showValue, type Warning, type WarningKind } from './types.js';
 
 export type DictionaryName = 'carType' | 'payType';

@@ -5,7 +5,7 @@
  * the metrics), so the transforms' results depend on their inputs only.
  */
 import type { Config } from '../config/index.js';
-import type { CarTypeCode, CoordinateSystem, PayTypeCode } from '../spec/index.js';
+import type { CarTypeCode, CoordinateSystem, PayTypeCode } from '../isp-spec/index.js';
 import { createDictionaries, type Dictionary } from './codes.js';
 import type { MoneyUnit } from './money.js';
 import { createPlateReader, type PlateResult } from './plates.js';

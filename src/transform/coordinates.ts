@@ -5,7 +5,7 @@
  * rounded to 6 decimals (~0.1 m).
  */
 import gcoordModule from 'gcoord';
-import { CHINA_BOUNDS, type CoordinateSystem } from '../spec/index.js';
+import { CHINA_BOUNDS, type CoordinateSystem } from '../isp-spec/index.js';
 import { type QuarantineReason, reason, showValue } from './types.js';
 
 export type CoordinatesResult =

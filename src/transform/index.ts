@@ -14,7 +14,7 @@ export { type DepartureTransformed, minutesFrom, transformDeparture } from './de
 export { transformEntrance } from './entrances.js';
 export { fenToYuan, type MoneyUnit, toFen } from './money.js';
 export { type ParkResult, transformPark } from './parks.js';
-export * from './photos.js';
+export * from './photo/index.js';
 export {
   classifyPlate,
   createPlateReader,

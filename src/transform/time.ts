@@ -10,7 +10,7 @@
  * a skipped time moves forward by the gap).
  */
 import { DateTime, IANAZone } from 'luxon';
-import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../spec/index.js';
+import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS } from '../isp-spec/index.js';
 import { type QuarantineReason, reason, showValue } from './types.js';
 
 export type TimeFormat = 'datetime' | 'epoch-s' | 'epoch-ms';

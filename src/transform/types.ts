@@ -3,7 +3,7 @@
  * the row cannot become a valid payload. Transforms never throw for bad data; they return these.
  * Owns no logic beyond tiny constructors.
  */
-import type { Departure, Entrance } from '../spec/index.js';
+import type { Departure, Entrance } from '../isp-spec/index.js';
 
 /** Sent anyway, but counted (metrics.transformWarnings{stream,kind}) so an operator can act. */
 export type WarningKind =

@@ -105,7 +105,7 @@ export async function runPhotosGroup(ctx: BenchContext, oversize: Buffer[]): Pro
   const mb = oversize.map((b) => b.length / 1024 / 1024);
   ctx.note(
     `photo sets: ${small.length} small camera JPEGs 1280×720, ${Math.min(...kb).toFixed(0)}–${Math.max(...kb).toFixed(0)} KB; ` +
-      `${oversize.length} oversize 1920×1080 / 2560×1440, ${Math.min(...mb).toFixed(2)}–${Math.max(...mb).toFixed(2)} MB (src/sim/photos.ts).`,
+      `${oversize.length} oversize 1920×1080 / 2560×1440, ${Math.min(...mb).toFixed(2)}–${Math.max(...mb).toFixed(2)} MB (src/sim/camera-jpeg.ts).`,
   );
   const stack = await startStack({ style: 'entry-exit', photos: true });
   try {

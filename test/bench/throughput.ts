@@ -12,8 +12,8 @@
  * Between runs the Redis prefix is emptied and the simulator reset; the vendor data stays.
  */
 import { seedDemo } from '../../src/sim/vendor/index.js';
-import { explainStreams } from '../../src/vendor/explain.js';
-import { createVendorPool } from '../../src/vendor/pool.js';
+import { explainStreams } from '../../src/vendor-db/explain.js';
+import { createVendorPool } from '../../src/vendor-db/pool.js';
 import { measureIspIngest } from './isp-ingest.js';
 import { runScript } from './lib/child.js';
 import type { BenchContext } from './lib/context.js';

@@ -9,11 +9,11 @@
  */
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config/index.js';
-import { makeCameraJpeg } from '../../src/sim/photos.js';
+import { makeCameraJpeg } from '../../src/sim/camera-jpeg.js';
 import { createTransformContext, transformDeparture, transformEntrance } from '../../src/transform/index.js';
 import { fitPhoto } from '../../src/transform/photo/fit.js';
 import { fitOptionsFrom } from '../../src/transform/photo/wire.js';
-import type { RawDeparture, RawEntrance } from '../../src/vendor/rows.js';
+import type { RawDeparture, RawEntrance } from '../../src/vendor-db/rows.js';
 import type { Run } from './lib/report.js';
 
 const config = loadConfig({ env: {} });
@@ -90,7 +90,7 @@ export function measureTransformRows(rows: number, rounds: number): Run[] {
 }
 
 /**
- * The oversize photo set: camera-like JPEGs (src/sim/photos.ts), 1920×1080 and 2560×1440, 1–2 MB,
+ * The oversize photo set: camera-like JPEGs (src/sim/camera-jpeg.ts), 1920×1080 and 2560×1440, 1–2 MB,
  * deterministic. Every third one is the larger frame.
  */
 export async function makeOversizePhotos(count: number): Promise<Buffer[]> {

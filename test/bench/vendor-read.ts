@@ -9,10 +9,10 @@
  */
 import mysql from 'mysql2/promise';
 import type { Config } from '../../src/config/index.js';
-import { type EventPage, eventPageQuery, readEventPage } from '../../src/vendor/events.js';
-import { createVendorPool } from '../../src/vendor/pool.js';
-import type { Cursor, RawEntrance } from '../../src/vendor/rows.js';
-import { zoneOffset } from '../../src/vendor/zone.js';
+import { type EventPage, eventPageQuery, readEventPage } from '../../src/vendor-db/events.js';
+import { createVendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor, RawEntrance } from '../../src/vendor-db/rows.js';
+import { zoneOffset } from '../../src/vendor-db/zone.js';
 import type { Run } from './lib/report.js';
 
 export interface KeysetReadRuns {

@@ -34,7 +34,7 @@ import { type ManagedProcess, spawnWorker, type WorkerOptions } from '../helpers
 import { deleteKeys, TEST_MYSQL_URL, TEST_REDIS_URL, uniqueName } from '../helpers/services.js';
 
 /**
- * The two ways a page reaches ISP (src/pipeline/direct-delivery.ts), as config layers: photo
+ * The two ways a page reaches ISP (src/pipeline/events/direct-delivery.ts), as config layers: photo
  * streams go through the push queue; streams without photos are delivered by the poll itself.
  */
 export const DELIVERY_PATHS: Array<[name: string, config: Record<string, unknown>, direct: boolean]> = [

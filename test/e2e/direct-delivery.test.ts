@@ -1,5 +1,5 @@
 /**
- * Direct delivery (src/pipeline/direct-delivery.ts) on real parts: a healthy ISP gets every page
+ * Direct delivery (src/pipeline/events/direct-delivery.ts) on real parts: a healthy ISP gets every page
  * from the poll itself, without a push job; an outage hands the failed batches to the push queue,
  * which delivers them once ISP is back, after which the polls deliver directly again; with
  * `directDelivery: false` every page goes through the queue.

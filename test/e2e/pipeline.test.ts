@@ -4,9 +4,9 @@
  * test/helpers/expected.ts), lots and latest spot counts included.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startTraffic } from '../../src/sim/vendor/index.js';
-import { PHOTO_MAX_BYTES } from '../../src/spec/index.js';
 import { runCli } from '../helpers/cli.js';
 import {
   departuresAfterEntrances,

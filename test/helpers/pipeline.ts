@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Role, type RunningWorkers, startWorkers } from '../../jobs/workers.js';
 import type { Config } from '../../src/config/index.js';
 import { deepMerge } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
-import { type Role, type RunningWorkers, startWorkers } from '../../src/pipeline/workers.js';
 import type { FaultsPatch } from '../../src/sim/isp/faults.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import {

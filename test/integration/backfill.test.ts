@@ -6,8 +6,8 @@ import {
   parseOperatorTime,
   runBackfill,
   TimeArgumentError,
-} from '../../src/pipeline/backfill.js';
-import type { EventRecord } from '../../src/pipeline/push-events.js';
+} from '../../src/pipeline/events/backfill.js';
+import type { EventRecord } from '../../src/pipeline/events/push.js';
 import { runCli } from '../helpers/cli.js';
 import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';

@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type BatchResult, IspClient, type IspClientOptions } from '../../src/isp/index.js';
+import type { Entrance } from '../../src/isp-spec/index.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
-import type { Entrance } from '../../src/spec/index.js';
 
 const SECRET = 'sim-secret-Xy9!';
 let sim: Simulator;

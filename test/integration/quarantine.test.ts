@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { rowsQuarantined } from '../../src/metrics.js';
 import { QuarantineStore } from '../../src/state/quarantine.js';
 import { createTransformContext, transformEntrance } from '../../src/transform/index.js';
-import type { RawEntrance } from '../../src/vendor/rows.js';
+import type { RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestRedis, type TestRedis } from '../helpers/services.js';
 
 const reason = (code: string) => ({ code, field: 'enterTime', message: `${code} on enterTime` });

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkRedis, RedisPolicyError, redisVersionProblem } from '../../src/pipeline/preflight.js';
+import { checkRedis, RedisPolicyError, redisVersionProblem } from '../../jobs/redis-preflight.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

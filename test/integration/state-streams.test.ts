@@ -1,18 +1,18 @@
 /**
- * Lots against what ISP last accepted (src/pipeline/state-streams.ts with the Redis state): new and
+ * Lots against what ISP last accepted (src/pipeline/lots/lot-streams.ts with the Redis state): new and
  * changed lots become pending, hard-deleted and soft-deleted ones pending deletion, a malformed
  * row is quarantined and never deleted, and a change during a flush is not lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint, pollState, type StateRowOutcome } from '../../src/pipeline/state-streams.js';
+import { fingerprint, pollState, type StateRowOutcome } from '../../src/pipeline/lots/lot-streams.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
-import { RedisStateStore } from '../../src/state/pending-state.js';
+import { RedisStateStore } from '../../src/state/lot-changes.js';
 import { createTransformContext, transformPark } from '../../src/transform/index.js';
-import { readParks } from '../../src/vendor/lots.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { RawPark } from '../../src/vendor/rows.js';
+import { readParks } from '../../src/vendor-db/lots.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { RawPark } from '../../src/vendor-db/rows.js';
 import {
   createTestDatabase,
   createTestRedis,

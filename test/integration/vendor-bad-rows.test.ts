@@ -19,10 +19,10 @@ import {
   transformEntrance,
   type Warning,
 } from '../../src/transform/index.js';
-import { type EventPage, readEventPage } from '../../src/vendor/events.js';
-import { fetchPhotos } from '../../src/vendor/photos.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor/rows.js';
+import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
+import { fetchPhotos } from '../../src/vendor-db/photo-read.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestDatabase } from '../helpers/services.js';
 
 const dirs: string[] = [];

@@ -13,11 +13,11 @@ import { PROJECT_ROOT } from '../../src/config/index.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
-import { VendorSchemaError } from '../../src/vendor/errors.js';
-import { explainStreams } from '../../src/vendor/explain.js';
-import { vendorPrivileges } from '../../src/vendor/grants.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import { assertStreamsValid, validateStreams } from '../../src/vendor/validate.js';
+import { VendorSchemaError } from '../../src/vendor-db/errors.js';
+import { explainStreams } from '../../src/vendor-db/explain.js';
+import { vendorPrivileges } from '../../src/vendor-db/grants.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import { assertStreamsValid, validateStreams } from '../../src/vendor-db/validate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 const run = promisify(execFile);

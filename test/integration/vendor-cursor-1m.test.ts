@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { type EventPage, readEventPage } from '../../src/vendor/events.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { Cursor, RawEntrance } from '../../src/vendor/rows.js';
+import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor, RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 const ROWS = 1_000_000;

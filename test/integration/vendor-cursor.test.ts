@@ -10,9 +10,9 @@ import { demoConfig } from '../../src/sim/vendor/config.js';
 import { wallClock } from '../../src/sim/vendor/data.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { CheckpointStore } from '../../src/state/checkpoints.js';
-import { readEventPage } from '../../src/vendor/events.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { Cursor } from '../../src/vendor/rows.js';
+import { readEventPage } from '../../src/vendor-db/events.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor } from '../../src/vendor-db/rows.js';
 import {
   createTestDatabase,
   createTestRedis,

@@ -21,12 +21,12 @@ import {
   transformPark,
   transformSpotNum,
 } from '../../src/transform/index.js';
-import { type EventPage, readEventPage } from '../../src/vendor/events.js';
-import { readParks, readSpotNums } from '../../src/vendor/lots.js';
-import { fetchPhotos } from '../../src/vendor/photos.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor/rows.js';
-import { validateStreams } from '../../src/vendor/validate.js';
+import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
+import { readParks, readSpotNums } from '../../src/vendor-db/lots.js';
+import { fetchPhotos } from '../../src/vendor-db/photo-read.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor-db/rows.js';
+import { validateStreams } from '../../src/vendor-db/validate.js';
 import { createTestDatabase } from '../helpers/services.js';
 
 const dirs: string[] = [];

@@ -8,9 +8,9 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { VendorQueryError, VendorTimeoutError, VendorUnavailableError } from '../../src/vendor/errors.js';
-import { readEventPage, readVendorNow } from '../../src/vendor/events.js';
-import { createVendorPool } from '../../src/vendor/pool.js';
+import { VendorQueryError, VendorTimeoutError, VendorUnavailableError } from '../../src/vendor-db/errors.js';
+import { readEventPage, readVendorNow } from '../../src/vendor-db/events.js';
+import { createVendorPool } from '../../src/vendor-db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 let db: TestDatabase;

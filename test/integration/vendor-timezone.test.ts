@@ -15,8 +15,8 @@ import { entrancesStreamSchema, PROJECT_ROOT } from '../../src/config/index.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { wallClock } from '../../src/sim/vendor/data.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { readEventPage, readVendorNow } from '../../src/vendor/events.js';
-import { createVendorPool } from '../../src/vendor/pool.js';
+import { readEventPage, readVendorNow } from '../../src/vendor-db/events.js';
+import { createVendorPool } from '../../src/vendor-db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 const run = promisify(execFile);
@@ -39,8 +39,8 @@ const src = (path: string) => pathToFileURL(resolve(PROJECT_ROOT, path)).href;
 /** Reads the entrances through the reader in a child process and converts with the transform. */
 const CHILD = `
 import { demoConfig } from '${src('src/sim/vendor/config.ts')}';
-import { readEventPage } from '${src('src/vendor/events.ts')}';
-import { createVendorPool } from '${src('src/vendor/pool.ts')}';
+import { readEventPage } from '${src('src/vendor-db/events.ts')}';
+import { createVendorPool } from '${src('src/vendor-db/pool.ts')}';
 import { createTimeParser } from '${src('src/transform/time.ts')}';
 const [url, sessionTimeZone] = process.argv.slice(2);
 const config = demoConfig('visit-table', url, { vendor: { sessionTimeZone } });

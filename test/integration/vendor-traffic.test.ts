@@ -14,10 +14,10 @@ import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
 import type { DemoStyleName } from '../../src/sim/vendor/style.js';
 import { startTraffic } from '../../src/sim/vendor/traffic.js';
-import { readEventPage } from '../../src/vendor/events.js';
-import { readSpotNums } from '../../src/vendor/lots.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor/pool.js';
-import type { Cursor } from '../../src/vendor/rows.js';
+import { readEventPage } from '../../src/vendor-db/events.js';
+import { readSpotNums } from '../../src/vendor-db/lots.js';
+import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import type { Cursor } from '../../src/vendor-db/rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FILES_VAR, ConfigError, ENV_VARS, loadConfig, PROJECT_ROOT } from '../../src/config/index.js';
-import { PHOTO_MAX_BYTES } from '../../src/spec/index.js';
+import { PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
 
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ips-config-'));

@@ -11,8 +11,8 @@ import {
   type PollEventsDeps,
   type PushJobSpec,
   pollEvents,
-} from '../../src/pipeline/poll-events.js';
-import type { Cursor } from '../../src/vendor/rows.js';
+} from '../../src/pipeline/events/poll.js';
+import type { Cursor } from '../../src/vendor-db/rows.js';
 import { testTransform } from '../helpers/records.js';
 
 interface Row {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitSerialized } from '../../src/isp/batches.js';
-import { withPhoto } from '../../src/pipeline/push-events.js';
+import { withPhoto } from '../../src/pipeline/events/push.js';
 import { eventRecord, jobRecords, ledgerKey } from '../../src/pipeline/wiring.js';
 
 const draft = {

@@ -23,7 +23,7 @@ import {
   spotNumSchema,
   spotNumsBodySchema,
   tokenResponseSchema,
-} from '../../src/spec/index.js';
+} from '../../src/isp-spec/index.js';
 
 // §3, corrected: clean keys, the required coordinate_system, and coordinates inside China (the
 // example's 34.54563/54.45563 lie outside China in either order; these are Jinan's Olympic West Road).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { CAR_TYPES, PAY_TYPES } from '../../src/isp-spec/index.js';
 import { unknownValues } from '../../src/metrics.js';
-import { CAR_TYPES, PAY_TYPES } from '../../src/spec/index.js';
 import { createDictionaries } from '../../src/transform/index.js';
 
 const config = loadConfig({ env: {} });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHINA_BOUNDS } from '../../src/spec/index.js';
+import { CHINA_BOUNDS } from '../../src/isp-spec/index.js';
 import { convertCoordinates } from '../../src/transform/index.js';
 
 describe('coordinates', () => {

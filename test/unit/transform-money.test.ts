@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MONEY_DECIMALS } from '../../src/spec/index.js';
+import { MONEY_DECIMALS } from '../../src/isp-spec/index.js';
 import { fenToYuan, toFen } from '../../src/transform/index.js';
 
 describe('fees to exact yuan', () => {

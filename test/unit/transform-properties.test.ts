@@ -9,7 +9,7 @@ import {
   entranceSchema,
   parkSchema,
   spotNumSchema,
-} from '../../src/spec/index.js';
+} from '../../src/isp-spec/index.js';
 import {
   createTransformContext,
   transformDeparture,

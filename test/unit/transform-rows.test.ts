@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { transformWarnings } from '../../src/metrics.js';
 import {
   CAR_TYPES,
   departureSchema,
   entranceSchema,
   parkSchema,
   spotNumSchema,
-} from '../../src/spec/index.js';
+} from '../../src/isp-spec/index.js';
+import { transformWarnings } from '../../src/metrics.js';
 import {
   createTransformContext,
   minutesFrom,
@@ -16,7 +16,7 @@ import {
   transformPark,
   transformSpotNum,
 } from '../../src/transform/index.js';
-import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../../src/vendor/rows.js';
+import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../../src/vendor-db/rows.js';
 
 /** 2024-06-01 12:00:00 in Shanghai. */
 const NOW = Date.UTC(2024, 5, 1, 4, 0, 0);

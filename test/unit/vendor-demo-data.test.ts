@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/args.js';
+import { CHINA_BOUNDS } from '../../src/isp-spec/index.js';
 import {
   createRandom,
   feeFen,
@@ -11,7 +12,6 @@ import {
   toBd09,
   wallClock,
 } from '../../src/sim/vendor/data.js';
-import { CHINA_BOUNDS } from '../../src/spec/index.js';
 import { classifyPlate } from '../../src/transform/plates.js';
 
 describe('demo data', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { entrancesStreamSchema } from '../../src/config/index.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
-import { judgePlan, type PlanFacts } from '../../src/vendor/explain.js';
-import { columnRef, describeTables, tablesOf } from '../../src/vendor/from-clause.js';
-import { writePrivilegesOn } from '../../src/vendor/grants.js';
-import { buildEventPageQuery, buildPhotoQuery, buildSnapshotQuery } from '../../src/vendor/stream-sql.js';
-import { vendorTimeOf, zoneOffset } from '../../src/vendor/zone.js';
+import { judgePlan, type PlanFacts } from '../../src/vendor-db/explain.js';
+import { columnRef, describeTables, tablesOf } from '../../src/vendor-db/from-clause.js';
+import { writePrivilegesOn } from '../../src/vendor-db/grants.js';
+import { buildEventPageQuery, buildPhotoQuery, buildSnapshotQuery } from '../../src/vendor-db/stream-sql.js';
+import { vendorTimeOf, zoneOffset } from '../../src/vendor-db/zone.js';
 
 const config = demoConfig('visit-table', 'mysql://u@h/db');
 const bounds = { lagSeconds: 5, zoneOffset: '+08:00' };

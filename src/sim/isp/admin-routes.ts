@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { describeIssues } from '../../spec/index.js';
+import { describeIssues } from '../../isp-spec/index.js';
 import { faultsPatchSchema } from './faults.js';
 import { RECORD_KINDS } from './kinds.js';
 import type { SimulatorState } from './state.js';

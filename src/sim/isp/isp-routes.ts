@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ENDPOINTS } from '../../spec/index.js';
+import { ENDPOINTS } from '../../isp-spec/index.js';
 import { findRejected } from './faults.js';
 import { KINDS, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
 import type { SimulatorState } from './state.js';

@@ -1,7 +1,7 @@
 /**
  * The kinds of record the simulator receives, the endpoint each arrives on, the spec schema that
  * validates it, and the natural key its duplicates are counted by. Schemas and event keys come from
- * src/spec; the keys of lots and counts are defined here because only the simulator counts them.
+ * src/isp-spec; the keys of lots and counts are defined here because only the simulator counts them.
  */
 import type { z } from 'zod';
 import {
@@ -13,7 +13,7 @@ import {
   parkDeletionSchema,
   parkSchema,
   spotNumSchema,
-} from '../../spec/index.js';
+} from '../../isp-spec/index.js';
 
 export const RECORD_KINDS = ['park', 'park-deletion', 'spot-num', 'entrance', 'departure'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];

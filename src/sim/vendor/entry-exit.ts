@@ -7,7 +7,7 @@
  */
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
-import { DATETIME_FORMAT } from '../../vendor/zone.js';
+import { DATETIME_FORMAT } from '../../vendor-db/zone.js';
 import { type CarKind, makePay, type PayKind, toBd09, type Visit, wallClock } from './data.js';
 import { placePhotoFile } from './photo-pool.js';
 import { bulkInsert, type DemoStyle, lotFolder, type PhotoSink, type SqlValue } from './style.js';

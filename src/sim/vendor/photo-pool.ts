@@ -1,11 +1,11 @@
 /**
- * A small pool of camera-like JPEGs (src/sim/photos.ts) shared by the seeder and the traffic
+ * A small pool of camera-like JPEGs (src/sim/camera-jpeg.ts) shared by the seeder and the traffic
  * generator: mostly small frames, plus two over 512 KB so the photo fitting is exercised. Generated
  * once per process; files for the picture-folder style are hard links to one copy of each.
  */
 import { copyFile, link, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { makeCameraJpeg } from '../photos.js';
+import { makeCameraJpeg } from '../camera-jpeg.js';
 
 export interface PhotoPool {
   jpegs: Buffer[];

@@ -2,7 +2,7 @@
  * What a demo vendor schema style provides: its DDL, how it stores lots and visits in bulk (seed)
  * and one at a time (traffic), and how it changes space counts. Also the writer connection and the
  * multi-row INSERT helper both styles use. The demo databases are ours to write; the sync's own
- * vendor code (src/vendor) never writes.
+ * vendor code (src/vendor-db) never writes.
  */
 import mysql from 'mysql2/promise';
 import type { DemoLot, Random, Visit } from './data.js';

@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
-import { DATETIME_FORMAT } from '../../vendor/zone.js';
+import { DATETIME_FORMAT } from '../../vendor-db/zone.js';
 import { type CarKind, makePay, type PayKind, type Visit, wallClock } from './data.js';
 import { bulkInsert, type DemoStyle, type PhotoSink, type SqlValue } from './style.js';
 

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { BATCH_MAX_BYTES, PHOTO_PREFIX } from '../../../src/spec/index.js';
+import { BATCH_MAX_BYTES, PHOTO_PREFIX } from '../../../src/isp-spec/index.js';
 
 const [baseUrl, recordsArg, batchArg, inflightArg, photoFile] = process.argv.slice(2);
 if (!baseUrl) throw new Error('usage: ingest-client.ts <baseUrl> <records> <batch> <inflight> [photo]');

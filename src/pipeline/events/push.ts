@@ -6,11 +6,11 @@
  *
  * I/O is passed in (`PushEventsDeps`), so the rules here are tested without BullMQ.
  */
-import type { LedgerEntry } from '../state/ledger.js';
-import { IspAuthError, IspRejectedError, IspUnavailableError } from './errors.js';
+import type { LedgerEntry } from '../../state/ledger.js';
+import { IspAuthError, IspRejectedError, IspUnavailableError } from '../errors.js';
 
 export interface EventRecord {
-  /** Ledger key: the natural key (src/spec/natural-keys.ts) plus the vendor row id. */
+  /** Ledger key: the natural key (src/isp-spec/natural-keys.ts) plus the vendor row id. */
   key: string;
   /** Event time, Unix seconds (ledger slice, per-lot progress). */
   time: number;

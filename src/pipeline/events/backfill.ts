@@ -17,14 +17,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { EventStreamName } from '../config/index.js';
-import { readEventPage } from '../vendor/index.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../vendor/rows.js';
-import { cursorPart } from './job-ids.js';
-import type { PageRead, PushJobSpec, RowOutcome } from './poll-events.js';
-import type { EventRecord } from './push-events.js';
-import { pendingDepth } from './queues.js';
-import type { Runtime } from './runtime.js';
+import type { EventStreamName } from '../../config/index.js';
+import { readEventPage } from '../../vendor-db/index.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../../vendor-db/rows.js';
+import { cursorPart } from '../job-ids.js';
+import { pendingDepth } from '../queues.js';
+import type { Runtime } from '../runtime.js';
 import {
   cursorEpoch,
   entranceMark,
@@ -32,7 +30,9 @@ import {
   isLiveJob,
   type PushJobData,
   pushJobOptions,
-} from './wiring.js';
+} from '../wiring.js';
+import type { PageRead, PushJobSpec, RowOutcome } from './poll.js';
+import type { EventRecord } from './push.js';
 
 /** A time argument (`--from`, `--since`, ...) an operator gave that is not a time. */
 export class TimeArgumentError extends Error {

@@ -4,7 +4,7 @@
  * worker) and closes connections; a second signal exits at once. Nothing is lost either way: the
  * checkpoint only moves after jobs are enqueued, and unfinished jobs stay in Redis.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../src/log.js';
 
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;

@@ -1,6 +1,6 @@
 /**
  * Reads the small tables whole: parking lots and their space counts. The caller diffs them against
- * what was last delivered (src/pipeline/state-streams.ts). Soft-deleted lots are
+ * what was last delivered (src/pipeline/lots/lot-streams.ts). Soft-deleted lots are
  * returned with their `deleted` flag, not filtered, so a deletion can be seen and sent.
  *
  * Must not write to the vendor database.

@@ -4,15 +4,15 @@
  * processes on any number of machines may run any roles against one Redis.
  */
 import { Worker, type WorkerOptions } from 'bullmq';
-import { fullSyncProcessor } from '../../jobs/full-sync.js';
-import { pollProcessor } from '../../jobs/poll.js';
-import { pushProcessor } from '../../jobs/push.js';
-import { STREAM_NAMES } from '../config/index.js';
-import { backoffDelay } from './backoff.js';
-import { ConsumptionMonitor } from './health.js';
-import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from './queues.js';
-import type { Runtime } from './runtime.js';
-import { upsertSchedules } from './schedules.js';
+import { STREAM_NAMES } from '../src/config/index.js';
+import { backoffDelay } from '../src/pipeline/backoff.js';
+import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
+import type { Runtime } from '../src/pipeline/runtime.js';
+import { upsertSchedules } from '../src/pipeline/schedules.js';
+import { ConsumptionMonitor } from './consumption-monitor.js';
+import { fullSyncProcessor } from './full-sync.js';
+import { pollProcessor } from './poll.js';
+import { pushProcessor } from './push.js';
 
 export const ROLES = ['scheduler', 'poller', 'pusher'] as const;
 export type Role = (typeof ROLES)[number];

@@ -6,9 +6,9 @@
  *
  * I/O is passed in; the BullMQ job (jobs/poll.ts) and the dry-run command wire it.
  */
-import type { Cursor } from '../vendor/rows.js';
-import { eventJobId } from './job-ids.js';
-import type { EventRecord } from './push-events.js';
+import type { Cursor } from '../../vendor-db/rows.js';
+import { eventJobId } from '../job-ids.js';
+import type { EventRecord } from './push.js';
 
 export interface PageRead<Row> {
   rows: Row[];

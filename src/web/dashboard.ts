@@ -1,8 +1,9 @@
 /** Serves the operator web server (src/web) with this process's runtime and workers. */
-import { startWebServer, type WebServer } from '../web/server.js';
-import type { Runtime } from './runtime.js';
-import { collectStatus } from './status.js';
-import type { RunningWorkers } from './workers.js';
+
+import type { RunningWorkers } from '../../jobs/workers.js';
+import type { Runtime } from '../pipeline/runtime.js';
+import { collectStatus } from '../pipeline/status.js';
+import { startWebServer, type WebServer } from './server.js';
 
 export async function startDashboard(rt: Runtime, running?: RunningWorkers): Promise<WebServer> {
   return startWebServer({

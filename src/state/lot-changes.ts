@@ -5,8 +5,8 @@
  * arrives while a flush is sending the previous value is never lost.
  */
 import type { Redis } from 'ioredis';
-import type { StateItem, StateStore, StateStream } from '../pipeline/state-streams.js';
-import { fingerprint } from '../pipeline/state-streams.js';
+import type { StateItem, StateStore, StateStream } from '../pipeline/lots/lot-streams.js';
+import { fingerprint } from '../pipeline/lots/lot-streams.js';
 import { stateKey } from './keys.js';
 
 const CLEAR_IF_SAME = `

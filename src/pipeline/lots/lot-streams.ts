@@ -8,8 +8,8 @@
  * I/O is passed in; jobs/poll.ts, jobs/push.ts and jobs/full-sync.ts wire it.
  */
 import { createHash } from 'node:crypto';
-import { IspAuthError, IspRejectedError, IspUnavailableError } from './errors.js';
-import type { SendOutcome } from './push-events.js';
+import { IspAuthError, IspRejectedError, IspUnavailableError } from '../errors.js';
+import type { SendOutcome } from '../events/push.js';
 
 export type StateStream = 'parks' | 'spotNums';
 
@@ -86,7 +86,7 @@ export async function pollState<Row>(deps: StatePollDeps<Row>, full = false): Pr
   return { rows: rows.length, changed: changed.length, deleted: vanished.length, quarantined };
 }
 
-/** What a flush needs; `store` is the Redis state (src/state/pending-state.ts). */
+/** What a flush needs; `store` is the Redis state (src/state/lot-changes.ts). */
 export interface StateFlushDeps {
   stream: StateStream;
   store: {

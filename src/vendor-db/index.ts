@@ -5,7 +5,7 @@ export * from './explain.js';
 export * from './from-clause.js';
 export * from './grants.js';
 export * from './lots.js';
-export * from './photos.js';
+export * from './photo-read.js';
 export * from './pool.js';
 export * from './rows.js';
 export * from './stream-sql.js';

@@ -2,20 +2,20 @@
  * Photos, the one I/O part of the transforms: load from the vendor's source, fit under the limit,
  * encode for the wire, and the limiter all photo work runs in (see photo/*.ts).
  */
-export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './photo/detect.js';
-export { type FitOptions, type FitResult, fitPhoto } from './photo/fit.js';
-export { createPhotoLimiter, type PhotoLimiter } from './photo/limiter.js';
+export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './detect.js';
+export { type FitOptions, type FitResult, fitPhoto } from './fit.js';
+export { createPhotoLimiter, type PhotoLimiter } from './limiter.js';
 export {
   type LoadPhotoOptions,
   loadPhoto,
   type PhotoConfig,
   type PhotoInput,
   type PhotoSource,
-} from './photo/sources.js';
+} from './sources.js';
 export {
   fitOptionsFrom,
   maxJpegBytesFor,
   type PhotoOutcome,
   type PhotoWire,
   photoToWire,
-} from './photo/wire.js';
+} from './wire.js';
