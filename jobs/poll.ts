@@ -6,21 +6,25 @@ import type { Job } from 'bullmq';
 import type { StreamName } from '../src/config/index.js';
 import { streamLag } from '../src/metrics.js';
 import { pollEvents } from '../src/pipeline/events/poll.js';
-import { pollState } from '../src/pipeline/lots/lot-streams.js';
+import { eventPollDeps } from '../src/pipeline/events/poll-deps.js';
+import { pollLots } from '../src/pipeline/lots/poll.js';
+import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import { eventPollDeps, statePollDeps } from '../src/pipeline/wiring.js';
+import { isEventStream } from '../src/pipeline/streams.js';
 
 /** `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts). */
 export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
   return async (job: Job<{ stream: StreamName }>) => {
     const { stream } = job.data;
     try {
-      const result =
-        stream === 'entrances' || stream === 'departures'
-          ? await pollEvents(eventPollDeps(rt, stream, { direct: options.direct ?? false }))
-          : await pollState(statePollDeps(rt, stream));
-      if (stream === 'parks' || stream === 'spotNums')
+      let result: unknown;
+      if (isEventStream(stream)) {
+        result = await pollEvents(eventPollDeps(rt, stream, { direct: options.direct ?? false }));
+      } else {
+        result = await pollLots(lotPollDeps(rt, stream));
+        // A lot table is read whole: the stream has read everything up to now.
         await rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));
+      }
       const readUpTo = await rt.progress.caughtUp(stream);
       if (readUpTo !== undefined) streamLag.set({ stream }, Math.max(0, Date.now() / 1000 - readUpTo));
       return result;

@@ -16,15 +16,12 @@ import {
   RecordRejectedError,
 } from '../src/pipeline/errors.js';
 import { pushEvents } from '../src/pipeline/events/push.js';
-import { flushState } from '../src/pipeline/lots/lot-streams.js';
+import { eventPushDeps, pushContext } from '../src/pipeline/events/push-deps.js';
+import { flushLots } from '../src/pipeline/lots/flush.js';
+import { lotFlushDeps } from '../src/pipeline/lots/flush-deps.js';
+import { type PushJobData, readPushJob } from '../src/pipeline/push-queue.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import {
-  eventPushDeps,
-  jobRecords,
-  type PushJobData,
-  pushContext,
-  stateFlushDeps,
-} from '../src/pipeline/wiring.js';
+import { throwUnlessDelivered } from '../src/pipeline/send-outcome.js';
 
 /** Failures in a row (per stream, this process) after which the queue pauses instead of retrying at once. */
 const OUTAGE_AFTER = 3;
@@ -34,12 +31,14 @@ export function pushProcessor(rt: Runtime) {
   /** Per stream: end of the pause the last counted failure set (epoch ms). */
   const pausedUntil = new Map<string, number>();
 
-  return async (job: Job<PushJobData>) => {
-    const { stream } = job.data;
+  return async (job: Job) => {
+    const data = readPushJob(job.data);
+    if (!data) throw new UnrecoverableError(`not a push job: ${JSON.stringify(job.data).slice(0, 200)}`);
+    const { stream } = data;
     try {
-      const result = await runPush(rt, job);
+      const result = await runPush(rt, job, data);
       failuresInARow.set(stream, 0);
-      if (job.data.kind === 'events' && !job.data.isolated) await rt.progress.settle(stream, String(job.id));
+      if (data.kind === 'events' && !data.isolated) await rt.progress.settle(stream, String(job.id));
       return result;
     } catch (error) {
       if (error instanceof RecordRejectedError) {
@@ -49,20 +48,20 @@ export function pushProcessor(rt: Runtime) {
       }
       await rt.activity.recordError(stream, (error as Error).message);
       if (error instanceof IspRejectedError) {
-        await job.updateData({ ...job.data, rejections: (job.data.rejections ?? 0) + 1 });
+        await job.updateData({ ...data, rejections: (data.rejections ?? 0) + 1 });
         throw error;
       }
       if (error instanceof IspUnavailableError || error instanceof IspAuthError) {
-        const since = job.data.failingSince ?? Date.now();
+        const since = data.failingSince ?? Date.now();
         if (Date.now() - since > rt.config.pipeline.retryForMs) {
           // A later replay starts a fresh retry window.
-          await job.updateData({ ...job.data, failingSince: undefined });
+          await job.updateData({ ...data, failingSince: undefined });
           await rt.progress.settle(stream, String(job.id));
           throw new UnrecoverableError(
             `gave up after ${Math.round((Date.now() - since) / 60_000)} min: ${error.message}`,
           );
         }
-        if (job.data.failingSince === undefined) await job.updateData({ ...job.data, failingSince: since });
+        if (data.failingSince === undefined) await job.updateData({ ...data, failingSince: since });
         const now = Date.now();
         const pause = pausedUntil.get(stream) ?? 0;
         if (now < pause) {
@@ -90,45 +89,32 @@ export function pushProcessor(rt: Runtime) {
   };
 }
 
-async function runPush(rt: Runtime, job: Job<PushJobData>) {
-  const data = job.data;
+async function runPush(rt: Runtime, job: Job, data: PushJobData) {
   const bisect = (data.rejections ?? 0) + 1 >= rt.config.pipeline.rejectedAttempts;
-  if (data.isolated && !data.isolated.parked) {
-    // First run of a record isolated by bisection: ISP has just rejected it; park it in the
-    // failed set without sending again. A replay (retry) sends it.
-    await job.updateData({ ...data, isolated: { ...data.isolated, parked: true } } as PushJobData);
-    const key = data.kind === 'events' ? (data.records[0]?.key ?? '?') : data.isolated.item.code;
-    throw new RecordRejectedError(data.isolated.message, key);
+  // First run of a record (or lot) isolated by bisection: ISP has just rejected it; park it in the
+  // failed set without sending again. A replay (retry) sends it.
+  if (data.kind === 'events' && data.isolated && !data.isolated.parked) {
+    await job.updateData({ ...data, isolated: { ...data.isolated, parked: true } });
+    throw new RecordRejectedError(data.isolated.message, data.records[0]?.key ?? '?');
+  }
+  if (data.kind === 'lots' && data.isolated && !data.isolated.parked) {
+    await job.updateData({ ...data, isolated: { ...data.isolated, parked: true } });
+    throw new RecordRejectedError(data.isolated.message, data.isolated.item.code);
   }
   if (data.kind === 'events') {
-    const records = jobRecords(data.records);
-    if (data.isolated) {
-      // A replayed single record: sent alone; rejected again means back to the failed set.
-      const result = await pushEvents(records, eventPushDeps(rt, data.stream, pushContext(job)), {
-        force: data.force ?? false,
-        bisectRejected: false,
-      }).catch((error) => {
-        if (error instanceof IspRejectedError)
-          throw new RecordRejectedError(error.ispMessage, data.records[0]?.key ?? '?');
-        throw error;
-      });
-      return result;
-    }
-    return pushEvents(records, eventPushDeps(rt, data.stream, pushContext(job)), {
-      force: data.force ?? false,
-      bisectRejected: bisect,
+    const key = data.isolated ? data.records[0]?.key : undefined;
+    return pushEvents(data.records, eventPushDeps(rt, data.stream, pushContext(job, data)), {
+      ledger: data.resend ? 'resend' : 'check',
+      // A replayed single record is sent alone; rejected again, it goes back to the failed set.
+      bisectRejected: data.isolated ? false : bisect,
+      ...(key === undefined ? {} : { isolatedKey: key }),
     });
   }
+  const deps = lotFlushDeps(rt, data.stream, job, bisect);
   if (data.isolated) {
     const item = data.isolated.item;
-    const deps = stateFlushDeps(rt, data.stream, job, false);
-    const outcome = await deps.send([item.payload]);
-    if (outcome.kind === 'rejected') throw new RecordRejectedError(outcome.message, item.code);
-    if (outcome.kind !== 'delivered')
-      throw outcome.kind === 'auth-failed'
-        ? new IspAuthError(outcome.message)
-        : new IspUnavailableError(outcome.reason);
+    throwUnlessDelivered(await deps.send([{ ...item, json: JSON.stringify(item.payload) }]), item.code);
     return { sent: 1 };
   }
-  return flushState(stateFlushDeps(rt, data.stream, job, bisect));
+  return flushLots(deps);
 }

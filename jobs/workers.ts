@@ -9,6 +9,7 @@ import { backoffDelay } from '../src/pipeline/backoff.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
+import { isEventStream } from '../src/pipeline/streams.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
 import { fullSyncProcessor } from './full-sync.js';
 import { pollProcessor } from './poll.js';
@@ -84,7 +85,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
         new Worker(pushQueueName(stream), processor, {
           ...base,
           concurrency:
-            stream === 'entrances' || stream === 'departures' ? config.pipeline.pushConcurrency : 1,
+            // A lot stream's flush sends the latest state per lot: one at a time keeps it ordered.
+            isEventStream(stream) ? config.pipeline.pushConcurrency : 1,
           lockDuration: Math.max(30_000, config.isp.timeoutMs * 3),
           // A push re-run is harmless (the ledger skips what ISP has): a job caught by several
           // crashes stays in play instead of landing in the failed set.

@@ -6,17 +6,13 @@
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { type EventStreamName, loadConfig, STREAM_NAMES } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
-import {
-  type BackfillProgress,
-  backfillDeps,
-  liveCap,
-  parseOperatorTime,
-  runBackfill,
-} from '../pipeline/events/backfill.js';
+import { type BackfillProgress, backfillDeps, liveCap, runBackfill } from '../pipeline/events/backfill.js';
 import { waitForJobs } from '../pipeline/replay.js';
 import { createRuntime } from '../pipeline/runtime.js';
+import { EVENT_STREAM_NAMES, isEventStream, isLotStream } from '../pipeline/streams.js';
+import { parseOperatorTime } from './operator-time.js';
 import { formatTally } from './replay.js';
 
 interface BackfillFlags {
@@ -45,14 +41,14 @@ export function backfillCommand(): Command {
         'so no departure reaches ISP before its entrance.',
     )
     .action(async (stream: string, flags: BackfillFlags) => {
-      if (stream === 'parks' || stream === 'spotNums') {
+      if (isLotStream(stream)) {
         throw new Error(
           `${stream} are not read by time: use \`isp-park-sync full-sync\` to send every lot and spot count again`,
         );
       }
-      if (!(STREAM_NAMES as readonly string[]).includes(stream))
-        throw new Error(`unknown stream "${stream}"; use entrances or departures`);
-      const events = stream as EventStreamName;
+      if (!isEventStream(stream))
+        throw new Error(`unknown stream "${stream}"; use ${EVENT_STREAM_NAMES.join(' or ')}`);
+      const events = stream;
       const config = loadConfig();
       const zone = config.vendor.timeZone;
       const from = parseOperatorTime(flags.from, zone, '--from');

@@ -144,7 +144,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   applyMemorySettings(config.memory);
   const rt = createRuntime(config, { logger });
   const running = await startWorkers(rt, new Set(ROLES));
-  const web = await startDashboard(rt, running).catch(async (error: Error) => {
+  const web = await startDashboard(rt, () => running.monitor.check()).catch(async (error: Error) => {
     await running.close();
     await rt.close();
     await sim.close();

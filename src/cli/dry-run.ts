@@ -4,10 +4,14 @@
  * be quarantined. Pushes nothing, moves no checkpoint, writes nothing.
  */
 import { Command } from 'commander';
-import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
 import { silentLogger } from '../log.js';
+import { recordsOfPage } from '../pipeline/events/page.js';
+import { eventPollDeps } from '../pipeline/events/poll-deps.js';
+import { eventPushDeps } from '../pipeline/events/push-deps.js';
+import { lotPollDeps } from '../pipeline/lots/poll-deps.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
-import { eventPollDeps, eventPushDeps, statePollDeps } from '../pipeline/wiring.js';
+import { isEventStream } from '../pipeline/streams.js';
 import { redactForDisplay } from '../redact.js';
 
 export function dryRunCommand(): Command {
@@ -31,8 +35,8 @@ export function dryRunCommand(): Command {
 }
 
 export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
-  if (stream === 'parks' || stream === 'spotNums') {
-    const deps = statePollDeps(rt, stream);
+  if (!isEventStream(stream)) {
+    const deps = lotPollDeps(rt, stream);
     const rows = await deps.readAll();
     const outcomes = rows.slice(0, limit).map((row) => deps.transform(row));
     return {
@@ -45,21 +49,18 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
         .map((o) => ({ vendorKey: o.row.vendorKey, reasons: o.reasons })),
     };
   }
-  const events = stream as EventStreamName;
-  const poll = eventPollDeps(rt, events);
+  const poll = eventPollDeps(rt, stream);
   const after = await poll.getCheckpoint();
   const gate = poll.gateUpTo ? await poll.gateUpTo() : undefined;
   const page = await poll.readPage(after, limit, gate);
-  const records = [];
-  const quarantine = [];
-  for (const row of page.rows) {
-    const outcome = poll.transform(row);
-    if (outcome.ok) records.push(outcome.record);
-    else quarantine.push({ vendorKey: row.vendorKey, reasons: outcome.reasons });
-  }
+  const { records, rejected } = recordsOfPage(page.rows, poll.transform);
+  const quarantine: Array<{ vendorKey: string; reasons: unknown[] }> = rejected.map(({ row, reasons }) => ({
+    vendorKey: row.vendorKey,
+    reasons,
+  }));
   // Same photo fitting as a push, without sending: as on a job's last photo attempt, a photo that
   // may come back later is shown as the push would send it then.
-  const push = eventPushDeps(rt, events, {
+  const push = eventPushDeps(rt, stream, {
     id: 'dry-run',
     attemptsMade: Number.POSITIVE_INFINITY,
     pending: false,

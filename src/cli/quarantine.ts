@@ -12,22 +12,20 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DateTime } from 'luxon';
 import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
-import { departureKey, entranceKey } from '../isp-spec/index.js';
 import { silentLogger } from '../log.js';
-import type { EventRecord } from '../pipeline/events/push.js';
+import { eventPushDeps } from '../pipeline/events/push-deps.js';
+import type { RowOutcome } from '../pipeline/events/records.js';
+import { enqueuePush, pushJobIds } from '../pipeline/push-queue.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import {
-  eventRecord,
-  eventRecordOf,
-  type PushJobData,
-  pushJobOptions,
-  statePollDeps,
-} from '../pipeline/wiring.js';
+  EVENT_STREAMS,
+  type EventRow,
+  isEventStream,
+  LOT_STREAMS,
+  type LotStreamName,
+} from '../pipeline/streams.js';
 import { redactForDisplay } from '../redact.js';
 import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.js';
-import { photoToWire } from '../transform/photo/index.js';
-import { fetchPhotos } from '../vendor-db/index.js';
-import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../vendor-db/rows.js';
 import { oneLine } from './args.js';
 import { formatTable } from './table.js';
 
@@ -122,22 +120,18 @@ export async function retryQuarantined(rt: Runtime, ids: readonly string[]): Pro
       outcomes.push({ id, result: 'missing' });
       continue;
     }
-    if (entry.stream === 'parks' || entry.stream === 'spotNums') {
-      outcomes.push(await releaseLot(rt, entry));
-      continue;
-    }
-    outcomes.push(await redriveEvent(rt, entry, entry.stream));
+    const stream = entry.stream;
+    outcomes.push(
+      isEventStream(stream) ? await redriveEvent(rt, entry, stream) : await releaseLot(rt, entry, stream),
+    );
   }
   return outcomes;
 }
 
-async function releaseLot(rt: Runtime, entry: QuarantineEntry): Promise<RetryOutcome> {
-  const stream = entry.stream as 'parks' | 'spotNums';
+async function releaseLot(rt: Runtime, entry: QuarantineEntry, stream: LotStreamName): Promise<RetryOutcome> {
   // Only to tell the operator: the poll decides again when it reads the lot.
-  const check = statePollDeps(rt, stream).transform({
-    ...(entry.row as RawPark | RawSpotNum),
-    vendorKey: entry.vendorKey,
-  });
+  const row = (entry.row ?? {}) as Record<string, unknown>;
+  const check = LOT_STREAMS[stream].toItem({ ...row, vendorKey: entry.vendorKey }, rt.transform);
   await rt.quarantine.remove(entry.id);
   return check.reasons?.length
     ? { id: entry.id, result: 'released', wouldFail: check.reasons }
@@ -157,21 +151,18 @@ async function redriveEvent(
     await rt.quarantine.remove(entry.id);
     return { id: entry.id, result: 'already-delivered' };
   }
-  const photo = rt.config.streams[stream].photo;
-  if (photo) {
-    const raw = (await fetchPhotos(rt.vendor, rt.config.streams[stream], [record.vendorKey])).get(
-      record.vendorKey,
-    );
-    const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
-    if (!wire.ok) return keep(rt, entry, [wire.reason]);
-  }
-  // Named after this quarantine entry: two operators re-driving it at once add one job.
-  const jobId = `quarantine-${stream}-${safe(entry.vendorKey)}-${entry.at}`;
-  await rt.queues.push[stream].add(
-    `${stream}-quarantine`,
-    { kind: 'events', stream, records: [record] } satisfies PushJobData,
-    { jobId, ...pushJobOptions() },
-  );
+  // The photo as the push would judge it on its last attempt (a photo that may come back counts as back).
+  const push = eventPushDeps(rt, stream, {
+    id: 'quarantine',
+    attemptsMade: Number.POSITIVE_INFINITY,
+    pending: false,
+  });
+  const [prepared] = await push.prepare([record]);
+  if (prepared && !prepared.ok) return keep(rt, entry, [prepared.reason]);
+  const jobId = pushJobIds.quarantine(stream, entry.vendorKey, entry.at);
+  await enqueuePush(rt.queues.push, stream, 'quarantine', [
+    { id: jobId, data: { kind: 'events', stream, records: [record] } },
+  ]);
   // Removed only once the job exists: a crash in between leaves the entry, never loses the row.
   await rt.quarantine.remove(entry.id);
   return { id: entry.id, result: 'requeued', jobId };
@@ -186,33 +177,18 @@ async function keep(
   return { id: entry.id, result: 'still-bad', reasons };
 }
 
-type Built = { ok: true; record: EventRecord } | { ok: false; reasons: QuarantineReasonLike[] };
-
 /**
  * The push record of an entry. A row quarantined by the poll is the vendor's raw row: transformed
  * again. A row quarantined at push time (its photo) is kept as `{ pushDraft }`, the payload without
  * its photo, already transformed: only the photo is judged again.
  */
-function recordOf(rt: Runtime, stream: EventStreamName, entry: QuarantineEntry): Built {
+function recordOf(rt: Runtime, stream: EventStreamName, entry: QuarantineEntry): RowOutcome {
   const row = (entry.row ?? {}) as Record<string, unknown>;
-  const draft = row.pushDraft as Record<string, unknown> | undefined;
-  if (draft && typeof draft === 'object') {
-    const natural =
-      stream === 'entrances'
-        ? entranceKey(draft as Parameters<typeof entranceKey>[0])
-        : departureKey(draft as Parameters<typeof departureKey>[0]);
-    const time = Number(stream === 'entrances' ? draft.enter_time : draft.depart_time);
-    return {
-      ok: true,
-      record: eventRecord(draft, natural, entry.vendorKey, time),
-    };
-  }
-  const outcome = eventRecordOf(
-    stream,
-    { ...(row as RawEntrance | RawDeparture), vendorKey: entry.vendorKey },
-    rt,
-  );
-  return outcome.ok ? { ok: true, record: outcome.record } : { ok: false, reasons: outcome.reasons };
+  const def = EVENT_STREAMS[stream];
+  if (row.pushDraft && typeof row.pushDraft === 'object')
+    return def.draftRecord(row.pushDraft, entry.vendorKey);
+  // The vendor's row as the poll read it (kept whole in the quarantine).
+  return def.toRecord({ ...(row as EventRow), vendorKey: entry.vendorKey }, rt.transform);
 }
 
 async function idsOf(rt: Runtime, stream: StreamName | undefined, limit: number): Promise<string[]> {
@@ -276,10 +252,6 @@ function formatOutcome(o: RetryOutcome): string {
     case 'missing':
       return `${o.id}: not in the quarantine`;
   }
-}
-
-function safe(value: string): string {
-  return value.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
 function asStream(value: string): StreamName {

@@ -9,7 +9,6 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
-import { parseOperatorTime } from '../pipeline/events/backfill.js';
 import { createQueues } from '../pipeline/queues.js';
 import {
   DEFAULT_REPLAY_QUEUES,
@@ -22,6 +21,7 @@ import {
   waitForJobs,
 } from '../pipeline/replay.js';
 import { oneLine } from './args.js';
+import { parseOperatorTime } from './operator-time.js';
 import { formatTable } from './table.js';
 
 interface ReplayFlags {
@@ -99,7 +99,7 @@ export function replayCommand(): Command {
             return;
           }
         }
-        const result = await replayJobs(found, { force: flags.force === true });
+        const result = await replayJobs(found, { resend: flags.force === true });
         for (const e of result.errors) console.error(`job ${e.info.id} in ${e.info.queue}: ${e.message}`);
         console.log(
           `replayed ${result.replayed.length} job(s) (${what}); a running worker sends them` +

@@ -25,7 +25,7 @@ export function startCommand(): Command {
       let web: { close(): Promise<void>; url: string } | undefined;
       if (options.web) {
         const { startDashboard } = await import('../web/dashboard.js');
-        web = await startDashboard(rt, running);
+        web = await startDashboard(rt, () => running.monitor.check());
         logger.info({ url: web.url }, 'dashboard listening');
       }
       logger.info(

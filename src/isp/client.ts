@@ -91,11 +91,11 @@ export class IspClient {
   }
 
   /**
-   * POST /park/entrance or /park/departure with records the caller has serialized already, one JSON
-   * object each: the pipeline measures its batches with these texts and sends them as they are.
+   * POST records the caller has serialized already, one JSON object each: the pipeline measures its
+   * batches with these texts and sends them as they are.
    */
   pushSerialized(
-    endpoint: 'entrances' | 'departures',
+    endpoint: Exclude<EndpointName, 'parkDeletions'>,
     texts: readonly string[],
     bytes?: readonly number[],
   ): Promise<BatchResult> {

@@ -1,14 +1,15 @@
 /**
  * Replay of failed jobs: finds the jobs in the failed sets that an operator's filter selects (queue,
  * failure time, job id, lot) and moves them back to waiting with BullMQ's `job.retry('failed')`,
- * after setting (or clearing) `force` in the data of event push jobs. Also follows re-enqueued jobs
+ * after setting (or clearing) `resend` in the data of event push jobs. Also follows re-enqueued jobs
  * until they are done, for `--wait`.
  *
  * Owns the selection rules and the retry. Must not send anything itself (the workers do, with the
- * ledger check of push-events.ts) and never touches the ledger, the checkpoints or the vendor DB.
+ * ledger check of src/pipeline/events/push.ts) and never touches the ledger, the checkpoints or the vendor DB.
  */
 import type { Job, JobType, Queue } from 'bullmq';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
+import { jobLots, readPushJob } from './push-queue.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName } from './queues.js';
 
 /** What the operator sees of one failed job. */
@@ -24,11 +25,11 @@ export interface FailedJobInfo {
   lots: string[];
   /** Records carried (events), 1 for an isolated lot, 0 otherwise. */
   records: number;
-  kind: 'events' | 'state' | 'other';
+  kind: 'events' | 'lots' | 'other';
   /** A single record or lot ISP rejected, parked by bisection. */
   isolated: boolean;
-  /** The job data asks pushEvents to skip the ledger check. */
-  force: boolean;
+  /** The job sends its records even if the ledger says ISP has them (`replay --force`). */
+  resend: boolean;
 }
 
 export interface ReplayFilter {
@@ -90,38 +91,19 @@ interface JobLike {
 
 /** The operator's view of a job (pure: reads only the job's fields). */
 export function describeFailedJob(queue: string, job: JobLike): FailedJobInfo {
-  const data = (job.data ?? {}) as Record<string, unknown>;
-  const info: FailedJobInfo = {
+  const data = readPushJob(job.data);
+  return {
     queue,
     id: String(job.id),
     name: job.name,
     failedAt: job.finishedOn ?? undefined,
     reason: job.failedReason ?? '',
-    lots: [],
-    records: 0,
-    kind: 'other',
-    isolated: data.isolated !== undefined && data.isolated !== null,
-    force: data.force === true,
+    lots: data ? jobLots(data) : [],
+    records: data?.kind === 'events' ? data.records.length : data?.isolated ? 1 : 0,
+    kind: data?.kind ?? 'other',
+    isolated: data?.isolated !== undefined,
+    resend: data?.kind === 'events' && data.resend === true,
   };
-  if (data.kind === 'events' && Array.isArray(data.records)) {
-    info.kind = 'events';
-    info.records = data.records.length;
-    const lots = new Set<string>();
-    // `draft`: records enqueued before payloads travelled as text (wiring.jobRecords).
-    for (const record of data.records as Array<{ lot?: unknown; draft?: { park_code?: unknown } }>) {
-      const code = record?.lot ?? record?.draft?.park_code;
-      if (code !== undefined && code !== null) lots.add(String(code));
-    }
-    info.lots = [...lots].sort();
-  } else if (data.kind === 'state') {
-    info.kind = 'state';
-    const item = (data.isolated as { item?: { code?: unknown } } | undefined)?.item;
-    if (item?.code !== undefined) {
-      info.lots = [String(item.code)];
-      info.records = 1;
-    }
-  }
-  return info;
 }
 
 export function matchesFilter(info: FailedJobInfo, filter: ReplayFilter): boolean {
@@ -200,23 +182,21 @@ export interface ReplayResult {
 }
 
 /**
- * Moves the jobs back to waiting. Event push jobs get `force: true` with `force` (the ledger check
- * is skipped: ISP gets the records again even if it has them) and lose an earlier force without
- * it. The data is updated before the retry, so no worker can take the job without it.
+ * Moves the jobs back to waiting. Event push jobs get `resend` with `force` (the ledger check is
+ * skipped: ISP gets the records again even if it has them) and lose an earlier resend without it. The data is updated before the retry, so no worker can take the job without it.
  */
 export async function replayJobs(
   jobs: readonly FoundJob[],
-  options: { force: boolean },
+  options: { resend: boolean },
 ): Promise<ReplayResult> {
   const result: ReplayResult = { replayed: [], errors: [] };
   for (const found of jobs) {
     const { job, info } = found;
     try {
-      if (info.kind === 'events' && info.force !== options.force) {
-        const data = { ...(job.data as Record<string, unknown>) };
-        if (options.force) data.force = true;
-        else delete data.force;
-        await job.updateData(data);
+      const data = readPushJob(job.data);
+      if (data?.kind === 'events' && info.resend !== options.resend) {
+        const { resend: _, ...rest } = data;
+        await job.updateData(options.resend ? { ...rest, resend: true } : rest);
       }
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       result.replayed.push(found);

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../log.js';
 import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveredLedger } from '../state/ledger.js';
-import { RedisStateStore } from '../state/lot-changes.js';
+import { LotChangeStore } from '../state/lot-changes.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
@@ -29,7 +29,7 @@ export interface Runtime {
   ledgers: { entrances: DeliveredLedger; departures: DeliveredLedger };
   checkpoints: CheckpointStore;
   progress: StreamProgress;
-  state: RedisStateStore;
+  lotChanges: LotChangeStore;
   activity: ActivityStore;
   quarantine: QuarantineStore;
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -69,7 +69,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     },
     checkpoints: new CheckpointStore(redis, prefix),
     progress: new StreamProgress(redis, prefix),
-    state: new RedisStateStore(redis, prefix),
+    lotChanges: new LotChangeStore(redis, prefix),
     activity: new ActivityStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),

@@ -5,10 +5,11 @@
 import { createRequire } from 'node:module';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { redactUrl } from '../redact.js';
+import { cursorEpoch } from './events/poll-deps.js';
 import type { Runtime } from './runtime.js';
 import { nextFullSync } from './schedules.js';
 import type { QueueCounts, StatusSnapshot, StreamStatus } from './status-types.js';
-import { cursorEpoch } from './wiring.js';
+import { isEventStream } from './streams.js';
 
 const CHART_HOURS = 6;
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -82,11 +83,11 @@ async function streamStatus(
     failed: counts.failed ?? 0,
     completed: counts.completed ?? 0,
   };
-  const isEvent = stream === 'entrances' || stream === 'departures';
-  const checkpoint = isEvent ? await rt.checkpoints.get(stream) : null;
-  let readUpTo = isEvent ? ((await rt.progress.caughtUp(stream)) ?? null) : null;
-  if (readUpTo === null && checkpoint && isEvent) readUpTo = cursorEpoch(stream, rt, checkpoint) ?? null;
-  if (!isEvent) readUpTo = (await rt.progress.caughtUp(stream)) ?? null;
+  const checkpoint = isEventStream(stream) ? await rt.checkpoints.get(stream) : null;
+  let readUpTo = (await rt.progress.caughtUp(stream)) ?? null;
+  // Before its first poll since an upgrade, an event stream has read up to its checkpoint.
+  if (readUpTo === null && checkpoint && isEventStream(stream))
+    readUpTo = cursorEpoch(rt, stream, checkpoint) ?? null;
   const lastError = (await rt.activity.lastError(stream)) ?? null;
   return {
     stream,

@@ -51,6 +51,18 @@ interface ActivityCommands {
   ): Promise<number>;
 }
 
+/** What a delivery changes per lot on the status page. */
+export interface PerLotDelivery {
+  field?: 'lastEntrance' | 'lastDeparture';
+  times?: ReadonlyMap<string, number>;
+  spotNums?: ReadonlyArray<{
+    park_code: string;
+    total_spots_num: number;
+    remain_spots_num: number;
+    used_spots_num: number;
+  }>;
+}
+
 export class ActivityStore {
   private readonly commands: ActivityCommands;
 
@@ -67,27 +79,23 @@ export class ActivityStore {
     return stateKey(this.prefix, 'activity', ...parts);
   }
 
-  /** Counts `count` records of `stream` delivered now; `lots` maps park code -> latest event time (s). */
+  /**
+   * Counts `count` records of `stream` delivered now, and moves the per-lot fields of the status
+   * page: `times` (park code -> latest event time, s) into `field`, and `spotNums` as each lot's count.
+   */
   async recordDelivered(
     stream: string,
     count: number,
-    lots: Map<string, number> = new Map(),
-    spotNums: Array<{
-      park_code: string;
-      total_spots_num: number;
-      remain_spots_num: number;
-      used_spots_num: number;
-    }> = [],
+    perLot: PerLotDelivery = {},
     nowMs = Date.now(),
   ): Promise<void> {
     const minute = Math.floor(nowMs / 60_000) * 60;
     const day = Math.floor(minute / 86_400);
-    const field =
-      stream === 'entrances' ? 'lastEntrance' : stream === 'departures' ? 'lastDeparture' : undefined;
+    const { field, times = new Map(), spotNums = [] } = perLot;
     const at = Math.floor(nowMs / 1000);
     // Per lot: [field, mode, code, value]; times only move forward (batches may finish out of order).
     const updates: string[] = [];
-    if (field) for (const [code, time] of lots) updates.push(field, 'max', code, String(time));
+    if (field) for (const [code, time] of times) updates.push(field, 'max', code, String(time));
     for (const s of spotNums) {
       const value = { at, total: s.total_spots_num, remain: s.remain_spots_num, used: s.used_spots_num };
       updates.push('lastSpotNum', 'set', s.park_code, JSON.stringify(value));

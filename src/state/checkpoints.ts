@@ -9,7 +9,7 @@
  * (epoch times, ids of any length) by value.
  */
 import type { Redis } from 'ioredis';
-import type { Cursor } from '../vendor-db/rows.js';
+import type { Cursor } from '../config/vendor-rows.js';
 import { stateKey } from './keys.js';
 
 export interface Checkpoint extends Cursor {

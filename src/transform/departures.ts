@@ -4,7 +4,7 @@
  * pay_time are derived when the vendor lacks them (open point 8); fees are exact (open point 9).
  * Pure: bad data is returned as quarantine reasons, every one found.
  */
-import type { RawDeparture } from '../vendor-db/rows.js';
+import type { RawDeparture } from '../config/vendor-rows.js';
 import type { TransformContext, UseTimeRounding } from './context.js';
 import { carTypeFor, isReason, optionalText, requiredText } from './fields.js';
 import { fenToYuan, isFen, toFen } from './money.js';

@@ -2,7 +2,7 @@
  * A vendor entrance row to the ISP entrance payload (spec §6) without its photo. Pure: config and
  * clock come from the context; bad data is returned as quarantine reasons, every one found.
  */
-import type { RawEntrance } from '../vendor-db/rows.js';
+import type { RawEntrance } from '../config/vendor-rows.js';
 import type { TransformContext } from './context.js';
 import { carTypeFor, isReason, optionalText, requiredText } from './fields.js';
 import { checkNotFuture } from './time.js';

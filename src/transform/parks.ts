@@ -3,8 +3,9 @@
  * pipeline can send DELETE /park/spot instead. Coordinates are checked and converted (see
  * coordinates.ts). A deleted lot needs only its code, so its other fields cannot quarantine it.
  */
+
+import type { RawPark } from '../config/vendor-rows.js';
 import type { Park } from '../isp-spec/index.js';
-import type { RawPark } from '../vendor-db/rows.js';
 import type { TransformContext } from './context.js';
 import { convertCoordinates } from './coordinates.js';
 import { isReason, isTruthyFlag, optionalText, requiredText } from './fields.js';

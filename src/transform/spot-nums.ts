@@ -3,8 +3,9 @@
  * both, which must agree) gives all three. Negative counts and more used or free than total are
  * quarantine reasons.
  */
+
+import type { RawSpotNum } from '../config/vendor-rows.js';
 import type { SpotNum } from '../isp-spec/index.js';
-import type { RawSpotNum } from '../vendor-db/rows.js';
 import type { TransformContext } from './context.js';
 import { isReason, requiredText, wholeNumber } from './fields.js';
 import { type QuarantineReason, reason, type Transformed } from './types.js';

@@ -8,9 +8,9 @@
  * its work is handed on. Must not write to the vendor database.
  */
 import type { Config, EventStreamName } from '../config/index.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../config/vendor-rows.js';
 import { rowsRead } from '../metrics.js';
 import type { VendorConfig, VendorPool } from './pool.js';
-import type { Cursor, RawDeparture, RawEntrance } from './rows.js';
 import {
   buildEventPageQuery,
   type EventPageQuery,

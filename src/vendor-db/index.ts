@@ -7,7 +7,6 @@ export * from './grants.js';
 export * from './lots.js';
 export * from './photo-read.js';
 export * from './pool.js';
-export * from './rows.js';
 export * from './stream-sql.js';
 export * from './validate.js';
 export * from './zone.js';

@@ -6,9 +6,9 @@
  * Must not write to the vendor database.
  */
 import type { Config } from '../config/index.js';
+import type { RawPark, RawSpotNum } from '../config/vendor-rows.js';
 import { rowsRead } from '../metrics.js';
 import type { VendorPool } from './pool.js';
-import type { RawPark, RawSpotNum } from './rows.js';
 import { buildSnapshotQuery } from './stream-sql.js';
 
 type Streams = Config['streams'];

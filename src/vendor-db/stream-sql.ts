@@ -14,8 +14,8 @@
  * The texts are built once per stream config; a statement is a text plus its parameters.
  */
 import type { Config } from '../config/index.js';
+import type { Cursor } from '../config/vendor-rows.js';
 import type { SqlParam } from './pool.js';
-import type { Cursor } from './rows.js';
 import type { TimeFormat } from './zone.js';
 
 type Streams = Config['streams'];

@@ -1,17 +1,17 @@
 /** Serves the operator web server (src/web) with this process's runtime and workers. */
 
-import type { RunningWorkers } from '../../jobs/workers.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
-import { startWebServer, type WebServer } from './server.js';
+import { startWebServer, type WebDeps, type WebServer } from './server.js';
 
-export async function startDashboard(rt: Runtime, running?: RunningWorkers): Promise<WebServer> {
+/** `health`: this process's worker health (jobs are consumed), when it runs workers. */
+export async function startDashboard(rt: Runtime, health?: WebDeps['health']): Promise<WebServer> {
   return startWebServer({
     config: rt.config,
     queues: rt.queues.all(),
     logger: rt.logger,
     status: () => collectStatus(rt, { probeIsp: true }),
-    health: async () => (running ? running.monitor.check() : { ok: true, details: { workers: [] } }),
+    health: health ?? (async () => ({ ok: true, details: { workers: [] } })),
     ready: async () => {
       const checks: Record<string, { ok: boolean; message?: string }> = {};
       const probe = async (name: string, fn: () => Promise<unknown>) => {

@@ -11,9 +11,9 @@
  */
 import mysql from 'mysql2/promise';
 import type { EventStreamName } from '../../src/config/index.js';
+import type { Cursor } from '../../src/config/vendor-rows.js';
 import { seedDemo, startTraffic, type TrafficEvent } from '../../src/sim/vendor/index.js';
 import { eventPageQuery } from '../../src/vendor-db/events.js';
-import type { Cursor } from '../../src/vendor-db/rows.js';
 import { zoneOffset } from '../../src/vendor-db/zone.js';
 import type { BenchContext } from './lib/context.js';
 import { drain, receivedEvents } from './lib/drain.js';

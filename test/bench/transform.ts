@@ -9,11 +9,11 @@
  */
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config/index.js';
+import type { RawDeparture, RawEntrance } from '../../src/config/vendor-rows.js';
 import { makeCameraJpeg } from '../../src/sim/camera-jpeg.js';
 import { createTransformContext, transformDeparture, transformEntrance } from '../../src/transform/index.js';
 import { fitPhoto } from '../../src/transform/photo/fit.js';
 import { fitOptionsFrom } from '../../src/transform/photo/wire.js';
-import type { RawDeparture, RawEntrance } from '../../src/vendor-db/rows.js';
 import type { Run } from './lib/report.js';
 
 const config = loadConfig({ env: {} });

@@ -9,9 +9,9 @@
  */
 import mysql from 'mysql2/promise';
 import type { Config } from '../../src/config/index.js';
+import type { Cursor, RawEntrance } from '../../src/config/vendor-rows.js';
 import { type EventPage, eventPageQuery, readEventPage } from '../../src/vendor-db/events.js';
 import { createVendorPool } from '../../src/vendor-db/pool.js';
-import type { Cursor, RawEntrance } from '../../src/vendor-db/rows.js';
 import { zoneOffset } from '../../src/vendor-db/zone.js';
 import type { Run } from './lib/report.js';
 

@@ -41,7 +41,8 @@ describe('dashboard of a running pipeline, in a real browser', () => {
       ],
     });
     await h.start();
-    web = await startDashboard(h.rt, h.workers);
+    const workers = h.workers;
+    web = await startDashboard(h.rt, workers && (() => workers.monitor.check()));
     const failed = await waitFor(
       'a rejected record in the failed set',
       async () => (await h.rt.queues.push.entrances.getFailed())[0],

@@ -4,7 +4,7 @@
  * inside a batch of 100. In every case nothing is lost and nothing is sent twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PushJobData } from '../../src/pipeline/wiring.js';
+import { readPushJob } from '../../src/pipeline/push-queue.js';
 import { startTraffic } from '../../src/sim/vendor/index.js';
 import { deliveredExactlyOnce } from '../helpers/delivery.js';
 import { expectedEvents } from '../helpers/expected.js';
@@ -102,8 +102,8 @@ describe('pipeline under ISP faults', () => {
     }))!;
     expect(failed).toHaveLength(victims.length);
     for (const job of failed) {
-      const data = job.data as PushJobData;
-      expect(data.kind === 'events' && data.records).toHaveLength(1);
+      const data = readPushJob(job.data);
+      expect(data?.kind === 'events' && data.records).toHaveLength(1);
       expect(job.failedReason).toContain('plate blacklisted');
     }
     const delivered = h.sim.state

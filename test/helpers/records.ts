@@ -1,5 +1,5 @@
 /** Push records for tests of the poll and backfill loops, where only the row's id and time matter. */
-import type { EventRecord } from '../../src/pipeline/events/push.js';
+import type { EventRecord } from '../../src/pipeline/events/records.js';
 
 /** The record of a test row `{ vendorKey, t }`: key `k<id>`, an empty payload. */
 export function testRecord(row: { vendorKey: string; t: number }): EventRecord {

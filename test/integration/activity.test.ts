@@ -19,24 +19,35 @@ describe('activity store (real Redis)', () => {
     await activity.recordDelivered(
       'entrances',
       100,
-      new Map([
-        ['ATXL/1', 1_772_323_200],
-        ['ATXL/2', 1_772_323_260],
-      ]),
-      [],
+      {
+        field: 'lastEntrance',
+        times: new Map([
+          ['ATXL/1', 1_772_323_200],
+          ['ATXL/2', 1_772_323_260],
+        ]),
+      },
       now,
     );
     // A batch that finishes later but holds older events does not move a lot's time back.
-    await again.recordDelivered('entrances', 5, new Map([['ATXL/1', 1_772_300_000]]), [], now + 1_000);
-    await activity.recordDelivered('departures', 7, new Map([['ATXL/1', 1_772_326_800]]), [], now);
+    await again.recordDelivered(
+      'entrances',
+      5,
+      { field: 'lastEntrance', times: new Map([['ATXL/1', 1_772_300_000]]) },
+      now + 1_000,
+    );
+    await activity.recordDelivered(
+      'departures',
+      7,
+      { field: 'lastDeparture', times: new Map([['ATXL/1', 1_772_326_800]]) },
+      now,
+    );
     await activity.recordDelivered(
       'spotNums',
       1,
-      new Map(),
-      [{ park_code: 'ATXL/3', total_spots_num: 50, remain_spots_num: 20, used_spots_num: 30 }],
+      { spotNums: [{ park_code: 'ATXL/3', total_spots_num: 50, remain_spots_num: 20, used_spots_num: 30 }] },
       now,
     );
-    await activity.recordDelivered('parks', 2, new Map(), [], now);
+    await activity.recordDelivered('parks', 2, {}, now);
 
     expect(await activity.deliveredSince('entrances', now - 60_000, now + 60_000)).toBe(105);
     expect(await activity.deliveredSince('departures', now - 60_000, now + 60_000)).toBe(7);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import type { RawEntrance } from '../../src/config/vendor-rows.js';
 import { rowsQuarantined } from '../../src/metrics.js';
 import { QuarantineStore } from '../../src/state/quarantine.js';
 import { createTransformContext, transformEntrance } from '../../src/transform/index.js';
-import type { RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestRedis, type TestRedis } from '../helpers/services.js';
 
 const reason = (code: string) => ({ code, field: 'enterTime', message: `${code} on enterTime` });

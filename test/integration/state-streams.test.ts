@@ -1,18 +1,17 @@
 /**
- * Lots against what ISP last accepted (src/pipeline/lots/lot-streams.ts with the Redis state): new and
+ * Lots against what ISP last accepted (src/pipeline/lots/poll.ts with the lot changes in Redis): new and
  * changed lots become pending, hard-deleted and soft-deleted ones pending deletion, a malformed
  * row is quarantined and never deleted, and a change during a flush is not lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint, pollState, type StateRowOutcome } from '../../src/pipeline/lots/lot-streams.js';
+import { pollLots } from '../../src/pipeline/lots/poll.js';
+import { LOT_STREAMS } from '../../src/pipeline/streams.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
-import { RedisStateStore } from '../../src/state/lot-changes.js';
-import { createTransformContext, transformPark } from '../../src/transform/index.js';
-import { readParks } from '../../src/vendor-db/lots.js';
+import { fingerprint, LotChangeStore } from '../../src/state/lot-changes.js';
+import { createTransformContext } from '../../src/transform/index.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import type { RawPark } from '../../src/vendor-db/rows.js';
 import {
   createTestDatabase,
   createTestRedis,
@@ -24,10 +23,10 @@ describe('parks against what ISP last accepted', () => {
   let db: TestDatabase;
   let redis: TestRedis;
   let pool: VendorPool;
-  let store: RedisStateStore;
+  let store: LotChangeStore;
   const quarantined: string[] = [];
   let flushes = 0;
-  let poll: () => ReturnType<typeof pollState<RawPark>>;
+  let poll: () => ReturnType<typeof pollLots>;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -37,21 +36,13 @@ describe('parks against what ISP last accepted', () => {
     const config = demoConfig('entry-exit', db.url);
     const ctx = createTransformContext(config);
     pool = createVendorPool(config.vendor);
-    store = new RedisStateStore(redis.client, redis.prefix);
+    store = new LotChangeStore(redis.client, redis.prefix);
     poll = () =>
-      pollState<RawPark>({
+      pollLots({
         stream: 'parks',
-        readAll: () => readParks(pool, config.streams.parks),
-        transform: (row): StateRowOutcome<RawPark> => {
-          const t = transformPark(row, ctx);
-          if (!t.ok) return { row, code: String(row.parkCode), reasons: t.reasons };
-          return {
-            row,
-            code: t.value.park.park_code,
-            item: { code: t.value.park.park_code, payload: t.value.park },
-            deleted: t.value.deleted,
-          };
-        },
+        deletesVanished: true,
+        readAll: () => LOT_STREAMS.parks.read(pool, config),
+        transform: (row) => LOT_STREAMS.parks.toItem(row, ctx),
         store,
         quarantine: async (o) => {
           quarantined.push(String(o.code));
@@ -70,7 +61,7 @@ describe('parks against what ISP last accepted', () => {
   /** What a successful flush records: ISP accepted every pending lot and deletion. */
   async function acceptAll() {
     await store.markSent('parks', await store.pending('parks'));
-    await store.markDeleted(await store.pendingDeletes());
+    await store.markDeleted('parks', await store.pendingDeletes('parks'));
   }
 
   it('sends new lots, then nothing while nothing changes', async () => {
@@ -95,7 +86,7 @@ describe('parks against what ISP last accepted', () => {
     await db.admin.query("UPDATE t_park SET name = '新名字停车场' WHERE code = 'ATXL/4'");
     expect(await poll()).toMatchObject({ changed: 1, deleted: 2 });
     expect((await store.pending('parks')).map((p) => p.code)).toEqual(['ATXL/4']);
-    expect(await store.pendingDeletes()).toEqual(['ATXL/2', 'ATXL/3']);
+    expect(await store.pendingDeletes('parks')).toEqual(['ATXL/2', 'ATXL/3']);
     await acceptAll();
     expect(await poll()).toMatchObject({ changed: 0, deleted: 0 });
     expect([...(await store.delivered('parks')).keys()].sort()).toEqual(['ATXL/1', 'ATXL/4', 'ATXL/5']);
@@ -106,7 +97,7 @@ describe('parks against what ISP last accepted', () => {
     const result = await poll();
     expect(result).toMatchObject({ changed: 0, deleted: 0, quarantined: 1 });
     expect(quarantined).toContain('ATXL/5');
-    expect(await store.pendingDeletes()).toEqual([]);
+    expect(await store.pendingDeletes('parks')).toEqual([]);
   });
 
   it('keeps a change that arrives while the previous value is being sent', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../../src/config/vendor-rows.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { seedDemo } from '../../src/sim/vendor/seed.js';
@@ -22,7 +23,6 @@ import {
 import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
 import { fetchPhotos } from '../../src/vendor-db/photo-read.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestDatabase } from '../helpers/services.js';
 
 const dirs: string[] = [];

@@ -4,11 +4,11 @@
  * from MariaDB's sequence engine. The rate is printed, not asserted (benchmarks measure it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cursor, RawEntrance } from '../../src/config/vendor-rows.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import type { Cursor, RawEntrance } from '../../src/vendor-db/rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
 
 const ROWS = 1_000_000;

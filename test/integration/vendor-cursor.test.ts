@@ -6,13 +6,13 @@
 import mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
+import type { Cursor } from '../../src/config/vendor-rows.js';
 import { demoConfig } from '../../src/sim/vendor/config.js';
 import { wallClock } from '../../src/sim/vendor/data.js';
 import { createDemoSchema } from '../../src/sim/vendor/schema.js';
 import { CheckpointStore } from '../../src/state/checkpoints.js';
 import { readEventPage } from '../../src/vendor-db/events.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import type { Cursor } from '../../src/vendor-db/rows.js';
 import {
   createTestDatabase,
   createTestRedis,

@@ -180,18 +180,32 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   // Deliveries over the last day, errors, lots, checkpoints, quarantine: what the pipeline writes.
   const now = Date.now();
   const min = 60_000;
-  await activity.recordDelivered('entrances', 7, new Map([['ATXL/1', 1_772_323_200]]), [], now - 10 * min);
-  await activity.recordDelivered('entrances', 3, new Map([['ATXL/2', 1_772_323_500]]), [], now - 40 * min);
-  await activity.recordDelivered('entrances', 11, new Map(), [], now - 3 * 60 * min);
-  await activity.recordDelivered('departures', 4, new Map([['ATXL/1', 1_772_326_800]]), [], now - 20 * min);
+  await activity.recordDelivered(
+    'entrances',
+    7,
+    { field: 'lastEntrance', times: new Map([['ATXL/1', 1_772_323_200]]) },
+    now - 10 * min,
+  );
+  await activity.recordDelivered(
+    'entrances',
+    3,
+    { field: 'lastEntrance', times: new Map([['ATXL/2', 1_772_323_500]]) },
+    now - 40 * min,
+  );
+  await activity.recordDelivered('entrances', 11, {}, now - 3 * 60 * min);
+  await activity.recordDelivered(
+    'departures',
+    4,
+    { field: 'lastDeparture', times: new Map([['ATXL/1', 1_772_326_800]]) },
+    now - 20 * min,
+  );
   await activity.recordDelivered(
     'spotNums',
     2,
-    new Map(),
-    [{ park_code: 'ATXL/1', total_spots_num: 120, remain_spots_num: 37, used_spots_num: 83 }],
+    { spotNums: [{ park_code: 'ATXL/1', total_spots_num: 120, remain_spots_num: 37, used_spots_num: 83 }] },
     now - 5 * min,
   );
-  await activity.recordDelivered('parks', 2, new Map(), [], now - 30 * 60 * min);
+  await activity.recordDelivered('parks', 2, {}, now - 30 * 60 * min);
   await activity.recordError(
     'entrances',
     `ISP unavailable: connect ECONNREFUSED (client_secret=${SECRETS.ispClientSecret}, photo ${PHOTO})`,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitSerialized } from '../../src/isp/batches.js';
-import { withPhoto } from '../../src/pipeline/events/push.js';
-import { eventRecord, jobRecords, ledgerKey } from '../../src/pipeline/wiring.js';
+import { eventRecord, ledgerKey, withPhoto } from '../../src/pipeline/events/records.js';
+import { jobLots, readPushJob } from '../../src/pipeline/push-queue.js';
 
 const draft = {
   park_code: 'ATXL/1',
@@ -43,21 +43,34 @@ describe('push records carry their payload as text', () => {
     expect(withPhoto('{"a":1}', 'enter_pic', 'x"y')).toBe('{"a":1,"enter_pic":"x\\"y"}');
   });
 
-  it('jobRecords passes current records through and converts jobs enqueued with draft objects', () => {
+  it('readPushJob passes current jobs through and converts jobs enqueued by earlier versions', () => {
     const current = eventRecord(draft, 'n', '1', 1);
-    expect(jobRecords([current])[0]).toBe(current);
+    const job = { kind: 'events', stream: 'entrances', records: [current] };
+    expect(readPushJob(job)).toEqual(job);
+    // Records with draft objects, and `force` for `resend`.
     const legacy = { key: 'n#1', time: 1, vendorKey: '1', draft: { ...draft, enter_pic: '' } };
-    const [converted] = jobRecords([legacy]);
-    expect(converted).toEqual({
-      key: 'n#1',
-      time: 1,
-      vendorKey: '1',
-      lot: 'ATXL/1',
-      payload: JSON.stringify(draft),
+    const read = readPushJob({ kind: 'events', stream: 'entrances', records: [legacy], force: true });
+    expect(read).toEqual({
+      kind: 'events',
+      stream: 'entrances',
+      resend: true,
+      records: [{ key: 'n#1', time: 1, vendorKey: '1', lot: 'ATXL/1', payload: JSON.stringify(draft) }],
     });
+    const converted = read?.kind === 'events' ? read.records[0] : undefined;
     expect(withPhoto(converted!.payload, 'enter_pic', 'x')).toBe(
       JSON.stringify({ ...draft, enter_pic: 'x' }),
     );
+    // The lot job kind was called `state`.
+    const item = { code: 'ATXL/2', payload: { park_code: 'ATXL/2' } };
+    expect(readPushJob({ kind: 'state', stream: 'parks', isolated: { message: 'm', item } })).toEqual({
+      kind: 'lots',
+      stream: 'parks',
+      isolated: { message: 'm', item },
+    });
+    // Not a push job: a poll's or the full sync's data.
+    expect(readPushJob({ stream: 'parks' })).toBeUndefined();
+    expect(readPushJob({ reason: 'nightly' })).toBeUndefined();
+    expect(jobLots(read!)).toEqual(['ATXL/1']);
   });
 
   it('splitSerialized gives the same bodies with the caller’s byte lengths as without', () => {

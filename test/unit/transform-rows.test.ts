@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../../src/config/vendor-rows.js';
 import {
   CAR_TYPES,
   departureSchema,
@@ -16,7 +17,6 @@ import {
   transformPark,
   transformSpotNum,
 } from '../../src/transform/index.js';
-import type { RawDeparture, RawEntrance, RawPark, RawSpotNum } from '../../src/vendor-db/rows.js';
 
 /** 2024-06-01 12:00:00 in Shanghai. */
 const NOW = Date.UTC(2024, 5, 1, 4, 0, 0);

@@ -15,46 +15,15 @@
  * only up to the entrance watermark, waiting for it to move. So entrances and departures of one
  * range may be backfilled at once and no departure overtakes its entrance.
  */
-import { randomBytes } from 'node:crypto';
-import { DateTime } from 'luxon';
-import type { EventStreamName } from '../../config/index.js';
+import type { Cursor } from '../../config/vendor-rows.js';
 import { readEventPage } from '../../vendor-db/index.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../../vendor-db/rows.js';
-import { cursorPart } from '../job-ids.js';
 import { pendingDepth } from '../queues.js';
 import type { Runtime } from '../runtime.js';
-import {
-  cursorEpoch,
-  entranceMark,
-  eventRecordOf,
-  isLiveJob,
-  type PushJobData,
-  pushJobOptions,
-} from '../wiring.js';
-import type { PageRead, PushJobSpec, RowOutcome } from './poll.js';
-import type { EventRecord } from './push.js';
-
-/** A time argument (`--from`, `--since`, ...) an operator gave that is not a time. */
-export class TimeArgumentError extends Error {
-  override readonly name = 'TimeArgumentError';
-}
-
-/**
- * An operator's time as Unix seconds: ISO 8601 (`2026-03-01`, `2026-03-01T08:30`,
- * `2026-03-01T08:30:00+08:00`, `...Z`) or SQL text (`2026-03-01 08:30:00`). Without an offset it is
- * read in the vendor's zone, like the vendor's own DATETIMEs.
- */
-export function parseOperatorTime(text: string, zone: string, flag: string): number {
-  const trimmed = text.trim();
-  let parsed = DateTime.fromISO(trimmed, { zone });
-  if (!parsed.isValid) parsed = DateTime.fromSQL(trimmed, { zone });
-  if (!parsed.isValid)
-    throw new TimeArgumentError(
-      `${flag}: "${text}" is not a time; use ISO 8601 such as 2026-03-01T08:30 (read in the vendor zone ` +
-        `${zone}) or with an offset such as 2026-03-01T08:30:00+08:00`,
-    );
-  return Math.floor(parsed.toSeconds());
-}
+import { EVENT_STREAMS, type EventRow, type EventStreamName } from '../streams.js';
+import { type BackfillOrdering, backfillOrdering, isLiveJob } from './departure-gate.js';
+import { jobsOfPage, type PageRead, type PageRow, type PushJobSpec, recordsOfPage } from './page.js';
+import { cursorEpoch, enqueueEventJobs, quarantineRow } from './poll-deps.js';
+import type { EventRecord, RowOutcome } from './records.js';
 
 /** The range [from, to), Unix seconds. */
 export interface BackfillRange {
@@ -94,7 +63,7 @@ export interface BackfillResult {
   stoppedBy: 'done' | 'aborted';
 }
 
-export interface BackfillDeps<Row extends { vendorKey: string }> {
+export interface BackfillDeps<Row extends PageRow> extends BackfillOrdering {
   stream: EventStreamName;
   pageSize: number;
   maxItemsPerJob: number;
@@ -112,12 +81,6 @@ export interface BackfillDeps<Row extends { vendorKey: string }> {
   enqueue(jobs: PushJobSpec[]): Promise<void>;
   queueDepth(): Promise<number>;
   cursorEpoch(cursor: Cursor): number | undefined;
-  /** Entrances: tells departures that events from `epoch` (Unix s) on may still come. */
-  hold?(epoch: number): Promise<void>;
-  /** Entrances: the backfill has read all it will (its jobs hold departures from here). */
-  release?(): Promise<void>;
-  /** Departures: read only before this (the entrance watermark); undefined: no bound. */
-  gate?(): Promise<number | undefined>;
   onProgress?(progress: BackfillProgress): void;
   now?(): number;
   sleep?(ms: number): Promise<void>;
@@ -127,11 +90,7 @@ export interface BackfillDeps<Row extends { vendorKey: string }> {
   waitMs?: number;
 }
 
-export function backfillJobId(stream: string, first: Cursor, last: Cursor): string {
-  return `backfill-${stream}-${cursorPart(first)}-${cursorPart(last)}`;
-}
-
-export async function runBackfill<Row extends { vendorKey: string }>(
+export async function runBackfill<Row extends PageRow>(
   deps: BackfillDeps<Row>,
   range: BackfillRange,
 ): Promise<BackfillResult> {
@@ -181,7 +140,7 @@ export async function runBackfill<Row extends { vendorKey: string }>(
   }
 }
 
-async function readRange<Row extends { vendorKey: string }>(
+async function readRange<Row extends PageRow>(
   deps: BackfillDeps<Row>,
   range: BackfillRange,
   at: { position: number },
@@ -216,38 +175,14 @@ async function readRange<Row extends { vendorKey: string }>(
     result.pages++;
     result.read += page.rows.length;
 
-    const records: EventRecord[] = [];
-    const cursorOf = new Map<string, Cursor>();
-    for (const row of page.rows) {
-      const outcome = deps.transform(row);
-      if (!outcome.ok) {
-        await deps.quarantine(row, outcome.reasons);
-        result.quarantined++;
-        continue;
-      }
-      records.push(outcome.record);
-      cursorOf.set(row.vendorKey, {
-        time: String((row as { cursorTime?: unknown }).cursorTime ?? ''),
-        id: row.vendorKey,
-      });
-    }
+    const { records, rejected } = recordsOfPage(page.rows, deps.transform);
+    for (const { row, reasons } of rejected) await deps.quarantine(row, reasons);
+    result.quarantined += rejected.length;
     const seen = records.length ? await deps.delivered(records) : [];
     const todo = records.filter((_, i) => !seen[i]);
     result.alreadyDelivered += records.length - todo.length;
 
-    const jobs: PushJobSpec[] = [];
-    for (let i = 0; i < todo.length; i += deps.maxItemsPerJob) {
-      const slice = todo.slice(i, i + deps.maxItemsPerJob);
-      jobs.push({
-        id: backfillJobId(
-          deps.stream,
-          cursorOf.get(slice[0]!.vendorKey)!,
-          cursorOf.get(slice.at(-1)!.vendorKey)!,
-        ),
-        records: slice,
-        firstTime: Math.min(...slice.map((r) => r.time)),
-      });
-    }
+    const jobs = jobsOfPage(deps.stream, 'backfill', page.rows, todo, deps.maxItemsPerJob);
     if (jobs.length) await deps.enqueue(jobs);
     result.enqueued += todo.length;
     result.jobIds.push(...jobs.map((j) => j.id));
@@ -274,61 +209,31 @@ export async function liveCap(rt: Runtime, stream: EventStreamName): Promise<num
   return rt.progress.watermark(stream, (id) => isLiveJob(rt, stream, id));
 }
 
-/**
- * How long a backfill's hold on departures outlives its last sign of life: longer than a turn of
- * its loop can take (a page read is bounded by the statement timeout), short enough that a killed
- * backfill does not hold departures for long.
- */
-const holdTtlMs = (rt: Runtime) => Math.max(30_000, 3 * rt.config.vendor.queryTimeoutMs);
-
-/** `runBackfill`'s I/O from a Runtime: the stream's reader, transform, ledger, quarantine and push queue. */
+/** `runBackfill`'s I/O from a Runtime: the poll's reader, transform, quarantine and queue, with the ledger. */
 export function backfillDeps(
   rt: Runtime,
   stream: EventStreamName,
   options: Pick<BackfillDeps<never>, 'onProgress' | 'signal' | 'waitMs'> = {},
-): BackfillDeps<RawEntrance | RawDeparture> {
+): BackfillDeps<EventRow> {
   const cfg = rt.config.streams[stream];
-  const queue = rt.queues.push[stream];
-  const holdId = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const ordering: Pick<BackfillDeps<never>, 'hold' | 'release' | 'gate'> = stream === 'entrances'
-    ? {
-        hold: (epoch) => rt.progress.hold('entrances', holdId, epoch, holdTtlMs(rt)),
-        release: () => rt.progress.release('entrances', holdId),
-      }
-    : {
-        gate: () => entranceMark(rt),
-      };
   return {
     stream,
     pageSize: cfg.pageSize,
     maxItemsPerJob: rt.config.isp.batch.maxItems,
     maxQueueDepth: rt.config.pipeline.maxQueueDepth,
-    readPage: async (after, limit, bounds) => {
-      const page = await readEventPage(rt.vendor, stream, cfg, rt.config.vendor, after, {
+    readPage: (after, limit, bounds) =>
+      readEventPage(rt.vendor, stream, cfg, rt.config.vendor, after, {
         limit,
         from: bounds.from,
         upTo: bounds.upTo,
-      });
-      return page as PageRead<RawEntrance | RawDeparture>;
-    },
-    transform: (row) => eventRecordOf(stream, row, rt),
+      }),
+    transform: (row) => EVENT_STREAMS[stream].toRecord(row, rt.transform),
     delivered: (records) => rt.ledgers[stream].delivered(records),
-    quarantine: async (row, reasons) => {
-      await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
-    },
-    enqueue: async (jobs) => {
-      await rt.progress.addPending(stream, jobs, { backfill: true });
-      await queue.addBulk(
-        jobs.map((j) => ({
-          name: `${stream}-backfill`,
-          data: { kind: 'events', stream, records: j.records } satisfies PushJobData,
-          opts: { jobId: j.id, ...pushJobOptions() },
-        })),
-      );
-    },
-    queueDepth: () => pendingDepth(queue),
-    cursorEpoch: (cursor) => cursorEpoch(stream, rt, cursor),
-    ...ordering,
+    quarantine: quarantineRow(rt, stream),
+    enqueue: (jobs) => enqueueEventJobs(rt, stream, 'backfill', jobs),
+    queueDepth: () => pendingDepth(rt.queues.push[stream]),
+    cursorEpoch: (cursor) => cursorEpoch(rt, stream, cursor),
+    ...backfillOrdering(rt, stream),
     ...options,
   };
 }

@@ -6,29 +6,13 @@
  *
  * I/O is passed in; the BullMQ job (jobs/poll.ts) and the dry-run command wire it.
  */
-import type { Cursor } from '../../vendor-db/rows.js';
-import { eventJobId } from '../job-ids.js';
-import type { EventRecord } from './push.js';
+import type { Cursor } from '../../config/vendor-rows.js';
+import type { EventStreamName } from '../streams.js';
+import { jobsOfPage, type PageRead, type PageRow, type PushJobSpec, recordsOfPage } from './page.js';
+import type { RowOutcome } from './records.js';
 
-export interface PageRead<Row> {
-  rows: Row[];
-  last: Cursor | null;
-  full: boolean;
-}
-
-export type RowOutcome =
-  | { ok: true; record: EventRecord }
-  | { ok: false; reasons: Array<{ code: string; message: string }> };
-
-export interface PushJobSpec {
-  id: string;
-  records: EventRecord[];
-  /** Earliest event time in the job (for the departure gate). */
-  firstTime: number;
-}
-
-export interface PollEventsDeps<Row extends { vendorKey: string }> {
-  stream: string;
+export interface PollEventsDeps<Row extends PageRow> {
+  stream: EventStreamName;
   pageSize: number;
   maxItemsPerJob: number;
   maxQueueDepth: number;
@@ -85,9 +69,7 @@ export interface PollResult {
   stoppedBy: 'caught-up' | 'backpressure' | 'budget' | 'gate';
 }
 
-export async function pollEvents<Row extends { vendorKey: string }>(
-  deps: PollEventsDeps<Row>,
-): Promise<PollResult> {
+export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>): Promise<PollResult> {
   const now = deps.now ?? Date.now;
   const started = now();
   const result: PollResult = { rows: 0, enqueued: 0, quarantined: 0, pages: 0, stoppedBy: 'caught-up' };
@@ -121,16 +103,10 @@ export async function pollEvents<Row extends { vendorKey: string }>(
         ahead.catch(() => undefined);
       }
 
-      const records: EventRecord[] = [];
-      for (const row of page.rows) {
-        const outcome = deps.transform(row);
-        if (outcome.ok) records.push(outcome.record);
-        else {
-          await deps.quarantine(row, outcome.reasons);
-          result.quarantined++;
-        }
-      }
-      const jobs = chunkJobs(deps.stream, page.rows, records, deps.maxItemsPerJob);
+      const { records, rejected } = recordsOfPage(page.rows, deps.transform);
+      for (const { row, reasons } of rejected) await deps.quarantine(row, reasons);
+      result.quarantined += rejected.length;
+      const jobs = jobsOfPage(deps.stream, 'poll', page.rows, records, deps.maxItemsPerJob);
       result.enqueued += records.length;
       // A short page has read everything before its bound; rows up to the checkpoint were read
       // before (a checkpoint set ahead by an operator can be past the bound).
@@ -187,7 +163,7 @@ interface Read<Row> {
 }
 
 /** Waits until the gate is past `gate` (true) or `until` (epoch ms) has come (false), looking `every` ms. */
-async function gateMoved<Row extends { vendorKey: string }>(
+async function gateMoved<Row extends PageRow>(
   deps: PollEventsDeps<Row>,
   gate: number,
   until: number,
@@ -201,31 +177,4 @@ async function gateMoved<Row extends { vendorKey: string }>(
     if (moved !== undefined && moved > gate) return true;
   }
   return false;
-}
-
-/** Jobs of at most `size` records, each id named after its first and last vendor row. */
-function chunkJobs<Row extends { vendorKey: string }>(
-  stream: string,
-  rows: Row[],
-  records: EventRecord[],
-  size: number,
-): PushJobSpec[] {
-  const rowOf = new Map<string, Row & { cursorTime?: unknown }>();
-  for (const row of rows) rowOf.set(row.vendorKey, row);
-  const cursorOf = (vendorKey: string): Cursor => ({
-    time: String(rowOf.get(vendorKey)?.cursorTime ?? ''),
-    id: vendorKey,
-  });
-  const jobs: PushJobSpec[] = [];
-  for (let i = 0; i < records.length; i += size) {
-    const slice = records.slice(i, i + size);
-    let firstTime = Number.POSITIVE_INFINITY;
-    for (const r of slice) if (r.time < firstTime) firstTime = r.time;
-    jobs.push({
-      id: eventJobId(stream, cursorOf(slice[0]!.vendorKey), cursorOf(slice.at(-1)!.vendorKey)),
-      records: slice,
-      firstTime,
-    });
-  }
-  return jobs;
 }

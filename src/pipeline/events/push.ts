@@ -7,47 +7,8 @@
  * I/O is passed in (`PushEventsDeps`), so the rules here are tested without BullMQ.
  */
 import type { LedgerEntry } from '../../state/ledger.js';
-import { IspAuthError, IspRejectedError, IspUnavailableError } from '../errors.js';
-
-export interface EventRecord {
-  /** Ledger key: the natural key (src/isp-spec/natural-keys.ts) plus the vendor row id. */
-  key: string;
-  /** Event time, Unix seconds (ledger slice, per-lot progress). */
-  time: number;
-  /** Vendor row id: photos are fetched by it at push time. */
-  vendorKey: string;
-  /** The lot's code (per-lot progress, the failed-set view). */
-  lot: string;
-  /**
-   * The payload without its photo field, serialized once when the row is read. A push job carries
-   * it as text, so the pusher neither parses it into objects nor serializes it again (that round
-   * trip through the job's JSON cost ~1.5 µs a record more than carrying the text).
-   */
-  payload: string;
-}
-
-/** `"enter_pic":""}` and the like, per field: most records of a stream without photos. */
-const emptyTails = new Map<string, string>();
-
-/** The wire text of a record: its payload with the photo field appended. */
-export function withPhoto(payload: string, field: string, value: string): string {
-  let tail = value === '' ? emptyTails.get(field) : undefined;
-  if (tail === undefined) {
-    tail = `${JSON.stringify(field)}:${JSON.stringify(value)}}`;
-    if (value === '') emptyTails.set(field, tail);
-  }
-  return payload === '{}' ? `{${tail}` : `${payload.slice(0, -1)},${tail}`;
-}
-
-/**
- * What sending one batch came to (a subset of the ISP client's outcomes). Should the client have
- * split the batch after all, `deliveredFirst` records at its head were accepted before the failure.
- */
-export type SendOutcome =
-  | { kind: 'delivered' }
-  | { kind: 'rejected'; message: string; deliveredFirst?: number }
-  | { kind: 'auth-failed'; message: string; deliveredFirst?: number }
-  | { kind: 'retryable'; reason: string; retryAfterMs?: number; deliveredFirst?: number };
+import { type SendOutcome, throwUnlessDelivered } from '../send-outcome.js';
+import type { EventRecord } from './records.js';
 
 export type PreparedRecord =
   /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its size (src/isp/batches.ts `utf8Bound`). */
@@ -82,12 +43,15 @@ export interface PushEventsDeps {
 
 export interface PushEventsOptions {
   /**
-   * Send even what the ledger says was delivered: the operator's --force, or records the caller
-   * has just checked against the ledger itself (a direct delivery checks a whole page at once).
+   * `check` (the default): skip what the ledger says ISP has. `checked`: the caller has just asked
+   * the ledger itself (a direct delivery asks for a whole page at once). `resend`: send even what
+   * ISP has (the operator's `replay --force`).
    */
-  force?: boolean;
+  ledger?: 'check' | 'checked' | 'resend';
   /** Bisect a rejected batch now instead of failing the job for another attempt. */
   bisectRejected: boolean;
+  /** The job is one record isolated earlier (its ledger key): a rejection parks it in the failed set. */
+  isolatedKey?: string;
 }
 
 export interface PushEventsResult {
@@ -104,7 +68,7 @@ export async function pushEvents(
 ): Promise<PushEventsResult> {
   const result: PushEventsResult = { delivered: 0, skipped: 0, quarantined: 0, isolated: 0 };
   let todo = records;
-  if (!options.force) {
+  if ((options.ledger ?? 'check') === 'check') {
     const seen = await deps.ledger.delivered(records);
     todo = records.filter((_, i) => !seen[i]);
     result.skipped = records.length - todo.length;
@@ -184,28 +148,20 @@ async function sendBatch(
     result.delivered += head.length;
     batch = batch.slice(outcome.deliveredFirst);
   }
-  switch (outcome.kind) {
-    case 'delivered':
-      await deps.ledger.markDelivered(batch.map((b) => b.record));
-      await deps.onDelivered?.(batch.map((b) => b.record));
-      result.delivered += batch.length;
-      return;
-    case 'retryable':
-      throw new IspUnavailableError(outcome.reason, outcome.retryAfterMs);
-    case 'auth-failed':
-      throw new IspAuthError(outcome.message);
-    case 'rejected': {
-      if (!options.bisectRejected) throw new IspRejectedError(outcome.message);
-      if (batch.length === 1) {
-        const only = batch[0]!;
-        await deps.isolate([{ record: only.record, message: outcome.message }]);
-        result.isolated++;
-        return;
-      }
-      const half = Math.ceil(batch.length / 2);
-      await sendBatch(batch.slice(0, half), deps, options, result);
-      await sendBatch(batch.slice(half), deps, options, result);
+  if (outcome.kind === 'rejected' && options.bisectRejected) {
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      await deps.isolate([{ record: only.record, message: outcome.message }]);
+      result.isolated++;
       return;
     }
+    const half = Math.ceil(batch.length / 2);
+    await sendBatch(batch.slice(0, half), deps, options, result);
+    await sendBatch(batch.slice(half), deps, options, result);
+    return;
   }
+  throwUnlessDelivered(outcome, options.isolatedKey);
+  await deps.ledger.markDelivered(batch.map((b) => b.record));
+  await deps.onDelivered?.(batch.map((b) => b.record));
+  result.delivered += batch.length;
 }

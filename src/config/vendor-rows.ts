@@ -8,7 +8,7 @@
  * Event rows also carry `cursorTime` and `vendorKey` as the server's own text of the cursor columns
  * (`CAST(... AS CHAR)`): what a Cursor holds and what the next page compares with.
  */
-import type { Config } from '../config/index.js';
+import type { Config } from './index.js';
 
 export type RawValue = string | number | null;
 

@@ -1,0 +1,69 @@
+/**
+ * The departure gate: a stream that follows another (departures follow entrances, see the stream
+ * table) is read only up to the followed stream's watermark, the earliest event time it still
+ * holds undelivered, so no departure reaches ISP before its entrance. Backfills of the followed
+ * stream hold the gate too, as a car backfilled in may be leaving now.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Runtime } from '../runtime.js';
+import { EVENT_STREAMS, type EventStreamName, followersOf } from '../streams.js';
+import { GATE_NOT_STARTED } from './poll.js';
+
+/** A push job of `stream` that is still to run (not completed, failed or gone). */
+export async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {
+  const state = await rt.queues.push[stream].getJobState(jobId);
+  return state !== 'completed' && state !== 'failed' && state !== 'unknown';
+}
+
+/** The watermark of `stream` its followers wait for, live jobs and backfills included. */
+export function watermarkOf(rt: Runtime, stream: EventStreamName): Promise<number | undefined> {
+  return rt.progress.watermark(stream, (id) => isLiveJob(rt, stream, id), { withBackfills: true });
+}
+
+/**
+ * The exclusive upper bound (Unix s) on what a poll of `stream` may read: the followed stream's
+ * watermark, and `upTo` if given; undefined: no bound. Until the followed stream has been read live
+ * once, nothing may go (`GATE_NOT_STARTED`).
+ */
+export function gateOf(
+  rt: Runtime,
+  stream: EventStreamName,
+  upTo?: number,
+): (() => Promise<number | undefined>) | undefined {
+  const followed = EVENT_STREAMS[stream].follows;
+  if (followed === undefined) return upTo === undefined ? undefined : async () => upTo;
+  return async () => {
+    if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
+    const mark = await watermarkOf(rt, followed);
+    return Math.min(mark ?? GATE_NOT_STARTED, upTo ?? Number.POSITIVE_INFINITY);
+  };
+}
+
+/**
+ * How long a backfill's hold on followers outlives its last sign of life: longer than a turn of
+ * its loop can take (a page read is bounded by the statement timeout), short enough that a killed
+ * backfill does not hold followers for long.
+ */
+const holdTtlMs = (rt: Runtime) => Math.max(30_000, 3 * rt.config.vendor.queryTimeoutMs);
+
+/** What a backfill of `stream` does for the gate: holds its followers, or reads behind the stream it follows. */
+export interface BackfillOrdering {
+  /** Tells followers that events from `epoch` (Unix s) on may still come. */
+  hold?(epoch: number): Promise<void>;
+  /** The backfill has read all it will (its jobs hold followers from here). */
+  release?(): Promise<void>;
+  /** Read only before this (the followed stream's watermark); undefined: no bound. */
+  gate?(): Promise<number | undefined>;
+}
+
+export function backfillOrdering(rt: Runtime, stream: EventStreamName): BackfillOrdering {
+  const followed = EVENT_STREAMS[stream].follows;
+  const ordering: BackfillOrdering = {};
+  if (followed !== undefined) ordering.gate = () => watermarkOf(rt, followed);
+  if (followersOf(stream).length > 0) {
+    const holdId = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    ordering.hold = (epoch) => rt.progress.hold(stream, holdId, epoch, holdTtlMs(rt));
+    ordering.release = () => rt.progress.release(stream, holdId);
+  }
+  return ordering;
+}

@@ -1,0 +1,105 @@
+/**
+ * A push of event records wired to a Runtime: the stream's ledger, photos fetched from the vendor
+ * and fitted under the limit a few at a time, the ISP endpoint, the quarantine for photos the
+ * policy refuses, isolated jobs for records ISP refuses, and the departure gate moved per batch.
+ */
+import type { Job } from 'bullmq';
+import { utf8Bound } from '../../isp/batches.js';
+import { photoToWire } from '../../transform/photo/index.js';
+import { fetchPhotos } from '../../vendor-db/index.js';
+import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
+import { PhotoUnavailableError } from '../errors.js';
+import { enqueuePush, type PushJobData, pushJobIds } from '../push-queue.js';
+import type { Runtime } from '../runtime.js';
+import { sendOutcome } from '../send-outcome.js';
+import { EVENT_STREAMS, type EventStreamName } from '../streams.js';
+import type { PreparedRecord, PushEventsDeps } from './push.js';
+import { type EventRecord, withPhoto } from './records.js';
+
+/** Job attempts that wait for a photo that may come back before sending the event without it. */
+const PHOTO_RETRIES = 3;
+
+/** The push at hand, as the event push steps see it. */
+export interface PushContext {
+  /** The BullMQ job id (or the id the job would have: direct delivery). */
+  id: string;
+  /** Attempts made so far (photos that may come back are waited for a few attempts). */
+  attemptsMade: number;
+  /** The job has an entry in the pending set, moved on batch by batch (the departure gate). */
+  pending: boolean;
+}
+
+export function pushContext(job: Job, data: PushJobData): PushContext {
+  return {
+    id: String(job.id),
+    attemptsMade: job.attemptsMade,
+    pending: data.kind === 'events' && !data.isolated,
+  };
+}
+
+export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushContext): PushEventsDeps {
+  const cfg = rt.config.streams[stream];
+  const photo = cfg.photo;
+  const { photoField } = EVENT_STREAMS[stream];
+  return {
+    ledger: {
+      delivered: (entries) => rt.ledgers[stream].delivered(entries),
+      markDelivered: (entries) => untilWritten(() => rt.ledgers[stream].markDelivered(entries), rt),
+    },
+    maxItems: rt.config.isp.batch.maxItems,
+    maxBytes: rt.config.isp.batch.maxBytes,
+    prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
+    prepare: async (records) => {
+      const wireOf = (record: EventRecord, value: string): PreparedRecord => {
+        const text = withPhoto(record.payload, photoField, value);
+        return { ok: true, record, text, bytes: utf8Bound(text) };
+      };
+      // Without photos nothing waits: one plain pass instead of a promise per record.
+      if (!photo) return records.map((record) => wireOf(record, ''));
+      const raws = await fetchPhotos(
+        rt.vendor,
+        cfg,
+        records.map((r) => r.vendorKey),
+      );
+      return Promise.all(
+        records.map(async (record): Promise<PreparedRecord> => {
+          const raw = raws.get(record.vendorKey) ?? null;
+          const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
+          // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
+          // before the event goes without it.
+          if (wire.retryable && job.attemptsMade < PHOTO_RETRIES) {
+            throw new PhotoUnavailableError(
+              record.vendorKey,
+              wire.ok ? (wire.message ?? wire.outcome) : wire.reason.message,
+            );
+          }
+          if (!wire.ok) return { ok: false, record, reason: wire.reason };
+          return wireOf(record, wire.value);
+        }),
+      );
+    },
+    send: async (texts, bytes) => sendOutcome(await rt.isp.pushSerialized(stream, texts, bytes)),
+    quarantine: async (record, reason) => {
+      // Held back at push time: the payload without its photo is what is kept (the vendor row
+      // is re-read by a backfill of its time once the photo is fixed).
+      await rt.quarantine.add({
+        stream,
+        vendorKey: record.vendorKey,
+        reasons: [reason],
+        row: { pushDraft: JSON.parse(record.payload) },
+      });
+    },
+    isolate: (rejected) =>
+      enqueuePush(
+        rt.queues.push,
+        stream,
+        'rejected',
+        rejected.map(({ record, message }) => ({
+          id: pushJobIds.isolated(job.id, record.vendorKey),
+          data: { kind: 'events', stream, records: [record], isolated: { message } },
+        })),
+      ),
+    ...(job.pending ? { advance: (earliest: number) => rt.progress.advance(stream, job.id, earliest) } : {}),
+    onDelivered: (records) => countDelivered(rt, stream, new DeliveryTally().add(records)),
+  };
+}
