@@ -1,13 +1,14 @@
 /**
  * The ISP endpoints (spec §1, §3–§7) as a strict ISP would answer them: a token endpoint that
  * checks client credentials, and data endpoints that require a valid bearer token, validate every
- * record, apply reject rules, and store a batch only when all of it is acceptable.
+ * record, apply reject rules, and store a batch, and apply it to the per-lot state, only when all
+ * of it is acceptable.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS } from '../../spec/index.js';
 import { findRejected } from './faults.js';
-import { KINDS, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
+import { KINDS, type LotDataKind, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
 import type { SimulatorState } from './state.js';
 import type { TokenCheck } from './tokens.js';
 import { validateBody } from './validate.js';
@@ -65,7 +66,9 @@ export function registerIspRoutes(
           state.counters.rejected++;
           return reply.send({ code: 1, msg: ruleMessage(kind, hit.index, hit.rule, validation.records) });
         }
-        await state.store.add(kind, validation.records, receivedAt);
+        const records = validation.records;
+        applyToLots(state, kind, records, receivedAt);
+        await state.store.add(kind, records, receivedAt);
         state.counters.accepted++;
         if (state.faults.dropAfterAcceptRate > 0 && random() < state.faults.dropAfterAcceptRate) {
           state.counters.droppedAfterAccept++;
@@ -76,6 +79,16 @@ export function registerIspRoutes(
       },
     });
   }
+}
+
+function applyToLots(state: SimulatorState, kind: RecordKind, records: WireRecord[], at: number): void {
+  if (kind === 'park') state.lots.addParks(records, at);
+  else if (kind === 'park-deletion')
+    state.lots.deleteParks(
+      records.map((record) => String(record.park_code)),
+      at,
+    );
+  else state.lots.addData(kind satisfies LotDataKind, records, at);
 }
 
 async function slowDown(state: SimulatorState): Promise<void> {

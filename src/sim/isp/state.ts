@@ -1,9 +1,10 @@
 /**
- * The simulator's state behind its HTTP face: received records, tokens, faults and counters, with
- * the operations the admin API and tests use. Knows nothing of HTTP.
+ * The simulator's state behind its HTTP face: received records, per-lot state, tokens, faults and
+ * counters, with the operations the admin API and tests use. Knows nothing of HTTP.
  */
 import { applyFaultsPatch, type Faults, type FaultsPatch } from './faults.js';
-import { RECORD_KINDS, type RecordKind } from './kinds.js';
+import { EVENT_KINDS, type EventKind, RECORD_KINDS, type RecordKind } from './kinds.js';
+import { LotRegistry, type LotState, type LotStatus, type Refreshes } from './lots.js';
 import { type ReceivedEntry, ReceivedStore, type StorageMode } from './store.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -41,8 +42,15 @@ export interface TokenRequestRecord {
 export interface SimStats {
   storage: StorageMode;
   received: Record<RecordKind, number>;
-  /** Records whose natural key was seen before (spot-num/park repeats are normal). */
-  duplicates: Record<RecordKind, number>;
+  /** Events whose natural key was seen before. */
+  duplicates: Record<EventKind, number>;
+  /**
+   * Lots, deletions and counts that repeated the state already held (a full sync, a count re-sent
+   * unchanged): state is meant to be sent again, so these are not duplicates.
+   */
+  refreshes: Refreshes;
+  /** Lots by status (GET /_sim/lots for each one). */
+  lots: Record<LotStatus, number>;
   requests: RequestCounters;
   /** Current switches (`downUntil` 0 = up). */
   faults: Faults;
@@ -52,6 +60,7 @@ const MAX_TOKEN_REQUESTS_KEPT = 1000;
 
 export class SimulatorState {
   readonly store: ReceivedStore;
+  readonly lots = new LotRegistry();
   readonly tokens = new TokenIssuer();
   readonly tokenRequests: TokenRequestRecord[] = [];
   counters: RequestCounters = zeroCounters();
@@ -72,6 +81,11 @@ export class SimulatorState {
     return this.current;
   }
 
+  /** One lot's state (undefined: the simulator never heard of it). */
+  lot(parkCode: string): LotState | undefined {
+    return this.lots.get(parkCode);
+  }
+
   /** Replaces the switches: the start-time ones with `patch` applied. */
   setFaults(patch: FaultsPatch): Faults {
     this.current = applyFaultsPatch(this.baseline, patch, this.now());
@@ -90,15 +104,17 @@ export class SimulatorState {
 
   stats(): SimStats {
     const received = {} as Record<RecordKind, number>;
-    const duplicates = {} as Record<RecordKind, number>;
-    for (const kind of RECORD_KINDS) {
-      received[kind] = this.store.count(kind);
-      duplicates[kind] = this.store.duplicates(kind);
-    }
+    for (const kind of RECORD_KINDS) received[kind] = this.store.count(kind);
+    const duplicates = {} as Record<EventKind, number>;
+    for (const kind of EVENT_KINDS) duplicates[kind] = this.store.duplicates(kind);
+    const lots: Record<LotStatus, number> = { registered: 0, deleted: 0, unregistered: 0 };
+    for (const lot of this.lots.list()) lots[lot.status]++;
     return {
       storage: this.store.mode,
       received,
       duplicates,
+      refreshes: { ...this.lots.refreshes },
+      lots,
       requests: { ...this.counters, tokensIssued: this.tokens.issued },
       faults: this.current,
     };
@@ -110,9 +126,10 @@ export class SimulatorState {
     if (record.result === 'refused') this.counters.tokensRefused++;
   }
 
-  /** Forgets received records and counters, and goes back to the start-time switches. Tokens stay valid. */
+  /** Forgets received records, lots and counters, and goes back to the start-time switches. Tokens stay valid. */
   reset(): void {
     this.store.clear();
+    this.lots.clear();
     this.counters = zeroCounters();
     this.tokenRequests.length = 0;
     this.tokens.issued = 0;
