@@ -9,6 +9,7 @@ import { describeIssues } from '../../spec/index.js';
 import { faultsPatchSchema } from './faults.js';
 import { RECORD_KINDS } from './kinds.js';
 import type { SimulatorState } from './state.js';
+import { strictPatchSchema } from './strict.js';
 
 /** Entries per GET /_sim/received page unless `limit` says otherwise. */
 const DEFAULT_PAGE = 10_000;
@@ -45,6 +46,22 @@ export function registerAdminRoutes(app: FastifyInstance, state: SimulatorState)
         const patch = faultsPatchSchema.safeParse(request.body ?? {});
         if (!patch.success) return badRequest(reply, describeIssues(patch.error));
         return method === 'PUT' ? state.setFaults(patch.data) : state.patchFaults(patch.data);
+      },
+    });
+  }
+
+  app.get('/_sim/strict', { config }, () => state.strict);
+
+  // PUT: the start-time strictness with the body applied; PATCH: the current one with the body applied.
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route({
+      method,
+      url: '/_sim/strict',
+      config,
+      handler: (request, reply) => {
+        const patch = strictPatchSchema.safeParse(request.body ?? {});
+        if (!patch.success) return badRequest(reply, describeIssues(patch.error));
+        return method === 'PUT' ? state.setStrict(patch.data) : state.patchStrict(patch.data);
       },
     });
   }

@@ -1,11 +1,13 @@
 /**
- * The simulator's state behind its HTTP face: received records, per-lot state, tokens, faults and
- * counters, with the operations the admin API and tests use. Knows nothing of HTTP.
+ * The simulator's state behind its HTTP face: received records, per-lot state, tokens, faults,
+ * strictness switches and counters, with the operations the admin API and tests use. Knows
+ * nothing of HTTP.
  */
 import { applyFaultsPatch, type Faults, type FaultsPatch } from './faults.js';
 import { EVENT_KINDS, type EventKind, RECORD_KINDS, type RecordKind } from './kinds.js';
 import { LotRegistry, type LotState, type LotStatus, type Refreshes } from './lots.js';
 import { type ReceivedEntry, ReceivedStore, type StorageMode } from './store.js';
+import { applyStrictPatch, DEFAULT_STRICTNESS, type Strictness, type StrictPatch } from './strict.js';
 import { TokenIssuer } from './tokens.js';
 
 /** Answers given, by class. */
@@ -13,9 +15,15 @@ export interface RequestCounters {
   /** Requests to ISP endpoints (token endpoint included). */
   total: number;
   accepted: number;
-  /** Code 1: invalid body or a reject rule. */
+  /** Code 1: invalid body, a reject rule, a strictness switch (HTTP 413 included). */
   rejected: number;
-  /** HTTP 401: no, unknown or expired token. */
+  /** Of `rejected`: batches naming a lot that is not registered (known-lots switch). */
+  rejectedUnknownLot: number;
+  /** Of `rejected`: batches with a photo that does not decode (decode-photos switch). */
+  rejectedPhoto: number;
+  /** Of `rejected`: bodies over `maxBodyBytes` (or the server's own limit), answered HTTP 413. */
+  tooLarge: number;
+  /** No, unknown or expired token: HTTP 401, or code 401 in an HTTP 200 (unauthorizedInBody). */
   unauthorized: number;
   http500: number;
   http429: number;
@@ -54,6 +62,7 @@ export interface SimStats {
   requests: RequestCounters;
   /** Current switches (`downUntil` 0 = up). */
   faults: Faults;
+  strict: Strictness;
 }
 
 const MAX_TOKEN_REQUESTS_KEPT = 1000;
@@ -65,6 +74,7 @@ export class SimulatorState {
   readonly tokenRequests: TokenRequestRecord[] = [];
   counters: RequestCounters = zeroCounters();
   private current: Faults;
+  private currentStrict: Strictness;
 
   constructor(
     storage: StorageMode,
@@ -72,13 +82,32 @@ export class SimulatorState {
     /** Switches at start; PUT /_sim/faults and reset go back to these. */
     private readonly baseline: Faults,
     private readonly now: () => number = Date.now,
+    /** Strictness at start; PUT /_sim/strict and reset go back to it. */
+    private readonly strictBaseline: Strictness = DEFAULT_STRICTNESS,
   ) {
     this.store = new ReceivedStore(storage, jsonlFile);
     this.current = { ...baseline };
+    this.currentStrict = { ...strictBaseline };
   }
 
   get faults(): Faults {
     return this.current;
+  }
+
+  get strict(): Strictness {
+    return this.currentStrict;
+  }
+
+  /** Replaces the strictness switches: the start-time ones with `patch` applied. */
+  setStrict(patch: StrictPatch): Strictness {
+    this.currentStrict = applyStrictPatch(this.strictBaseline, patch);
+    return this.currentStrict;
+  }
+
+  /** Changes only the strictness switches named in `patch`. */
+  patchStrict(patch: StrictPatch): Strictness {
+    this.currentStrict = applyStrictPatch(this.currentStrict, patch);
+    return this.currentStrict;
   }
 
   /** One lot's state (undefined: the simulator never heard of it). */
@@ -117,6 +146,7 @@ export class SimulatorState {
       lots,
       requests: { ...this.counters, tokensIssued: this.tokens.issued },
       faults: this.current,
+      strict: this.currentStrict,
     };
   }
 
@@ -130,6 +160,7 @@ export class SimulatorState {
   reset(): void {
     this.store.clear();
     this.lots.clear();
+    this.currentStrict = { ...this.strictBaseline };
     this.counters = zeroCounters();
     this.tokenRequests.length = 0;
     this.tokens.issued = 0;
@@ -146,6 +177,9 @@ function zeroCounters(): RequestCounters {
     total: 0,
     accepted: 0,
     rejected: 0,
+    rejectedUnknownLot: 0,
+    rejectedPhoto: 0,
+    tooLarge: 0,
     unauthorized: 0,
     http500: 0,
     http429: 0,
