@@ -1,7 +1,7 @@
 /**
  * `sim`: runs the ISP simulator on config.sim.port (env SIM_PORT) until SIGINT/SIGTERM, with flags
- * for faults and the storage mode, and prints its URL. Faults can be changed later over
- * PUT/PATCH <url>/_sim/faults.
+ * for faults, strictness and the storage mode, and prints its URL. Faults and strictness can be
+ * changed later over PUT/PATCH <url>/_sim/faults and <url>/_sim/strict.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 // included, would otherwise carry it (src/cli.ts builds every command at start).
 import { type FaultsPatch, faultsPatchSchema, parseRejectRule, type RejectRule } from '../sim/isp/faults.js';
 import type { SimulatorOptions } from '../sim/isp/index.js';
+import { type Strictness, type StrictPatch, strictPatchSchema } from '../sim/isp/strict.js';
 
 interface SimFlags {
   host?: string;
@@ -33,6 +34,10 @@ interface SimFlags {
   tokenFailRate?: number;
   tlsKey?: string;
   tlsCert?: string;
+  knownLots?: boolean;
+  decodePhotos?: boolean;
+  bodyLimit?: number;
+  unauthorizedInBody?: boolean;
 }
 
 export function simCommand(): Command {
@@ -68,6 +73,20 @@ export function simCommand(): Command {
     )
     .option('--token-faults', 'apply latency, drops, 429 and 500 to /oauth/token too')
     .option('--token-fail-rate <p>', 'probability of HTTP 500 from /oauth/token alone', probability)
+    .option(
+      '--known-lots',
+      'strict: refuse (code 1) counts, entrances, departures and DELETEs of lots not registered by POST /park/spot',
+    )
+    .option(
+      '--decode-photos',
+      'strict: decode every photo as a JPEG; refuse (code 1) a batch with one that does not',
+    )
+    .option(
+      '--body-limit <bytes>',
+      'strict: answer HTTP 413 to a data request body over this size',
+      wholeNumber,
+    )
+    .option('--unauthorized-in-body', 'answer token problems with HTTP 200 and code 401 instead of HTTP 401')
     .option('--tls-key <file>', 'serve https with this PEM key (with --tls-cert)')
     .option('--tls-cert <file>', 'serve https with this PEM certificate (with --tls-key)')
     .action(async (flags: SimFlags) => {
@@ -88,6 +107,7 @@ export function simCommand(): Command {
         options.storage = flags.storage;
       }
       options.faults = { ...options.faults, ...faultsFromFlags(flags) };
+      options.strict = strictFromFlags(flags);
       if (flags.tlsKey || flags.tlsCert) {
         if (!flags.tlsKey || !flags.tlsCert)
           throw new InvalidArgumentError('--tls-key and --tls-cert go together');
@@ -99,6 +119,8 @@ export function simCommand(): Command {
       console.log(
         `  client id "${config.sim.clientId}" with ${secret}; storage ${sim.state.store.mode}; admin API ${sim.url}/_sim/stats`,
       );
+      const strict = describeStrictness(sim.state.strict);
+      if (strict) console.log(`  strict: ${strict}; change over ${sim.url}/_sim/strict`);
       const stop = async () => {
         await sim.close();
         process.exit(0);
@@ -126,6 +148,30 @@ function faultsFromFlags(flags: SimFlags): FaultsPatch {
   };
   const defined = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
   const parsed = faultsPatchSchema.safeParse(defined);
+  if (!parsed.success) throw new InvalidArgumentError(`sim flags: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function describeStrictness(strict: Strictness): string {
+  return [
+    strict.knownLots ? 'data only for registered lots' : '',
+    strict.decodePhotos ? 'photos decoded as JPEG' : '',
+    strict.maxBodyBytes > 0 ? `bodies up to ${strict.maxBodyBytes} bytes` : '',
+    strict.unauthorizedInBody ? '401 in the body' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function strictFromFlags(flags: SimFlags): StrictPatch {
+  const raw = {
+    knownLots: flags.knownLots,
+    decodePhotos: flags.decodePhotos,
+    maxBodyBytes: flags.bodyLimit,
+    unauthorizedInBody: flags.unauthorizedInBody,
+  };
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  const parsed = strictPatchSchema.safeParse(defined);
   if (!parsed.success) throw new InvalidArgumentError(`sim flags: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }

@@ -149,6 +149,12 @@ export const parksStreamSchema = z.strictObject({
   }),
   /** Coordinate system the vendor stores. */
   coordinateSystem: z.enum(COORDINATE_SYSTEMS).default('GCJ02'),
+  /**
+   * A pair that lies in China only swapped (latitude in the longitude column) is sent swapped back,
+   * with a warning. Off: the lot is sent without coordinates, with a warning (open point 4: never
+   * swapped silently, and only when asked).
+   */
+  fixSwappedCoordinates: z.boolean().default(false),
   /** Poll interval, ms. */
   pollEveryMs: positiveInt.default(60_000),
 });
@@ -162,6 +168,11 @@ export const spotNumsStreamSchema = z.strictObject({
     used: expr.optional(),
     remain: expr.optional(),
   }),
+  /**
+   * An overfull lot (more spaces used than it has) is sent with remain 0 and used as read, with a
+   * warning. On: used is sent as total instead, for an ISP that wants used + remain = total.
+   */
+  clampOverfull: z.boolean().default(false),
   pollEveryMs: positiveInt.default(1_000),
 });
 

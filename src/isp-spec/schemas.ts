@@ -116,10 +116,17 @@ export const spotNumSchema = z
     remain_spots_num: z.number().int().nonnegative(),
     used_spots_num: z.number().int().nonnegative(),
   })
-  .refine((s) => s.remain_spots_num + s.used_spots_num === s.total_spots_num, {
-    message: 'remain_spots_num + used_spots_num must equal total_spots_num',
-    path: ['total_spots_num'],
-  });
+  // An overfull lot (more cars than spaces, which happens) is sent with remain 0 and used as counted.
+  .refine(
+    (s) =>
+      s.remain_spots_num + s.used_spots_num === s.total_spots_num ||
+      (s.remain_spots_num === 0 && s.used_spots_num > s.total_spots_num),
+    {
+      message:
+        'remain_spots_num + used_spots_num must equal total_spots_num (or remain_spots_num be 0 when the lot is overfull)',
+      path: ['total_spots_num'],
+    },
+  );
 
 export const entranceSchema = z.strictObject({
   park_code: requiredText,

@@ -29,8 +29,13 @@ export interface TransformContext {
   readonly useTimeUnit: 'minutes' | 'seconds';
   readonly moneyUnit: MoneyUnit;
   readonly defaultCarLogo: string;
-  /** Vendor's coordinate system (streams.parks.coordinateSystem) and the one ISP is sent. */
-  readonly parkCoordinates: { from: CoordinateSystem; to: CoordinateSystem };
+  /**
+   * Vendor's coordinate system (streams.parks.coordinateSystem), the one ISP is sent, and whether a
+   * swapped pair is swapped back (streams.parks.fixSwappedCoordinates).
+   */
+  readonly parkCoordinates: { from: CoordinateSystem; to: CoordinateSystem; fixSwapped: boolean };
+  /** Overfull lots are sent with used = total (streams.spotNums.clampOverfull). */
+  readonly clampOverfull: boolean;
   /** Called with each row's warnings (possibly none). */
   readonly onWarnings: (stream: string, warnings: readonly Warning[]) => void;
 }
@@ -63,7 +68,12 @@ export function createTransformContext(
     useTimeUnit: config.streams.departures.useTimeUnit,
     moneyUnit: config.streams.departures.moneyUnit,
     defaultCarLogo: config.transform.defaultCarLogo,
-    parkCoordinates: { from: config.streams.parks.coordinateSystem, to: config.isp.coordinateSystem },
+    parkCoordinates: {
+      from: config.streams.parks.coordinateSystem,
+      to: config.isp.coordinateSystem,
+      fixSwapped: config.streams.parks.fixSwappedCoordinates,
+    },
+    clampOverfull: config.streams.spotNums.clampOverfull,
     onWarnings: options.onWarnings === null ? () => {} : (options.onWarnings ?? recordWarnings),
   };
 }

@@ -1,17 +1,34 @@
 /**
  * Park coordinates (open point 4): validated against China's range before and after conversion,
- * swapped-looking pairs reported with their own reason (never swapped silently), converted between
- * WGS84 / GCJ02 / BD09 with gcoord when the vendor's system differs from the one ISP is sent, and
- * rounded to 6 decimals (~0.1 m).
+ * converted between WGS84 / GCJ02 / BD09 with gcoord when the vendor's system differs from the one
+ * ISP is sent, and rounded to 6 decimals (~0.1 m). Coordinates are optional at ISP, so a pair
+ * outside China or swapped costs the lot its coordinates, never the lot: the result says why, and
+ * the caller reports it as a warning. A swapped pair is swapped back only when the deployment opts
+ * in (`streams.parks.fixSwappedCoordinates`), and then still reported.
  */
 import gcoordModule from 'gcoord';
 import { CHINA_BOUNDS, type CoordinateSystem } from '../isp-spec/index.js';
-import { type QuarantineReason, reason, showValue } from './types.js';
+import { type QuarantineReason, reason, showValue, type WarningKind } from './types.js';
+
+/** Why the vendor's pair was not sent as read; the caller turns it into a warning naming the lot. */
+export interface CoordinatesNote {
+  kind: Extract<WarningKind, 'coordinates-out-of-china' | 'coordinates-swapped' | 'coordinates-swapped-back'>;
+  field: 'longitude' | 'latitude';
+  message: string;
+}
 
 export type CoordinatesResult =
-  | { ok: true; longitude: number; latitude: number }
-  | { ok: true; absent: true }
+  | { ok: true; longitude: number; latitude: number; note?: CoordinatesNote }
+  /** Nothing to send: none stored (NULL or 0,0), or, with a note, a pair that cannot be right. */
+  | { ok: true; absent: true; note?: CoordinatesNote }
   | { ok: false; reasons: QuarantineReason[] };
+
+export interface CoordinatesOptions {
+  /** Send a pair that lies in China only swapped as its swap (default false: send none). */
+  fixSwapped?: boolean;
+}
+
+const RANGE = `China: lng ${CHINA_BOUNDS.minLng}-${CHINA_BOUNDS.maxLng}, lat ${CHINA_BOUNDS.minLat}-${CHINA_BOUNDS.maxLat}`;
 
 // gcoord's CJS build sets module.exports to the API while its typings declare a default export:
 // under NodeNext the typings put the API on `.default`, at run time it is the module itself.
@@ -44,14 +61,17 @@ export function round6(v: number): number {
 
 /**
  * Vendor longitude/latitude (numbers or DECIMAL text) in `from` to `to`. Both NULL (or both 0,
- * the legacy "unknown") is `absent`; one without the other, non-numbers, pairs outside China and
- * swapped-looking pairs are quarantine reasons.
+ * the legacy "unknown") is `absent`. A pair outside China, swapped, or leaving China's range in
+ * the conversion is `absent` with a note (or, swapped and `fixSwapped`, the swapped pair with a
+ * note). One coordinate without the other and non-numbers are quarantine reasons: those are a
+ * column mapping to fix, not a lot's data.
  */
 export function convertCoordinates(
   rawLng: unknown,
   rawLat: unknown,
   from: CoordinateSystem,
   to: CoordinateSystem,
+  options: CoordinatesOptions = {},
 ): CoordinatesResult {
   const lngMissing = rawLng === null || rawLng === undefined || rawLng === '';
   const latMissing = rawLat === null || rawLat === undefined || rawLat === '';
@@ -72,30 +92,51 @@ export function convertCoordinates(
     reasons.push(reason('bad-number', 'latitude', `latitude "${showValue(rawLat)}" is not a number`));
   if (lng === undefined || lat === undefined) return { ok: false, reasons };
   if (lng === 0 && lat === 0) return { ok: true, absent: true };
-  if (!(inLng(lng) && inLat(lat))) {
-    if (inLng(lat) && inLat(lng)) {
-      return {
-        ok: false,
-        reasons: [
-          reason(
-            'swapped-coordinates',
-            'longitude',
-            `longitude ${lng} / latitude ${lat} look swapped (China: lng ${CHINA_BOUNDS.minLng}-${CHINA_BOUNDS.maxLng}, lat ${CHINA_BOUNDS.minLat}-${CHINA_BOUNDS.maxLat}): check the parks column mapping`,
-          ),
-        ],
-      };
-    }
+
+  const pair = `longitude ${lng} / latitude ${lat}`;
+  if (inLng(lng) && inLat(lat)) return converted(lng, lat, from, to, pair);
+  if (!(inLng(lat) && inLat(lng))) {
     return {
-      ok: false,
-      reasons: [
-        reason(
-          'out-of-china',
-          inLng(lng) ? 'latitude' : 'longitude',
-          `longitude ${lng} / latitude ${lat} is outside China (lng ${CHINA_BOUNDS.minLng}-${CHINA_BOUNDS.maxLng}, lat ${CHINA_BOUNDS.minLat}-${CHINA_BOUNDS.maxLat})`,
-        ),
-      ],
+      ok: true,
+      absent: true,
+      note: {
+        kind: 'coordinates-out-of-china',
+        field: inLng(lng) ? 'latitude' : 'longitude',
+        message: `${pair} is outside China (${RANGE}); sent without longitude/latitude`,
+      },
     };
   }
+  if (!options.fixSwapped) {
+    return {
+      ok: true,
+      absent: true,
+      note: {
+        kind: 'coordinates-swapped',
+        field: 'longitude',
+        message: `${pair} look swapped (${RANGE}); sent without longitude/latitude: check the parks column mapping, or set streams.parks.fixSwappedCoordinates`,
+      },
+    };
+  }
+  const swapped = converted(lat, lng, from, to, pair);
+  if ('absent' in swapped) return swapped;
+  return {
+    ...swapped,
+    note: {
+      kind: 'coordinates-swapped-back',
+      field: 'longitude',
+      message: `${pair} look swapped (${RANGE}); sent swapped back (streams.parks.fixSwappedCoordinates)`,
+    },
+  };
+}
+
+/** A pair inside China, in `to` at 6 decimals, unless the conversion takes it out of China's range. */
+function converted(
+  lng: number,
+  lat: number,
+  from: CoordinateSystem,
+  to: CoordinateSystem,
+  pair: string,
+): { ok: true; longitude: number; latitude: number } | { ok: true; absent: true; note: CoordinatesNote } {
   let outLng = lng;
   let outLat = lat;
   if (from !== to) {
@@ -107,14 +148,13 @@ export function convertCoordinates(
   outLat = round6(outLat);
   if (!(inLng(outLng) && inLat(outLat))) {
     return {
-      ok: false,
-      reasons: [
-        reason(
-          'out-of-china',
-          'longitude',
-          `longitude ${lng} / latitude ${lat} leaves China's range after ${from} → ${to}`,
-        ),
-      ],
+      ok: true,
+      absent: true,
+      note: {
+        kind: 'coordinates-out-of-china',
+        field: 'longitude',
+        message: `${pair} leaves China's range after ${from} → ${to}; sent without longitude/latitude`,
+      },
     };
   }
   return { ok: true, longitude: outLng, latitude: outLat };

@@ -9,7 +9,12 @@ export {
   type TransformContextOptions,
   type UseTimeRounding,
 } from './context.js';
-export { type CoordinatesResult, convertCoordinates } from './coordinates.js';
+export {
+  type CoordinatesNote,
+  type CoordinatesOptions,
+  type CoordinatesResult,
+  convertCoordinates,
+} from './coordinates.js';
 export { type DepartureTransformed, minutesFrom, transformDeparture } from './departures.js';
 export { transformEntrance } from './entrances.js';
 export { fenToYuan, type MoneyUnit, toFen } from './money.js';

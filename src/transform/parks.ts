@@ -1,7 +1,9 @@
 /**
  * A vendor parking-lot row to the ISP park payload (spec §3), with the soft-delete flag read so the
  * pipeline can send DELETE /park/spot instead. Coordinates are checked and converted (see
- * coordinates.ts). A deleted lot needs only its code, so its other fields cannot quarantine it.
+ * coordinates.ts); a pair that cannot be right is left out with a warning naming the lot, since
+ * ISP takes lots without coordinates. A deleted lot needs only its code, so its other fields
+ * cannot quarantine it.
  */
 
 import type { RawPark } from '../config/vendor-rows.js';
@@ -34,21 +36,28 @@ export function transformPark(row: RawPark, ctx: TransformContext): Transformed<
     row.latitude,
     ctx.parkCoordinates.from,
     ctx.parkCoordinates.to,
+    { fixSwapped: ctx.parkCoordinates.fixSwapped },
   );
+  const pair = `${row.longitude ?? 'NULL'},${row.latitude ?? 'NULL'}`;
   if (!coordinates.ok) {
     if (!deleted) reasons.push(...coordinates.reasons);
-  } else if ('absent' in coordinates) {
-    if (!deleted && (row.longitude !== undefined || row.latitude !== undefined)) {
+  } else {
+    // A deleted lot is sent as its code only: its coordinates are not worth a warning.
+    if (coordinates.note && !deleted) {
+      const { kind, field, message } = coordinates.note;
+      warnings.push({ kind, field, value: pair, message: `lot ${JSON.stringify(parkCode)}: ${message}` });
+    }
+    if (!('absent' in coordinates)) {
+      park.longitude = coordinates.longitude;
+      park.latitude = coordinates.latitude;
+    } else if (!coordinates.note && !deleted && (row.longitude !== undefined || row.latitude !== undefined)) {
       warnings.push({
         kind: 'no-coordinates',
         field: 'longitude',
-        value: `${row.longitude ?? 'NULL'},${row.latitude ?? 'NULL'}`,
-        message: 'lot has no coordinates (NULL or 0,0); sent without longitude/latitude',
+        value: pair,
+        message: `lot ${JSON.stringify(parkCode)} has no coordinates (NULL or 0,0); sent without longitude/latitude`,
       });
     }
-  } else {
-    park.longitude = coordinates.longitude;
-    park.latitude = coordinates.latitude;
   }
 
   const address = optionalText(row.address);

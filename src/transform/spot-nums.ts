@@ -1,16 +1,19 @@
 /**
  * A vendor space-count row to the ISP spot-num payload (spec §5): total plus used or remain (or
- * both, which must agree) gives all three. Negative counts and more used or free than total are
- * quarantine reasons.
+ * both, which must agree) gives all three. An overfull lot (more used than total: cars parked
+ * outside marked bays, a total set too low) is real data, not an error: it is sent with remain 0
+ * and used as read (or used = total with `streams.spotNums.clampOverfull`), with a warning naming
+ * the lot. Negative totals or used counts, more free than total, and used and remain that disagree
+ * are quarantine reasons.
  */
 
 import type { RawSpotNum } from '../config/vendor-rows.js';
 import type { SpotNum } from '../isp-spec/index.js';
 import type { TransformContext } from './context.js';
 import { isReason, requiredText, wholeNumber } from './fields.js';
-import { type QuarantineReason, reason, type Transformed } from './types.js';
+import { type QuarantineReason, reason, type Transformed, type Warning } from './types.js';
 
-export function transformSpotNum(row: RawSpotNum, _ctx: TransformContext): Transformed<SpotNum> {
+export function transformSpotNum(row: RawSpotNum, ctx: TransformContext): Transformed<SpotNum> {
   const reasons: QuarantineReason[] = [];
   const parkCode = requiredText(row.parkCode, 'parkCode');
   if (isReason(parkCode)) reasons.push(parkCode);
@@ -31,27 +34,34 @@ export function transformSpotNum(row: RawSpotNum, _ctx: TransformContext): Trans
   const t = total as number;
   const u = used as number | undefined;
   const r = remain as number | undefined;
-  const usedNum = u ?? t - (r as number);
-  const remainNum = r ?? t - (u as number);
   const counts = `total ${t}, used ${u ?? '-'}, remain ${r ?? '-'}`;
-  if (t < 0 || (u !== undefined && u < 0) || (r !== undefined && r < 0)) {
+  // A vendor that keeps remain = total - used shows an overfull lot as a negative remain; one that
+  // keeps both shows it as used > total with remain 0 (or negative).
+  const usedNum = u ?? t - (r as number);
+  if (t < 0 || (u !== undefined && u < 0)) {
     reasons.push(reason('bad-spot-count', 'total', `negative space count (${counts})`));
-  } else if (u !== undefined && u > t) {
-    reasons.push(reason('bad-spot-count', 'used', `more spaces used than exist (${counts})`));
   } else if (r !== undefined && r > t) {
     reasons.push(reason('bad-spot-count', 'remain', `more spaces free than exist (${counts})`));
-  } else if (u !== undefined && r !== undefined && u + r !== t) {
+  } else if (u !== undefined && r !== undefined && u + r !== t && !(u > t && r === 0)) {
     reasons.push(reason('bad-spot-count', 'total', `used + remain != total (${counts})`));
   }
   if (reasons.length > 0) return { ok: false, reasons, warnings: [] };
-  return {
-    ok: true,
-    value: {
-      park_code: parkCode as string,
-      total_spots_num: t,
-      remain_spots_num: remainNum,
-      used_spots_num: usedNum,
-    },
-    warnings: [],
-  };
+
+  const code = parkCode as string;
+  const warnings: Warning[] = [];
+  let value: SpotNum;
+  if (usedNum > t) {
+    const sentUsed = ctx.clampOverfull ? t : usedNum;
+    warnings.push({
+      kind: 'overfull-lot',
+      field: 'used',
+      value: counts,
+      message: `lot ${JSON.stringify(code)} is overfull: ${usedNum} spaces used of ${t}; sent with remain 0 and used ${sentUsed}${ctx.clampOverfull ? ' (streams.spotNums.clampOverfull)' : ''}`,
+    });
+    value = { park_code: code, total_spots_num: t, remain_spots_num: 0, used_spots_num: sentUsed };
+  } else {
+    value = { park_code: code, total_spots_num: t, remain_spots_num: t - usedNum, used_spots_num: usedNum };
+  }
+  ctx.onWarnings('spotNums', warnings);
+  return { ok: true, value, warnings };
 }

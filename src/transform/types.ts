@@ -14,7 +14,14 @@ export type WarningKind =
   | 'invalid-plate'
   | 'no-plate'
   | 'rounded-money'
-  | 'no-coordinates';
+  | 'no-coordinates'
+  /** A lot's pair outside China (as read or after conversion): the lot is sent without it. */
+  | 'coordinates-out-of-china'
+  /** A pair in China only swapped: sent without it (or, opted in, as the next kind). */
+  | 'coordinates-swapped'
+  | 'coordinates-swapped-back'
+  /** More spaces used than the lot has (it happens): sent with remain 0. */
+  | 'overfull-lot';
 
 export interface Warning {
   kind: WarningKind;
@@ -33,8 +40,6 @@ export type QuarantineCode =
   | 'depart-before-enter'
   | 'negative-fee'
   | 'bad-number'
-  | 'out-of-china'
-  | 'swapped-coordinates'
   | 'bad-spot-count'
   | 'missing-photo'
   | 'corrupt-photo'

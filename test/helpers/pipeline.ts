@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import type { FaultsPatch } from '../../src/sim/isp/faults.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
+import type { StrictPatch } from '../../src/sim/isp/strict.js';
 import {
   createDemoSchema,
   type DemoStyleName,
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   style?: DemoStyleName;
   seed?: SeedOptions | false;
   faults?: FaultsPatch;
+  /** The simulator's strictness switches (all off unless given). */
+  strict?: StrictPatch;
   config?: Record<string, unknown>;
 }
 
@@ -78,6 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     faults: options.faults ?? {},
+    strict: options.strict ?? {},
   });
   await createDemoSchema(db.url, style);
   if (options.seed !== false) await seedDemo(db.url, style, { photoDir, ...(options.seed ?? {}) });

@@ -40,9 +40,9 @@ describe('quarantine command', () => {
       bad: true,
       photoDir: h.photoDir,
     });
-    // A lot whose coordinates are outside China.
+    // A lot with a latitude and no longitude (a lot outside China is sent without coordinates).
     await h.db.admin.query(
-      "INSERT INTO parkinfo (park_no, park_name, lng, lat, total_num, used_num) VALUES ('BADLOT/1', 'x', 200, 36, 10, 0)",
+      "INSERT INTO parkinfo (park_no, park_name, lng, lat, total_num, used_num) VALUES ('BADLOT/1', 'x', NULL, 36, 10, 0)",
     );
     const badKey = (kind: string, stream: string) =>
       `${stream}:${report.bad.find((b) => b.kind === kind && b.stream === stream)!.vendorKey}`;
@@ -76,7 +76,7 @@ describe('quarantine command', () => {
     expect(list.stdout).toMatch(new RegExp(`${badKey('zero-date', 'entrances')}\\s.*zero-date`));
     expect(list.stdout).toMatch(new RegExp(`${badKey('negative-fee', 'departures')}\\s.*negative-fee`));
     expect(list.stdout).toMatch(new RegExp(`${badKey('missing-photo', 'entrances')}\\s.*missing-photo`));
-    expect(list.stdout).toMatch(/parks:BADLOT\/1\s.*out-of-china/);
+    expect(list.stdout).toMatch(/parks:BADLOT\/1\s.*missing-field/);
 
     const show = await runCli(['quarantine', 'show', badKey('zero-date', 'entrances')], env);
     expect(show.code, show.stderr).toBe(0);
@@ -104,7 +104,7 @@ describe('quarantine command', () => {
     const stillBad = Number(/still bad (\d+)/.exec(retry.stdout)?.[1]);
     expect(requeued).toBeGreaterThanOrEqual(2);
     expect(retry.stdout).toContain(`${photoRow}: good now, push job`);
-    expect(retry.stdout).toMatch(/parks:BADLOT\/1: released; .*would still fail: out-of-china/);
+    expect(retry.stdout).toMatch(/parks:BADLOT\/1: released; .*would still fail: missing-field/);
     expect(retry.stdout).toContain(`released 1, still bad ${stillBad}`);
     expect(requeued + stillBad + 1).toBe(before.entrances + before.departures + before.parks);
 

@@ -44,7 +44,11 @@ describe('replay selection (pure)', () => {
     const e = describeFailedJob('push-entrances', eventJob);
     expect(e).toMatchObject({ kind: 'events', lots: ['ATXL/1'], records: 1, isolated: true, resend: false });
     // A lot job as enqueued before the kind was called `lots`.
-    expect(describeFailedJob('push-parks', lotJob)).toMatchObject({ kind: 'lots', lots: ['ATXL/2'], records: 1 });
+    expect(describeFailedJob('push-parks', lotJob)).toMatchObject({
+      kind: 'lots',
+      lots: ['ATXL/2'],
+      records: 1,
+    });
     expect(describeFailedJob('full-sync', { id: '1', name: 'full-sync', data: {} }).kind).toBe('other');
     // A job enqueued before payloads travelled as text (kept in the failed set across an upgrade).
     const legacy = {

@@ -92,6 +92,41 @@ describe('sim command', () => {
     expect(code).toBe(0);
   });
 
+  it('turns strictness on from flags', async () => {
+    const url = await startCli(
+      ['--port', '0', '--known-lots', '--decode-photos', '--body-limit', '2048', '--unauthorized-in-body'],
+      {},
+    );
+    expect(await (await fetch(`${url}/_sim/strict`)).json()).toEqual({
+      knownLots: true,
+      decodePhotos: true,
+      maxBodyBytes: 2048,
+      unauthorizedInBody: true,
+    });
+    // 401 in the body, then a count for a lot never registered refused.
+    const noToken = await fetch(`${url}/park/spot-num`, { method: 'POST' });
+    expect([noToken.status, await noToken.json()]).toEqual([200, expect.objectContaining({ code: 401 })]);
+    const tokenAnswer = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: 'demo-client',
+        client_secret: 'x',
+      }),
+    });
+    const { access_token } = (await tokenAnswer.json()) as { access_token: string };
+    const count = await fetch(`${url}/park/spot-num`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
+      body: JSON.stringify([{ park_code: 'P1', total_spots_num: 1, remain_spots_num: 1, used_spots_num: 0 }]),
+    });
+    expect(await count.json()).toEqual({
+      code: 1,
+      msg: expect.stringContaining('park_code "P1": no such lot'),
+    });
+  });
+
   it('refuses a bad flag with a message', async () => {
     await expect(startCli(['--port', '0', '--fail-rate', '1.5'], {})).rejects.toThrow(
       /probability from 0 to 1/,

@@ -290,29 +290,25 @@ describe('endpoints', () => {
     expect(s.state.store.count('entrance')).toBe(100);
   });
 
-  it('counts duplicates by natural key, per kind', async () => {
+  it('counts repeated events as duplicates, and repeated lots and counts as state refreshes', async () => {
     const s = await sim();
     const auth = await token(s);
     await push(s, '/park/entrance', [entrance(1), entrance(2)], auth);
     await push(s, '/park/entrance', [entrance(2)], auth);
     await push(s, '/park/departure', [departure, departure], auth);
-    await push(
-      s,
-      '/park/spot-num',
-      [spotNum, { ...spotNum, remain_spots_num: 3, used_spots_num: 7 }, spotNum],
-      auth,
-    );
+    // A count, a change, the change again (a refresh), then the first count again (a change back).
+    const changed = { ...spotNum, remain_spots_num: 3, used_spots_num: 7 };
+    await push(s, '/park/spot-num', [spotNum, changed, changed, spotNum], auth);
+    // The lot, the same lot again (a full sync), then renamed (an update, not a refresh).
     await push(s, '/park/spot', [park], auth);
     await push(s, '/park/spot', [park], auth);
+    await push(s, '/park/spot', [{ ...park, park_name: '新名字' }], auth);
+    await push(s, '/park/spot', { park_code: 'ATXL/1' }, auth, 'DELETE');
+    await push(s, '/park/spot', { park_code: 'ATXL/1' }, auth, 'DELETE');
     const stats = (await call(s, 'GET', '/_sim/stats')).body;
-    expect(stats.received).toMatchObject({ entrance: 3, departure: 2, 'spot-num': 3, park: 2 });
-    expect(stats.duplicates).toEqual({
-      park: 1,
-      'park-deletion': 0,
-      'spot-num': 1,
-      entrance: 1,
-      departure: 1,
-    });
+    expect(stats.received).toMatchObject({ entrance: 3, departure: 2, 'spot-num': 4, park: 3 });
+    expect(stats.duplicates).toEqual({ entrance: 1, departure: 1 });
+    expect(stats.refreshes).toEqual({ park: 1, 'park-deletion': 1, 'spot-num': 1 });
   });
 
   it('light storage keeps keys and receipt times only; JSONL keeps whole records', async () => {

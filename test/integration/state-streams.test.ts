@@ -93,7 +93,8 @@ describe('parks against what ISP last accepted', () => {
   });
 
   it('quarantines a lot whose row became malformed, and never deletes it', async () => {
-    await db.admin.query("UPDATE t_park SET bd_lng = 200 WHERE code = 'ATXL/5'");
+    // A latitude without a longitude (a pair outside China would be sent without coordinates).
+    await db.admin.query("UPDATE t_park SET bd_lng = NULL WHERE code = 'ATXL/5'");
     const result = await poll();
     expect(result).toMatchObject({ changed: 0, deleted: 0, quarantined: 1 });
     expect(quarantined).toContain('ATXL/5');

@@ -4,33 +4,53 @@ import { CHINA_BOUNDS } from '../../src/isp-spec/index.js';
 import { convertCoordinates } from '../../src/transform/index.js';
 
 describe('coordinates', () => {
-  it('refuses the spec example (34.54563, 54.45563): outside China in either order', () => {
+  it('leaves out the spec example (34.54563, 54.45563): outside China in either order', () => {
     expect(convertCoordinates(34.54563, 54.45563, 'GCJ02', 'GCJ02')).toEqual({
-      ok: false,
-      reasons: [expect.objectContaining({ code: 'out-of-china' })],
+      ok: true,
+      absent: true,
+      note: expect.objectContaining({ kind: 'coordinates-out-of-china', field: 'longitude' }),
     });
     expect(convertCoordinates(54.45563, 34.54563, 'GCJ02', 'GCJ02')).toMatchObject({
-      ok: false,
-      reasons: [{ code: 'out-of-china' }],
+      ok: true,
+      absent: true,
+      note: { kind: 'coordinates-out-of-china' },
     });
   });
 
-  it('reports a swapped-looking pair with its own reason and never swaps it', () => {
-    const result = convertCoordinates(39.915, 116.404, 'GCJ02', 'GCJ02');
-    expect(result).toMatchObject({
-      ok: false,
-      reasons: [{ code: 'swapped-coordinates', field: 'longitude' }],
+  it('leaves out a swapped-looking pair unless asked to swap it back, and says so either way', () => {
+    const left = convertCoordinates(39.915, 116.404, 'GCJ02', 'GCJ02');
+    expect(left).toMatchObject({ ok: true, absent: true, note: { kind: 'coordinates-swapped' } });
+    expect(left).not.toHaveProperty('longitude');
+    expect((left as { note: { message: string } }).note.message).toContain('fixSwappedCoordinates');
+    expect(convertCoordinates(39.915, 116.404, 'GCJ02', 'GCJ02', { fixSwapped: true })).toEqual({
+      ok: true,
+      longitude: 116.404,
+      latitude: 39.915,
+      note: expect.objectContaining({ kind: 'coordinates-swapped-back' }),
     });
-    expect((result as { reasons: { message: string }[] }).reasons[0]!.message).toContain('swapped');
+    // Swapped back, then converted like any pair.
+    expect(convertCoordinates(39.915, 116.404, 'BD09', 'GCJ02', { fixSwapped: true })).toMatchObject({
+      longitude: 116.397627,
+      latitude: 39.908657,
+    });
+    // Outside China in both orders: no swap makes it right.
+    expect(convertCoordinates(200, 39.9, 'GCJ02', 'GCJ02', { fixSwapped: true })).toMatchObject({
+      absent: true,
+      note: { kind: 'coordinates-out-of-china' },
+    });
   });
 
   it.each([
-    [200, 39.9, 'out-of-china'],
-    [116.4, -10, 'out-of-china'],
-    [116.4, 60, 'out-of-china'],
-    [-116.4, 39.9, 'out-of-china'],
-  ])('(%d, %d) is %s', (lng, lat, code) => {
-    expect(convertCoordinates(lng, lat, 'WGS84', 'GCJ02')).toMatchObject({ ok: false, reasons: [{ code }] });
+    [200, 39.9, 'longitude'],
+    [116.4, -10, 'latitude'],
+    [116.4, 60, 'latitude'],
+    [-116.4, 39.9, 'longitude'],
+  ])('(%d, %d) is outside China on %s and left out', (lng, lat, field) => {
+    expect(convertCoordinates(lng, lat, 'WGS84', 'GCJ02')).toMatchObject({
+      ok: true,
+      absent: true,
+      note: { kind: 'coordinates-out-of-china', field },
+    });
   });
 
   it('rounds to 6 decimals without converting when the systems match', () => {

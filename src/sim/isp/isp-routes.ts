@@ -1,14 +1,19 @@
 /**
  * The ISP endpoints (spec §1, §3–§7) as a strict ISP would answer them: a token endpoint that
  * checks client credentials, and data endpoints that require a valid bearer token, validate every
- * record, apply reject rules, and store a batch only when all of it is acceptable.
+ * record, apply reject rules and the strictness switches (photos that must decode, lots that must
+ * be registered), and store a batch, and apply it to the per-lot state, only when all of it is
+ * acceptable. A refused batch is refused whole with code 1, so a client isolates the bad records
+ * by splitting it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENDPOINTS } from '../../isp-spec/index.js';
 import { findRejected } from './faults.js';
-import { KINDS, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
+import { KINDS, type LotDataKind, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
+import { photosProblem } from './photo-check.js';
 import type { SimulatorState } from './state.js';
+import { unknownLotsMessage } from './strict.js';
 import type { TokenCheck } from './tokens.js';
 import { validateBody } from './validate.js';
 
@@ -53,7 +58,9 @@ export function registerIspRoutes(
         const check = state.tokens.check(request.headers.authorization, Date.now());
         if (check !== 'ok') {
           state.counters.unauthorized++;
-          return reply.code(401).send({ code: 401, msg: TOKEN_PROBLEMS[check] });
+          return reply
+            .code(state.strict.unauthorizedInBody ? 200 : 401)
+            .send({ code: 401, msg: TOKEN_PROBLEMS[check] });
         }
         const validation = validateBody(kind, request.body);
         if (!validation.ok) {
@@ -65,7 +72,28 @@ export function registerIspRoutes(
           state.counters.rejected++;
           return reply.send({ code: 1, msg: ruleMessage(kind, hit.index, hit.rule, validation.records) });
         }
-        await state.store.add(kind, validation.records, receivedAt);
+        const records = validation.records;
+        if (state.strict.decodePhotos) {
+          const problem = await photosProblem(kind, records);
+          if (problem) {
+            state.counters.rejected++;
+            state.counters.rejectedPhoto++;
+            return reply.send({ code: 1, msg: problem });
+          }
+        }
+        // From the lot check to applying the batch nothing awaits: no other request can delete or
+        // register a lot in between.
+        if (state.strict.knownLots && kind !== 'park') {
+          const unknown = state.lots.unregistered(records.map((record) => String(record.park_code)));
+          if (unknown.length > 0) {
+            if (kind !== 'park-deletion') state.lots.noteRefused(kind, unknown);
+            state.counters.rejected++;
+            state.counters.rejectedUnknownLot++;
+            return reply.send({ code: 1, msg: unknownLotsMessage(unknown, kind !== 'park-deletion') });
+          }
+        }
+        applyToLots(state, kind, records, receivedAt);
+        await state.store.add(kind, records, receivedAt);
         state.counters.accepted++;
         if (state.faults.dropAfterAcceptRate > 0 && random() < state.faults.dropAfterAcceptRate) {
           state.counters.droppedAfterAccept++;
@@ -76,6 +104,16 @@ export function registerIspRoutes(
       },
     });
   }
+}
+
+function applyToLots(state: SimulatorState, kind: RecordKind, records: WireRecord[], at: number): void {
+  if (kind === 'park') state.lots.addParks(records, at);
+  else if (kind === 'park-deletion')
+    state.lots.deleteParks(
+      records.map((record) => String(record.park_code)),
+      at,
+    );
+  else state.lots.addData(kind satisfies LotDataKind, records, at);
 }
 
 async function slowDown(state: SimulatorState): Promise<void> {

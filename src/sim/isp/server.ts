@@ -3,6 +3,7 @@
  * fault injection that sits in front of the ISP endpoints. `startSimulator` is the programmatic
  * start for tests and benchmarks (port 0 allowed); the `sim` CLI command wraps it.
  */
+import { pipeline, Transform } from 'node:stream';
 import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
@@ -16,6 +17,7 @@ import { applyFaultsPatch, DEFAULT_FAULTS, type Faults, type FaultsPatch, pickFa
 import { type Credentials, dropConnection, registerIspRoutes } from './isp-routes.js';
 import { SimulatorState } from './state.js';
 import type { StorageMode } from './store.js';
+import { applyStrictPatch, DEFAULT_STRICTNESS, type Strictness, type StrictPatch } from './strict.js';
 
 export interface SimulatorOptions extends Partial<Credentials> {
   /** Default 127.0.0.1. */
@@ -32,6 +34,8 @@ export interface SimulatorOptions extends Partial<Credentials> {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Switches at start (faults, token lifetime, answer style). */
   faults?: FaultsPatch;
+  /** Strictness switches at start (all off by default; see strict.ts). */
+  strict?: StrictPatch;
   /** Logs server errors; requests are not logged. */
   logger?: Logger;
   /** Random source of the fault probabilities (tests). */
@@ -48,6 +52,10 @@ export interface Simulator {
   setFaults(patch: FaultsPatch): Faults;
   /** Current switches with `patch` applied (as PATCH /_sim/faults). */
   patchFaults(patch: FaultsPatch): Faults;
+  /** Start-time strictness with `patch` applied (as PUT /_sim/strict). */
+  setStrict(patch: StrictPatch): Strictness;
+  /** Current strictness with `patch` applied (as PATCH /_sim/strict). */
+  patchStrict(patch: StrictPatch): Strictness;
   reset(): void;
   expireTokens(): void;
   close(): Promise<void>;
@@ -59,7 +67,13 @@ export const DEFAULT_CLIENT_ID = 'demo-client';
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const random = options.random ?? Math.random;
   const baseline = applyFaultsPatch(DEFAULT_FAULTS, options.faults ?? {}, Date.now());
-  const state = new SimulatorState(options.storage ?? 'full', options.jsonlFile, baseline);
+  const state = new SimulatorState(
+    options.storage ?? 'full',
+    options.jsonlFile,
+    baseline,
+    Date.now,
+    applyStrictPatch(DEFAULT_STRICTNESS, options.strict ?? {}),
+  );
   const serverOptions: FastifyServerOptions & { https?: unknown } = {
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
@@ -121,6 +135,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   });
 
+  // The strict body limit can change at run time, which fastify's own bodyLimit cannot: a declared
+  // length over it is refused before the body is read; a chunked body is cut off when it passes it.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const limit = state.strict.maxBodyBytes;
+    if (limit === 0 || targetOf(request) !== 'isp') return payload;
+    const declared = Number(request.headers['content-length']);
+    if (declared > limit) throw tooLarge(`${declared} bytes`, limit);
+    let received = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        if (received > limit) callback(tooLarge(`over ${limit} bytes`, limit));
+        else callback(null, chunk);
+      },
+    });
+    // pipeline, not pipe: a client that goes away mid-body must end the request, not leave it open.
+    return pipeline(payload, counted, () => {});
+  });
+
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ code: 1, msg: `no such endpoint: ${request.method} ${request.url}` });
   });
@@ -130,6 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (status >= 500) request.log.error({ err: error }, 'simulator error');
     const target = targetOf(request);
     if (status < 500 && (target === 'isp' || target === 'token')) state.counters.rejected++;
+    if (status === 413 && target === 'isp') state.counters.tooLarge++;
     // Client mistakes (bad JSON, body too large, unknown content type) in ISP's answer shape.
     reply.code(status).send({ code: status >= 500 ? 500 : 1, msg: error.message });
   });
@@ -157,6 +191,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     app,
     setFaults: (patch) => state.setFaults(patch),
     patchFaults: (patch) => state.patchFaults(patch),
+    setStrict: (patch) => state.setStrict(patch),
+    patchStrict: (patch) => state.patchStrict(patch),
     reset: () => state.reset(),
     expireTokens: () => state.expireTokens(),
     async close() {
@@ -164,6 +200,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await state.store.close();
     },
   };
+}
+
+function tooLarge(size: string, limit: number): Error {
+  return Object.assign(new Error(`request body is ${size}, over this ISP's limit of ${limit} bytes`), {
+    statusCode: 413,
+  });
 }
 
 /** Simulator options from config.sim (the `sim` command and the demo). */

@@ -1,6 +1,7 @@
 /**
  * Everything the simulator accepted, per kind, in arrival order, with the receipt time (epoch ms)
- * of each record and a duplicate count by natural key. `full` keeps the records; `light` keeps only
+ * of each record, and for events a duplicate count by natural key (a lot's state is meant to be
+ * sent again: lots.ts counts its refreshes). `full` keeps the records; `light` keeps only
  * keys and times (for benchmarks: a million records in well under 200 MB). Optionally appends each
  * accepted record to a JSONL file, and a batch counts as accepted only once its lines are written.
  */
@@ -44,11 +45,13 @@ export class ReceivedStore {
       );
     }
     const log = this.logs[kind];
-    const keyOf = KINDS[kind].key;
+    const { key: keyOf, role } = KINDS[kind];
     for (const record of records) {
       const key = keyOf(record);
-      if (log.seen.has(key)) log.duplicates++;
-      else log.seen.add(key);
+      if (role === 'event') {
+        if (log.seen.has(key)) log.duplicates++;
+        else log.seen.add(key);
+      }
       log.keys.push(key);
       log.times.push(receivedAt);
       if (this.mode === 'full') log.records.push(record);
@@ -63,7 +66,7 @@ export class ReceivedStore {
     return this.logs[kind].duplicates;
   }
 
-  /** Distinct natural keys seen. */
+  /** Distinct natural keys seen (events only). */
   distinct(kind: RecordKind): number {
     return this.logs[kind].seen.size;
   }
