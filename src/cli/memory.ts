@@ -9,7 +9,7 @@ import type { Config } from '../config/index.js';
 
 /**
  * The node flags the worker is run with: the Dockerfile's entrypoint, the bin's shebang and the
- * package scripts carry these (test/unit/node-flags.test.ts keeps them in step), and the benchmark
+ * package scripts carry these (test/cli/memory.test.ts keeps them in step), and the benchmark
  * starts its workers with them.
  *
  * A 64 MB young generation (semi-spaces of 32 MB, against V8's 16): the pages in hand (rows read

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPhotoLimiter } from '../../src/transform/photo/index.js';
+import { createPhotoLimiter } from '../../../src/transform/photo/index.js';
 
 describe('photo limiter', () => {
   it('never runs more than `concurrency` photos at once, in FIFO order', async () => {

@@ -89,7 +89,7 @@ describe('dashboard of a running pipeline, in a real browser', () => {
     expect(html).not.toContain(PASSWORD);
     expect(html).not.toContain(CLIENT_SECRET);
     await page.screenshot({ path: join(ARTIFACTS, 'pipeline-status.png'), fullPage: false });
-    // `UPDATE_DOCS=1 npx vitest run test/e2e/browser-pipeline.test.ts` refreshes the README's picture.
+    // `UPDATE_DOCS=1 npx vitest run test/browser/pipeline-dashboard.test.ts` refreshes the README's picture.
     if (process.env.UPDATE_DOCS) {
       copyFileSync(join(ARTIFACTS, 'pipeline-status.png'), join(PROJECT_ROOT, 'docs', 'status-page.png'));
     }

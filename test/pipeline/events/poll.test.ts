@@ -4,16 +4,16 @@
  * backpressure, and the gate (the departure stream waiting for the entrance watermark).
  */
 import { describe, expect, it } from 'vitest';
-import type { Cursor } from '../../src/config/vendor-rows.js';
-import type { PushJobSpec } from '../../src/pipeline/events/page.js';
+import type { Cursor } from '../../../src/config/vendor-rows.js';
+import type { PushJobSpec } from '../../../src/pipeline/events/page.js';
 import {
   GATE_CHECK_MS,
   GATE_NOT_STARTED,
   GATE_WAIT_WITHIN_S,
   type PollEventsDeps,
   pollEvents,
-} from '../../src/pipeline/events/poll.js';
-import { testTransform } from '../helpers/records.js';
+} from '../../../src/pipeline/events/poll.js';
+import { testTransform } from '../../helpers/records.js';
 
 interface Row {
   vendorKey: string;

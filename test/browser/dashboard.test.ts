@@ -13,13 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { ARTIFACTS, chromiumPath, CHROMIUM_FLAGS as FLAGS, watch } from '../helpers/browser.js';
-import {
-  basicAuth,
-  createWebFixture,
-  FORBIDDEN,
-  SECRETS,
-  type WebFixture,
-} from '../integration/web-fixture.js';
+import { basicAuth, createWebFixture, FORBIDDEN, SECRETS, type WebFixture } from '../web/fixture.js';
 
 describe('dashboard in a real browser', () => {
   let fx: WebFixture;

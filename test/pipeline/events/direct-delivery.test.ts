@@ -3,7 +3,7 @@
  * job not started, in order; jobs already under way finish and are not handed off).
  */
 import { describe, expect, it } from 'vitest';
-import { deliverDirect, Lanes } from '../../src/pipeline/events/direct-delivery.js';
+import { deliverDirect, Lanes } from '../../../src/pipeline/events/direct-delivery.js';
 
 const tick = (n = 1) => new Promise<void>((r) => setTimeout(r, n));
 

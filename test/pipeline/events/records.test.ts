@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitSerialized } from '../../src/isp/batches.js';
-import { eventRecord, ledgerKey, withPhoto } from '../../src/pipeline/events/records.js';
-import { jobLots, readPushJob } from '../../src/pipeline/push-queue.js';
+import { splitSerialized } from '../../../src/isp/batches.js';
+import { eventRecord, ledgerKey, withPhoto } from '../../../src/pipeline/events/records.js';
+import { jobLots, readPushJob } from '../../../src/pipeline/push-queue.js';
 
 const draft = {
   park_code: 'ATXL/1',

@@ -1,7 +1,7 @@
 /**
  * The web server's pure rules, without services: credentials, loopback, same-origin, the
- * dashboard's write policy, redaction and scrubbing, time formatting and the chart. (Pure unit
- * tests; they live beside web-server.test.ts because test/integration/web-* is the web part's.)
+ * dashboard's write policy, redaction and scrubbing, time formatting and the chart (pure: the
+ * server over HTTP is tested in server.test.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -4,20 +4,20 @@
  * row is quarantined and never deleted, and a change during a flush is not lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollLots } from '../../src/pipeline/lots/poll.js';
-import { LOT_STREAMS } from '../../src/pipeline/streams.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { seedDemo } from '../../src/sim/vendor/seed.js';
-import { fingerprint, LotChangeStore } from '../../src/state/lot-changes.js';
-import { createTransformContext } from '../../src/transform/index.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
+import { pollLots } from '../../../src/pipeline/lots/poll.js';
+import { LOT_STREAMS } from '../../../src/pipeline/streams.js';
+import { demoConfig } from '../../../src/sim/vendor/config.js';
+import { createDemoSchema } from '../../../src/sim/vendor/schema.js';
+import { seedDemo } from '../../../src/sim/vendor/seed.js';
+import { fingerprint, LotChangeStore } from '../../../src/state/lot-changes.js';
+import { createTransformContext } from '../../../src/transform/index.js';
+import { createVendorPool, type VendorPool } from '../../../src/vendor-db/pool.js';
 import {
   createTestDatabase,
   createTestRedis,
   type TestDatabase,
   type TestRedis,
-} from '../helpers/services.js';
+} from '../../helpers/services.js';
 
 describe('parks against what ISP last accepted', () => {
   let db: TestDatabase;

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/index.js';
-import type { Cursor, RawDeparture, RawEntrance } from '../../src/config/vendor-rows.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema, DemoDatabaseError } from '../../src/sim/vendor/schema.js';
-import { seedDemo } from '../../src/sim/vendor/seed.js';
-import type { DemoStyleName } from '../../src/sim/vendor/style.js';
+import type { Config } from '../../../src/config/index.js';
+import type { Cursor, RawDeparture, RawEntrance } from '../../../src/config/vendor-rows.js';
+import { demoConfig } from '../../../src/sim/vendor/config.js';
+import { createDemoSchema, DemoDatabaseError } from '../../../src/sim/vendor/schema.js';
+import { seedDemo } from '../../../src/sim/vendor/seed.js';
+import type { DemoStyleName } from '../../../src/sim/vendor/style.js';
 import {
   createTransformContext,
   loadPhoto,
@@ -21,13 +21,13 @@ import {
   transformEntrance,
   transformPark,
   transformSpotNum,
-} from '../../src/transform/index.js';
-import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
-import { readParks, readSpotNums } from '../../src/vendor-db/lots.js';
-import { fetchPhotos } from '../../src/vendor-db/photo-read.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import { validateStreams } from '../../src/vendor-db/validate.js';
-import { createTestDatabase } from '../helpers/services.js';
+} from '../../../src/transform/index.js';
+import { type EventPage, readEventPage } from '../../../src/vendor-db/events.js';
+import { readParks, readSpotNums } from '../../../src/vendor-db/lots.js';
+import { fetchPhotos } from '../../../src/vendor-db/photo-read.js';
+import { createVendorPool, type VendorPool } from '../../../src/vendor-db/pool.js';
+import { validateStreams } from '../../../src/vendor-db/validate.js';
+import { createTestDatabase } from '../../helpers/services.js';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -1,11 +1,16 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/config/index.js';
-import { entranceSchema, PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
-import { photoEncodes, photos } from '../../src/metrics.js';
-import { makeCameraJpeg } from '../../src/sim/camera-jpeg.js';
-import { fitOptionsFrom, fitPhoto, maxJpegBytesFor, photoToWire } from '../../src/transform/photo/index.js';
+import { type Config, loadConfig } from '../../../src/config/index.js';
+import { entranceSchema, PHOTO_MAX_BYTES } from '../../../src/isp-spec/index.js';
+import { photoEncodes, photos } from '../../../src/metrics.js';
+import { makeCameraJpeg } from '../../../src/sim/camera-jpeg.js';
+import {
+  fitOptionsFrom,
+  fitPhoto,
+  maxJpegBytesFor,
+  photoToWire,
+} from '../../../src/transform/photo/index.js';
 
 function photoConfig(overrides: Partial<Config['photo']> = {}): Config['photo'] {
   return { ...loadConfig({ env: {} }).photo, ...overrides };

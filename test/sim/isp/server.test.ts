@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PHOTO_MAX_BYTES, PHOTO_PREFIX } from '../../src/isp-spec/index.js';
-import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/sim/isp/index.js';
+import { PHOTO_MAX_BYTES, PHOTO_PREFIX } from '../../../src/isp-spec/index.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/sim/isp/index.js';
 
 const sims: Simulator[] = [];
 let dir: string;

@@ -3,9 +3,9 @@
  * between batches (the departure gate moves with each batch instead of each job).
  */
 import { describe, expect, it } from 'vitest';
-import { type PushEventsDeps, pushEvents } from '../../src/pipeline/events/push.js';
-import type { SendOutcome } from '../../src/pipeline/send-outcome.js';
-import { testRecord } from '../helpers/records.js';
+import { type PushEventsDeps, pushEvents } from '../../../src/pipeline/events/push.js';
+import type { SendOutcome } from '../../../src/pipeline/send-outcome.js';
+import { testRecord } from '../../helpers/records.js';
 
 function deps(options: { reject?: (text: string) => boolean; quarantine?: string[] } = {}) {
   const sent: string[][] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
-import { validateBody } from '../../src/sim/isp/index.js';
+import { PHOTO_MAX_BYTES } from '../../../src/isp-spec/index.js';
+import { validateBody } from '../../../src/sim/isp/index.js';
 
 const entrance = {
   park_code: 'ATXL/1',

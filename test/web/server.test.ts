@@ -9,14 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { WebConfigError } from '../../src/web/errors.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
-import {
-  basicAuth,
-  createWebFixture,
-  FORBIDDEN,
-  PHOTO_PIECES,
-  SECRETS,
-  type WebFixture,
-} from './web-fixture.js';
+import { basicAuth, createWebFixture, FORBIDDEN, PHOTO_PIECES, SECRETS, type WebFixture } from './fixture.js';
 
 interface Reply {
   status: number;

@@ -1,13 +1,13 @@
 import type mysql from 'mysql2/promise';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatProgress } from '../../src/cli/backfill.js';
-import { parseOperatorTime, TimeArgumentError } from '../../src/cli/operator-time.js';
-import { type BackfillProgress, runBackfill } from '../../src/pipeline/events/backfill.js';
-import type { EventRecord } from '../../src/pipeline/events/records.js';
-import { runCli } from '../helpers/cli.js';
-import { departuresAfterEntrances, expectedEvents, receivedAt } from '../helpers/expected.js';
-import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
-import { testTransform } from '../helpers/records.js';
+import { formatProgress } from '../../../src/cli/backfill.js';
+import { parseOperatorTime, TimeArgumentError } from '../../../src/cli/operator-time.js';
+import { type BackfillProgress, runBackfill } from '../../../src/pipeline/events/backfill.js';
+import type { EventRecord } from '../../../src/pipeline/events/records.js';
+import { runCli } from '../../helpers/cli.js';
+import { departuresAfterEntrances, expectedEvents, receivedAt } from '../../helpers/expected.js';
+import { type Harness, startHarness, waitFor } from '../../helpers/pipeline.js';
+import { testTransform } from '../../helpers/records.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {

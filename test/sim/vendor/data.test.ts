@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/cli/args.js';
-import { CHINA_BOUNDS } from '../../src/isp-spec/index.js';
+import { parseDuration } from '../../../src/cli/args.js';
+import { CHINA_BOUNDS } from '../../../src/isp-spec/index.js';
 import {
   createRandom,
   feeFen,
@@ -11,8 +11,8 @@ import {
   makePlate,
   toBd09,
   wallClock,
-} from '../../src/sim/vendor/data.js';
-import { classifyPlate } from '../../src/transform/plates.js';
+} from '../../../src/sim/vendor/data.js';
+import { classifyPlate } from '../../../src/transform/plates.js';
 
 describe('demo data', () => {
   it('makes plates a plate reader accepts', () => {

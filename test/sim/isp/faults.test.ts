@@ -5,7 +5,7 @@ import {
   findRejected,
   parseRejectRule,
   pickFault,
-} from '../../src/sim/isp/index.js';
+} from '../../../src/sim/isp/index.js';
 
 describe('simulator faults', () => {
   it('applies a patch and starts a down window from now', () => {

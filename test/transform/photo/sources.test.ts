@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/config/index.js';
-import { makeCameraJpeg } from '../../src/sim/camera-jpeg.js';
-import { loadPhoto, photoToWire } from '../../src/transform/photo/index.js';
+import { type Config, loadConfig } from '../../../src/config/index.js';
+import { makeCameraJpeg } from '../../../src/sim/camera-jpeg.js';
+import { loadPhoto, photoToWire } from '../../../src/transform/photo/index.js';
 
 const base = loadConfig({ env: {} }).photo;
 let jpeg: Buffer;

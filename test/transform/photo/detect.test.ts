@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeBmp } from '../../src/transform/photo/bmp.js';
-import { detectFormat, readJpegInfo } from '../../src/transform/photo/index.js';
+import { decodeBmp } from '../../../src/transform/photo/bmp.js';
+import { detectFormat, readJpegInfo } from '../../../src/transform/photo/index.js';
 
 /** A BMP written by hand: 24-bit bottom-up, or 32-bit top-down, or 8-bit with a palette. */
 function bmp(

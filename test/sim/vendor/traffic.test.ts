@@ -8,17 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/index.js';
-import type { Cursor } from '../../src/config/vendor-rows.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { seedDemo } from '../../src/sim/vendor/seed.js';
-import type { DemoStyleName } from '../../src/sim/vendor/style.js';
-import { startTraffic } from '../../src/sim/vendor/traffic.js';
-import { readEventPage } from '../../src/vendor-db/events.js';
-import { readSpotNums } from '../../src/vendor-db/lots.js';
-import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
+import type { Config } from '../../../src/config/index.js';
+import type { Cursor } from '../../../src/config/vendor-rows.js';
+import { demoConfig } from '../../../src/sim/vendor/config.js';
+import { createDemoSchema } from '../../../src/sim/vendor/schema.js';
+import { seedDemo } from '../../../src/sim/vendor/seed.js';
+import type { DemoStyleName } from '../../../src/sim/vendor/style.js';
+import { startTraffic } from '../../../src/sim/vendor/traffic.js';
+import { readEventPage } from '../../../src/vendor-db/events.js';
+import { readSpotNums } from '../../../src/vendor-db/lots.js';
+import { createVendorPool, type VendorPool } from '../../../src/vendor-db/pool.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/services.js';
 
 const dirs: string[] = [];
 afterAll(() => {
