@@ -108,18 +108,9 @@ export function vendorCommand(): Command {
       }
       const style = await styleAt(opts.url, opts.style);
       const { seedDemo } = await demoTools();
-      const report = await seedDemo(opts.url, style, {
-        lots: opts.lots,
-        visits: opts.visits,
-        days: opts.days,
-        photos: opts.photos,
-        photoRows: opts.photoRows,
-        photoDir: opts.photoDir,
-        bad: opts.bad,
-        deletedLots: opts.deletedLots,
-        seed: opts.seed,
-        timeZone: opts.timeZone,
-      });
+      // The flags are named as seedDemo's options: all but these three are passed on as they are.
+      const { url, style: _style, ifMissing: _ifMissing, ...options } = opts;
+      const report = await seedDemo(url, style, options);
       console.log(
         `seeded ${report.style} in ${redactUrl(opts.url)} in ${report.ms} ms: ${report.lots.length} lots, ` +
           `${report.entrances} entrances, ${report.departures} departures, ${report.inside} cars inside, ` +

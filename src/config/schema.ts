@@ -1,4 +1,6 @@
 /**
+ * Long by design: every option of the product in one place, each with its default and its reason.
+ *
  * The one typed Config: every option with its default beside it and a comment saying what it is
  * for. The README's configuration reference is written from this file. Secrets (ISP credentials,
  * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults

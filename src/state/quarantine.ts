@@ -64,9 +64,27 @@ export interface QuarantinePage {
 
 export type QuarantineTakeFilter = { stream?: StreamName; limit?: number };
 
-// KEYS: entries, seen, all, s:parks, s:spotNums, s:entrances, s:departures
+// KEYS (every script): entries, seen, all, s:parks, s:spotNums, s:entrances, s:departures.
+// forget(id) removes an entry from all of them; take(id, out) appends its [id, json, seen] first.
+const HELPERS = `
+local function forget(id)
+  redis.call('HDEL', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+  for k = 3, 7 do redis.call('ZREM', KEYS[k], id) end
+end
+local function take(id, out)
+  local json = redis.call('HGET', KEYS[1], id)
+  if json then
+    table.insert(out, id)
+    table.insert(out, json)
+    table.insert(out, redis.call('HGET', KEYS[2], id) or '1|0')
+  end
+  forget(id)
+end
+`;
+
 // ARGV: id, json, at, max, streamIndex (1-based into the per-stream keys)
-const ADD = `
+const ADD = `${HELPERS}
 local id, json, at, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local streamKey = KEYS[3 + tonumber(ARGV[5])]
 redis.call('HSET', KEYS[1], id, json)
@@ -83,52 +101,25 @@ redis.call('ZADD', streamKey, at, id)
 local n = redis.call('ZCARD', KEYS[3])
 local evicted = 0
 if n > max then
-  local old = redis.call('ZRANGE', KEYS[3], 0, n - max - 1)
-  for _, oid in ipairs(old) do
-    redis.call('HDEL', KEYS[1], oid)
-    redis.call('HDEL', KEYS[2], oid)
-    redis.call('ZREM', KEYS[3], oid)
-    for k = 4, 7 do redis.call('ZREM', KEYS[k], oid) end
+  for _, oid in ipairs(redis.call('ZRANGE', KEYS[3], 0, n - max - 1)) do
+    forget(oid)
     evicted = evicted + 1
   end
 end
 return {count, evicted}
 `;
 
-// KEYS: as ADD; ARGV: ids... Returns [id, json, seen] triples of the removed entries.
-const TAKE_IDS = `
+// ARGV: ids... Returns [id, json, seen] triples of the removed entries.
+const TAKE_IDS = `${HELPERS}
 local out = {}
-for _, id in ipairs(ARGV) do
-  local json = redis.call('HGET', KEYS[1], id)
-  if json then
-    table.insert(out, id)
-    table.insert(out, json)
-    table.insert(out, redis.call('HGET', KEYS[2], id) or '1|0')
-    redis.call('HDEL', KEYS[1], id)
-    redis.call('HDEL', KEYS[2], id)
-    redis.call('ZREM', KEYS[3], id)
-    for k = 4, 7 do redis.call('ZREM', KEYS[k], id) end
-  end
-end
+for _, id in ipairs(ARGV) do take(id, out) end
 return out
 `;
 
-// KEYS: as ADD; ARGV: source index key (1-based into KEYS), limit. Oldest first, removed atomically.
-const TAKE_OLDEST = `
-local ids = redis.call('ZRANGE', KEYS[tonumber(ARGV[1])], 0, tonumber(ARGV[2]) - 1)
+// ARGV: source index key (1-based into KEYS), limit. Oldest first, removed atomically.
+const TAKE_OLDEST = `${HELPERS}
 local out = {}
-for _, id in ipairs(ids) do
-  local json = redis.call('HGET', KEYS[1], id)
-  if json then
-    table.insert(out, id)
-    table.insert(out, json)
-    table.insert(out, redis.call('HGET', KEYS[2], id) or '1|0')
-  end
-  redis.call('HDEL', KEYS[1], id)
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
-  for k = 4, 7 do redis.call('ZREM', KEYS[k], id) end
-end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[tonumber(ARGV[1])], 0, tonumber(ARGV[2]) - 1)) do take(id, out) end
 return out
 `;
 

@@ -36,46 +36,25 @@ function createDictionary<C extends string>(
   for (const [key, code] of Object.entries(config.map)) map.set(key.trim(), code as C);
   const fallback = config.default as C;
   const kinds = KINDS[name];
+  /** The default code, with the warning that says why it was sent. */
+  const defaulted = (kind: WarningKind, value: string, message: string, hint = '') => ({
+    code: fallback,
+    warning: { kind, field: name, value, message: `${message}; sent the default code ${fallback}${hint}` },
+  });
   return {
     name,
     lookup(value) {
       // Column not mapped for this stream: the default is the deployment's choice, not a problem.
       if (value === undefined) return { code: fallback };
-      if (value === null) {
-        return {
-          code: fallback,
-          warning: {
-            kind: kinds.missing,
-            field: name,
-            value: '',
-            message: `${name} is NULL; sent the default code ${fallback}`,
-          },
-        };
-      }
+      if (value === null) return defaulted(kinds.missing, '', `${name} is NULL`);
       // Numbers as their decimal text: the vendor enum 2 matches the dictionary key "2".
       const key = typeof value === 'number' ? String(value) : value.trim();
       const code = map.get(key);
       if (code !== undefined) return { code };
-      if (key === '') {
-        return {
-          code: fallback,
-          warning: {
-            kind: kinds.missing,
-            field: name,
-            value: '',
-            message: `${name} is empty; sent the default code ${fallback}`,
-          },
-        };
-      }
-      return {
-        code: fallback,
-        warning: {
-          kind: kinds.unknown,
-          field: name,
-          value: showValue(key),
-          message: `${name} "${showValue(key)}" is not in dictionaries.${name}.map; sent the default code ${fallback} (add it to the config)`,
-        },
-      };
+      if (key === '') return defaulted(kinds.missing, '', `${name} is empty`);
+      const shown = showValue(key);
+      const message = `${name} "${shown}" is not in dictionaries.${name}.map`;
+      return defaulted(kinds.unknown, shown, message, ' (add it to the config)');
     },
     wire: codesAs === 'label' ? (code) => labels[code] : (code) => code,
   };

@@ -9,7 +9,14 @@ import type { TransformContext, UseTimeRounding } from './context.js';
 import { carTypeFor, isReason, optionalText, requiredText } from './fields.js';
 import { fenToYuan, isFen, toFen } from './money.js';
 import { checkNotFuture } from './time.js';
-import { type DepartureDraft, type QuarantineReason, reason, showValue, type Warning } from './types.js';
+import {
+  type DepartureDraft,
+  type QuarantineReason,
+  reason,
+  settle,
+  showValue,
+  type Warning,
+} from './types.js';
 
 /**
  * A departure draft, plus the visit's entrance time (Unix seconds, or null when the vendor row does
@@ -124,23 +131,17 @@ export function transformDeparture(row: RawDeparture, ctx: TransformContext): De
   );
   if (payLookup.warning) warnings.push(payLookup.warning);
 
-  ctx.onWarnings('departures', warnings);
-  if (reasons.length > 0) return { ok: false, reasons, warnings };
-  return {
-    ok: true,
-    value: {
-      park_code: parkCode as string,
-      plate_number: plate.plate,
-      depart_time: departTime as number,
-      car_type: carType,
-      car_logo: optionalText(row.carLogo) || ctx.defaultCarLogo,
-      use_time: useTime as number,
-      payable_fee: fenToYuan((payable as { fen: number }).fen),
-      paid_fee: fenToYuan((paid as { fen: number }).fen),
-      pay_time: payTime as number,
-      pay_type: ctx.payType.wire(payLookup.code),
-    },
-    enterTime,
-    warnings,
-  };
+  const out = settle('departures', ctx, reasons, warnings, () => ({
+    park_code: parkCode as string,
+    plate_number: plate.plate,
+    depart_time: departTime as number,
+    car_type: carType,
+    car_logo: optionalText(row.carLogo) || ctx.defaultCarLogo,
+    use_time: useTime as number,
+    payable_fee: fenToYuan((payable as { fen: number }).fen),
+    paid_fee: fenToYuan((paid as { fen: number }).fen),
+    pay_time: payTime as number,
+    pay_type: ctx.payType.wire(payLookup.code),
+  }));
+  return out.ok ? { ...out, enterTime } : out;
 }

@@ -6,7 +6,13 @@ import type { RawEntrance } from '../config/vendor-rows.js';
 import type { TransformContext } from './context.js';
 import { carTypeFor, isReason, optionalText, requiredText } from './fields.js';
 import { checkNotFuture } from './time.js';
-import type { EntranceDraft, QuarantineReason, Transformed, Warning } from './types.js';
+import {
+  type EntranceDraft,
+  type QuarantineReason,
+  settle,
+  type Transformed,
+  type Warning,
+} from './types.js';
 
 export function transformEntrance(row: RawEntrance, ctx: TransformContext): Transformed<EntranceDraft> {
   const reasons: QuarantineReason[] = [];
@@ -30,17 +36,11 @@ export function transformEntrance(row: RawEntrance, ctx: TransformContext): Tran
   const plate = ctx.readPlate(row.plateNumber);
   const carType = carTypeFor(plate, row.carType, ctx, warnings);
 
-  ctx.onWarnings('entrances', warnings);
-  if (reasons.length > 0) return { ok: false, reasons, warnings };
-  return {
-    ok: true,
-    value: {
-      park_code: parkCode as string,
-      plate_number: plate.plate,
-      enter_time: enterTime as number,
-      car_type: carType,
-      car_logo: optionalText(row.carLogo) || ctx.defaultCarLogo,
-    },
-    warnings,
-  };
+  return settle('entrances', ctx, reasons, warnings, () => ({
+    park_code: parkCode as string,
+    plate_number: plate.plate,
+    enter_time: enterTime as number,
+    car_type: carType,
+    car_logo: optionalText(row.carLogo) || ctx.defaultCarLogo,
+  }));
 }

@@ -11,7 +11,7 @@ import type { Park } from '../isp-spec/index.js';
 import type { TransformContext } from './context.js';
 import { convertCoordinates } from './coordinates.js';
 import { isReason, isTruthyFlag, optionalText, requiredText } from './fields.js';
-import type { QuarantineReason, Transformed, Warning } from './types.js';
+import { type QuarantineReason, settle, type Transformed, type Warning } from './types.js';
 
 export interface ParkResult {
   park: Park;

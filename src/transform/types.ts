@@ -72,3 +72,18 @@ export function showValue(value: unknown): string {
   const text = typeof value === 'string' ? value : String(value);
   return text.length > 64 ? `${text.slice(0, 61)}...` : text;
 }
+
+/**
+ * A transform's end: its warnings are reported (counted even for a row that is quarantined), then
+ * the value is built, unless some reason keeps the row from being sent.
+ */
+export function settle<T>(
+  stream: string,
+  ctx: { onWarnings(stream: string, warnings: readonly Warning[]): void },
+  reasons: QuarantineReason[],
+  warnings: Warning[],
+  value: () => T,
+): Transformed<T> {
+  ctx.onWarnings(stream, warnings);
+  return reasons.length > 0 ? { ok: false, reasons, warnings } : { ok: true, value: value(), warnings };
+}

@@ -1,4 +1,6 @@
 /**
+ * Long by design: the demo's whole vocabulary (lots, plates, makes, durations, fees) in one place.
+ *
  * Realistic, reproducible content for the demo vendor databases: lots around Jinan, plates
  * (鲁A12345, new-energy 京AD12345, police 鲁A1234警, 无牌车), car makes, parking durations with a
  * daily rhythm, fees (first 30 minutes free, then per started hour, capped per day) and payment

@@ -1,4 +1,6 @@
 /**
+ * Long by design: one demo schema style whole (tables, seed writes, traffic writes), read in one place.
+ *
  * Demo schema style 2, "entry/exit tables" (config/presets/entry-exit.yaml): `t_entry` and
  * `t_exit` rows (GBK tables, as old Chinese systems have them), photos as file paths relative to a
  * picture folder, car types through the `t_car_type` lookup table, the pay method as free text,

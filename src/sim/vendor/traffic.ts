@@ -1,4 +1,6 @@
 /**
+ * Long by design: one traffic loop with its transactions, late commits and count corrections.
+ *
  * Drives a demo vendor database like a live parking system: cars enter and leave at a chosen rate
  * (entrances and departures per second), each lot's occupied count follows, and now and then a
  * count is corrected by hand. Events are committed in transactions of varying length; a share of

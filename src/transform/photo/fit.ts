@@ -1,4 +1,6 @@
 /**
+ * Long by design: one search (model, probe, encode, check) whose steps share the image's state.
+ *
  * Fits a photo's bytes into a JPEG of at most `maxJpegBytes`, with as few full encodes as possible.
  * A complete JPEG already under the limit passes through byte-identical. Otherwise the image is
  * decoded once (scaled to photo.maxDimension on load). A bytes-per-pixel model of the source (its
