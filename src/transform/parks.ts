@@ -63,7 +63,5 @@ export function transformPark(row: RawPark, ctx: TransformContext): Transformed<
   const address = optionalText(row.address);
   if (address) park.address = address;
 
-  ctx.onWarnings('parks', warnings);
-  if (reasons.length > 0) return { ok: false, reasons, warnings };
-  return { ok: true, value: { park, deleted }, warnings };
+  return settle('parks', ctx, reasons, warnings, () => ({ park, deleted }));
 }
