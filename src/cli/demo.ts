@@ -22,9 +22,9 @@ import { createLogger } from '../log.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { redactUrl } from '../redact.js';
+import type { TrafficCounts } from '../sim/demo-vendor/index.js';
+import { DEMO_STYLES, type DemoStyleName } from '../sim/demo-vendor/style.js';
 import type { SimStats } from '../sim/isp/index.js';
-import type { TrafficCounts } from '../sim/vendor/index.js';
-import { DEMO_STYLES, type DemoStyleName } from '../sim/vendor/style.js';
 import { parseDuration, port, positiveNumber, positiveWhole } from './args.js';
 import { applyMemorySettings } from './memory.js';
 
@@ -81,7 +81,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const [{ startSimulator }, { createDemoSchema, presetFile, seedDemo, startTraffic }, { startDashboard }] =
     await Promise.all([
       import('../sim/isp/index.js'),
-      import('../sim/vendor/index.js'),
+      import('../sim/demo-vendor/index.js'),
       import('../web/dashboard.js'),
     ]);
   if (flags.prefix === '{isp}')

@@ -1,5 +1,5 @@
 /**
- * `vendor create|seed|traffic`: the demo vendor databases (src/sim/vendor) on any MySQL/MariaDB
+ * `vendor create|seed|traffic`: the demo vendor databases (src/sim/demo-vendor) on any MySQL/MariaDB
  * URL, for demos, tests and benchmarks. These commands write — but only to a database that
  * `vendor create` made (it carries a marker table); never point them at a real vendor database.
  */
@@ -8,10 +8,10 @@ import mysql from 'mysql2/promise';
 import { redactUrl } from '../redact.js';
 // The demo tools (their photo pool brings sharp) are loaded by the actions only: src/cli.ts builds
 // every command at start, the worker's included.
-import { DEMO_STYLES, type DemoStyleName } from '../sim/vendor/style.js';
+import { DEMO_STYLES, type DemoStyleName } from '../sim/demo-vendor/style.js';
 import { parseDuration, positiveNumber, ratio, wholeNumber } from './args.js';
 
-const demoTools = () => import('../sim/vendor/index.js');
+const demoTools = () => import('../sim/demo-vendor/index.js');
 
 export const DEFAULT_DEMO_URL = 'mysql://root@127.0.0.1:3306/parking_demo';
 

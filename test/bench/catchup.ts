@@ -10,7 +10,7 @@
  *   the worker started (both reported), and this run's own keys measured directly at the end of
  *   the outage and at the end of the drain.
  */
-import { seedDemo } from '../../src/sim/vendor/index.js';
+import { seedDemo } from '../../src/sim/demo-vendor/index.js';
 import type { BenchContext } from './lib/context.js';
 import { drain } from './lib/drain.js';
 import { prefixMemory, sampleUsedMemory, usedMemoryMb } from './lib/redis-memory.js';

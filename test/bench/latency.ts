@@ -12,7 +12,7 @@
 import mysql from 'mysql2/promise';
 import type { EventStreamName } from '../../src/config/index.js';
 import type { Cursor } from '../../src/config/vendor-rows.js';
-import { seedDemo, startTraffic, type TrafficEvent } from '../../src/sim/vendor/index.js';
+import { seedDemo, startTraffic, type TrafficEvent } from '../../src/sim/demo-vendor/index.js';
 import { eventPageQuery } from '../../src/vendor-db/events.js';
 import { zoneOffset } from '../../src/vendor-db/zone.js';
 import type { BenchContext } from './lib/context.js';
@@ -152,7 +152,7 @@ export async function runLatencyGroup(ctx: BenchContext): Promise<void> {
   const floorP50 = floors.p50.sort((a, b) => a - b)[Math.floor(floors.p50.length / 2)]!;
   const floorP99 = floors.p99.sort((a, b) => a - b)[Math.floor(floors.p99.length / 2)]!;
   const note =
-    `Traffic generator (src/sim/vendor/traffic.ts) at ${rate} events/s for ${seconds} s into a visit table ` +
+    `Traffic generator (src/sim/demo-vendor/traffic.ts) at ${rate} events/s for ${seconds} s into a visit table ` +
     '(5% of transactions held open up to 3 s, committing late), one child worker with product defaults ' +
     '(poll every 1 s, commit-lag guard 5 s), no photos; latency = simulator receipt − vendor commit, per event. ' +
     `p95 and the worst case are in the runs. Ceiling column: the same percentile for a bare poller running the same lag-guarded query every ${FLOOR_POLL_MS} ms (a floor no pipeline can beat).`;

@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seedDemo } from '../../src/sim/vendor/index.js';
+import { seedDemo } from '../../src/sim/demo-vendor/index.js';
 import { measureIspIngest } from './isp-ingest.js';
 import type { BenchContext } from './lib/context.js';
 import { drain } from './lib/drain.js';

@@ -11,7 +11,7 @@
  *   for a fixed time, against the worker's rate.
  * Between runs the Redis prefix is emptied and the simulator reset; the vendor data stays.
  */
-import { seedDemo } from '../../src/sim/vendor/index.js';
+import { seedDemo } from '../../src/sim/demo-vendor/index.js';
 import { explainStreams } from '../../src/vendor-db/explain.js';
 import { createVendorPool } from '../../src/vendor-db/pool.js';
 import { measureIspIngest } from './isp-ingest.js';

@@ -15,8 +15,6 @@ import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { deepMerge, STREAM_NAMES } from '../../src/config/index.js';
 import { createQueues, pendingDepth } from '../../src/pipeline/queues.js';
-import type { FaultsPatch } from '../../src/sim/isp/faults.js';
-import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import {
   createDemoSchema,
   type DemoStyleName,
@@ -27,7 +25,9 @@ import {
   startTraffic,
   type TrafficHandle,
   type TrafficOptions,
-} from '../../src/sim/vendor/index.js';
+} from '../../src/sim/demo-vendor/index.js';
+import type { FaultsPatch } from '../../src/sim/isp/faults.js';
+import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import { type ExpectedEvent, expectedEvents } from '../helpers/expected.js';
 import { CLIENT_ID, CLIENT_SECRET, FAST } from '../helpers/pipeline.js';
 import { type ManagedProcess, spawnWorker, type WorkerOptions } from '../helpers/processes.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningWorkers, startWorkers } from '../../jobs/workers.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
-import { seedDemo } from '../../src/sim/vendor/index.js';
+import { seedDemo } from '../../src/sim/demo-vendor/index.js';
 import { runCli } from '../helpers/cli.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 

@@ -7,7 +7,7 @@
 import type { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directHandOffs } from '../../src/metrics.js';
-import { startTraffic } from '../../src/sim/vendor/index.js';
+import { startTraffic } from '../../src/sim/demo-vendor/index.js';
 import { deliveredExactlyOnce } from '../helpers/delivery.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 

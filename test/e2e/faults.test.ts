@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readPushJob } from '../../src/pipeline/push-queue.js';
-import { startTraffic } from '../../src/sim/vendor/index.js';
+import { startTraffic } from '../../src/sim/demo-vendor/index.js';
 import { deliveredExactlyOnce } from '../helpers/delivery.js';
 import { expectedEvents } from '../helpers/expected.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';

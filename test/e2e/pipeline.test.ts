@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
-import { startTraffic } from '../../src/sim/vendor/index.js';
+import { startTraffic } from '../../src/sim/demo-vendor/index.js';
 import { runCli } from '../helpers/cli.js';
 import {
   departuresAfterEntrances,

@@ -5,8 +5,8 @@
  */
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
+import type { DemoStyleName } from '../../src/sim/demo-vendor/index.js';
 import type { Simulator } from '../../src/sim/isp/index.js';
-import type { DemoStyleName } from '../../src/sim/vendor/index.js';
 
 const CAR: Record<string, string> = {
   小型车: '2',

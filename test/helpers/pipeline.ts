@@ -11,16 +11,16 @@ import type { Config } from '../../src/config/index.js';
 import { deepMerge } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
-import type { FaultsPatch } from '../../src/sim/isp/faults.js';
-import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
-import type { StrictPatch } from '../../src/sim/isp/strict.js';
 import {
   createDemoSchema,
   type DemoStyleName,
   demoConfig,
   type SeedOptions,
   seedDemo,
-} from '../../src/sim/vendor/index.js';
+} from '../../src/sim/demo-vendor/index.js';
+import type { FaultsPatch } from '../../src/sim/isp/faults.js';
+import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
+import type { StrictPatch } from '../../src/sim/isp/strict.js';
 import {
   createTestDatabase,
   createTestRedis,

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
 import type { Cursor, RawDeparture, RawEntrance } from '../../src/config/vendor-rows.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
-import { seedDemo } from '../../src/sim/vendor/seed.js';
-import type { DemoStyleName } from '../../src/sim/vendor/style.js';
+import { demoConfig } from '../../src/sim/demo-vendor/config.js';
+import { createDemoSchema } from '../../src/sim/demo-vendor/schema.js';
+import { seedDemo } from '../../src/sim/demo-vendor/seed.js';
+import type { DemoStyleName } from '../../src/sim/demo-vendor/style.js';
 import {
   createTransformContext,
   loadPhoto,

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cursor, RawEntrance } from '../../src/config/vendor-rows.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
+import { demoConfig } from '../../src/sim/demo-vendor/config.js';
+import { createDemoSchema } from '../../src/sim/demo-vendor/schema.js';
 import { type EventPage, readEventPage } from '../../src/vendor-db/events.js';
 import { createVendorPool, type VendorPool } from '../../src/vendor-db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';

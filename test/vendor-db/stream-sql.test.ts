@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entrancesStreamSchema } from '../../src/config/index.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
+import { demoConfig } from '../../src/sim/demo-vendor/config.js';
 import { judgePlan, type PlanFacts } from '../../src/vendor-db/explain.js';
 import { columnRef, describeTables, tablesOf } from '../../src/vendor-db/from-clause.js';
 import { writePrivilegesOn } from '../../src/vendor-db/grants.js';

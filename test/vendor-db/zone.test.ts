@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entrancesStreamSchema, PROJECT_ROOT } from '../../src/config/index.js';
-import { demoConfig } from '../../src/sim/vendor/config.js';
-import { wallClock } from '../../src/sim/vendor/data.js';
-import { createDemoSchema } from '../../src/sim/vendor/schema.js';
+import { demoConfig } from '../../src/sim/demo-vendor/config.js';
+import { wallClock } from '../../src/sim/demo-vendor/data.js';
+import { createDemoSchema } from '../../src/sim/demo-vendor/schema.js';
 import { readEventPage, readVendorNow } from '../../src/vendor-db/events.js';
 import { createVendorPool } from '../../src/vendor-db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.js';
@@ -38,7 +38,7 @@ const src = (path: string) => pathToFileURL(resolve(PROJECT_ROOT, path)).href;
 
 /** Reads the entrances through the reader in a child process and converts with the transform. */
 const CHILD = `
-import { demoConfig } from '${src('src/sim/vendor/config.ts')}';
+import { demoConfig } from '${src('src/sim/demo-vendor/config.ts')}';
 import { readEventPage } from '${src('src/vendor-db/events.ts')}';
 import { createVendorPool } from '${src('src/vendor-db/pool.ts')}';
 import { createTimeParser } from '${src('src/transform/time.ts')}';

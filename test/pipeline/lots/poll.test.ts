@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollLots } from '../../../src/pipeline/lots/poll.js';
 import { LOT_STREAMS } from '../../../src/pipeline/streams.js';
-import { demoConfig } from '../../../src/sim/vendor/config.js';
-import { createDemoSchema } from '../../../src/sim/vendor/schema.js';
-import { seedDemo } from '../../../src/sim/vendor/seed.js';
+import { demoConfig } from '../../../src/sim/demo-vendor/config.js';
+import { createDemoSchema } from '../../../src/sim/demo-vendor/schema.js';
+import { seedDemo } from '../../../src/sim/demo-vendor/seed.js';
 import { fingerprint, LotChangeStore } from '../../../src/state/lot-changes.js';
 import { createTransformContext } from '../../../src/transform/index.js';
 import { createVendorPool, type VendorPool } from '../../../src/vendor-db/pool.js';

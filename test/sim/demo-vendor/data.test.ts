@@ -11,7 +11,7 @@ import {
   makePlate,
   toBd09,
   wallClock,
-} from '../../../src/sim/vendor/data.js';
+} from '../../../src/sim/demo-vendor/data.js';
 import { classifyPlate } from '../../../src/transform/plates.js';
 
 describe('demo data', () => {
