@@ -1,6 +1,6 @@
 /**
  * The one typed Config: every option with its default beside it and a comment saying what it is
- * for. The README's configuration reference is written from this file. Secrets (ISP credentials,
+ * for. docs/configuration.md is written from this file. Secrets (ISP credentials,
  * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults
  * and may only come from the environment (see env.ts).
  */
