@@ -64,6 +64,24 @@ describe('production dependencies', () => {
   });
 });
 
+describe('the image', () => {
+  it('copies only what .dockerignore lets in, which excludes everything else (secrets, .env, node_modules)', () => {
+    const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+    const ignore = readFileSync(join(PROJECT_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
+    expect(ignore[0]).toBe('*');
+    const allowed = new Set(ignore.slice(1).map((line) => line.replace(/^!/, '')));
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(sources.length).toBeGreaterThan(5);
+    for (const source of sources) expect(allowed, source).toContain(source);
+    for (const secret of ['.env', 'secrets', 'site', 'node_modules', 'dist', '.git'])
+      expect(allowed).not.toContain(secret);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
+
 describe('a production install', () => {
   // Laid out as the image is: package.json, bin/, config/, dist/ (compiled here), and a
   // node_modules holding only the production packages (links to this checkout's copies).
