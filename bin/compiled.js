@@ -1,13 +1,14 @@
 /**
- * Runs the TypeScript sources without a loader thread. tsx's loader (module.register) runs its hooks
- * in a second V8 isolate that stays for the life of the process, ~30 MB resident for a worker that
- * needs no compiler once it has started. Instead, src/ and jobs/ are compiled once per content (with
- * esbuild, the compiler tsx uses: types stripped, nothing bundled, same file layout) into
- * node_modules/.cache/isp-park-sync/<hash>/, and the entry is imported from there as plain ESM.
- * Source maps keep stack traces on the .ts lines.
+ * Finds the JavaScript to run for a TypeScript entry of src/ or jobs/. Two cases:
  *
- * `compiledEntry` returns undefined when it cannot (no writable cache and none built, esbuild
- * missing, a compile error): the caller then falls back to tsx, which reports a compile error itself.
+ * - A production install (`npm ci --omit=dev`, the image) has no compiler: it runs `dist/`, built
+ *   by `npm run build` (bin/build.js) where the devDependencies are installed.
+ * - A development checkout (esbuild installed as a devDependency, src/ present) compiles the
+ *   sources once per content (esbuild: types stripped, nothing bundled, same file layout) into
+ *   node_modules/.cache/isp-park-sync/<hash>/ and runs that, so an edit needs no build step and
+ *   no TypeScript loader thread stays in a running worker.
+ *
+ * Source maps keep stack traces on the .ts lines in both.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -26,14 +27,24 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DIST_DIR = join(PACKAGE_ROOT, 'dist');
 const SOURCE_DIRS = ['src', 'jobs'];
 const CACHE_DIR = join(PACKAGE_ROOT, 'node_modules', '.cache', 'isp-park-sync');
 /** Builds of other source states not used for this long are removed. */
 const KEEP_MS = 24 * 3600 * 1000;
 
-/** esbuild as tsx resolves it (tsx is a dependency; esbuild is tsx's). */
-function esbuildRequire() {
-  return createRequire(createRequire(import.meta.url).resolve('tsx/package.json'));
+/** esbuild when the devDependencies are installed; undefined in a production install. */
+export function loadEsbuild() {
+  try {
+    return createRequire(import.meta.url)('esbuild');
+  } catch (error) {
+    if (error?.code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+function sourceFiles() {
+  return SOURCE_DIRS.flatMap((dir) => tsFiles(join(PACKAGE_ROOT, dir), [])).sort();
 }
 
 function tsFiles(dir, out) {
@@ -46,54 +57,85 @@ function tsFiles(dir, out) {
 }
 
 /**
- * The compiled URL of `entry` (a .ts file under src/ or jobs/), compiling first when the sources
- * changed; undefined when that is not possible.
+ * The file URL to import for `entry` (a path under src/ or jobs/ relative to the package, e.g.
+ * `src/cli.ts`). Exits the process with a message when there is nothing to run.
  */
-export function compiledEntry(entry) {
+export function entryUrl(entry) {
+  const esbuild = existsSync(join(PACKAGE_ROOT, 'src')) ? loadEsbuild() : undefined;
+  if (esbuild) {
+    const dir = cachedBuild(esbuild);
+    if (dir) return pathToFileURL(join(dir, entry.replace(/\.ts$/, '.js'))).href;
+  }
+  if (existsSync(join(DIST_DIR, 'package.json'))) {
+    return pathToFileURL(join(DIST_DIR, entry.replace(/\.ts$/, '.js'))).href;
+  }
+  console.error(
+    esbuild
+      ? `isp-park-sync: cannot write the compile cache ${CACHE_DIR} and there is no build in ${DIST_DIR}; run \`npm run build\``
+      : `isp-park-sync: no build in ${DIST_DIR}. Run \`npm ci && npm run build\` (the build needs the devDependencies; ` +
+          '`npm prune --omit=dev` may follow), or use the image.',
+  );
+  process.exit(1);
+}
+
+/** The cache folder of the current sources, compiled now when needed; undefined when it cannot be written. */
+function cachedBuild(esbuild) {
+  const files = sourceFiles();
+  const hash = createHash('sha256').update(`${process.version}\0${esbuild.version}\0`);
+  // The build's own inputs besides the sources: this file (the options) and tsconfig.json.
+  for (const file of [fileURLToPath(import.meta.url), join(PACKAGE_ROOT, 'tsconfig.json'), ...files])
+    hash.update(relative(PACKAGE_ROOT, file)).update('\0').update(readFileSync(file));
+  const id = hash.digest('hex').slice(0, 16);
+  const dir = join(CACHE_DIR, id);
+  // package.json is written last: its presence marks a complete build.
+  if (existsSync(join(dir, 'package.json'))) {
+    touch(dir);
+    return dir;
+  }
   try {
-    const files = SOURCE_DIRS.flatMap((dir) => tsFiles(join(PACKAGE_ROOT, dir), [])).sort();
-    const require = esbuildRequire();
-    const esbuildVersion = require('esbuild/package.json').version;
-    const hash = createHash('sha256').update(`${process.version}\0${esbuildVersion}\0`);
-    // The build's own inputs besides the sources: this file (the options) and tsconfig.json.
-    for (const file of [fileURLToPath(import.meta.url), join(PACKAGE_ROOT, 'tsconfig.json'), ...files])
-      hash.update(relative(PACKAGE_ROOT, file)).update('\0').update(readFileSync(file));
-    const id = hash.digest('hex').slice(0, 16);
-    const dir = join(CACHE_DIR, id);
-    // package.json is written last: its presence marks a complete build.
-    if (existsSync(join(dir, 'package.json'))) touch(dir);
-    else build(require('esbuild'), files, dir);
-    prune(id);
-    return pathToFileURL(join(dir, relative(PACKAGE_ROOT, entry).replace(/\.ts$/, '.js'))).href;
+    mkdirSync(CACHE_DIR, { recursive: true });
   } catch {
     return undefined;
   }
+  compileTo(esbuild, files, dir);
+  prune(id);
+  return dir;
 }
 
-function build(esbuild, files, dir) {
+/**
+ * Compiles `files` into `dir` (replaced whole, atomically: built beside it and renamed). A compile
+ * error is printed with its file and line, and ends the process.
+ */
+export function compileTo(esbuild, files, dir) {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    esbuild.buildSync({
-      entryPoints: files,
-      outdir: tmp,
-      outbase: PACKAGE_ROOT,
-      bundle: false,
-      format: 'esm',
-      platform: 'node',
-      target: `node${process.versions.node}`,
-      tsconfig: join(PACKAGE_ROOT, 'tsconfig.json'),
-      sourcemap: 'linked',
-      sourcesContent: false,
-      logLevel: 'silent',
-    });
+    try {
+      esbuild.buildSync({
+        entryPoints: files,
+        outdir: tmp,
+        outbase: PACKAGE_ROOT,
+        bundle: false,
+        format: 'esm',
+        platform: 'node',
+        target: 'node24',
+        tsconfig: join(PACKAGE_ROOT, 'tsconfig.json'),
+        sourcemap: 'linked',
+        sourcesContent: false,
+        logLevel: 'silent',
+      });
+    } catch (error) {
+      console.error(`isp-park-sync: the TypeScript sources do not compile:\n${error.message}`);
+      process.exit(1);
+    }
     // "type": "module" for the .js files; the version for src/pipeline/status.ts.
     const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
     writeFileSync(
       join(tmp, 'package.json'),
       `${JSON.stringify({ name: 'isp-park-sync-compiled', private: true, type: 'module', version })}\n`,
     );
+    if (dir === DIST_DIR) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(tmp, dir);
     } catch (error) {
@@ -102,9 +144,20 @@ function build(esbuild, files, dir) {
     }
   } finally {
     // buildSync runs in a worker thread that esbuild keeps for further calls: end it.
-    esbuild.stop();
+    esbuild.stop?.();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** `npm run build`: src/ and jobs/ into dist/, for a production install without a compiler. */
+export function buildDist() {
+  const esbuild = loadEsbuild();
+  if (!esbuild) {
+    console.error('isp-park-sync build: esbuild is missing; install the devDependencies first (`npm ci`)');
+    process.exit(1);
+  }
+  compileTo(esbuild, sourceFiles(), DIST_DIR);
+  return DIST_DIR;
 }
 
 function touch(dir) {
@@ -112,7 +165,7 @@ function touch(dir) {
     const now = new Date();
     utimesSync(dir, now, now);
   } catch {
-    // A read-only cache (an image built as another user) still serves.
+    // A read-only cache (built as another user) still serves.
   }
 }
 

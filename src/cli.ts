@@ -1,7 +1,10 @@
 /**
  * The `isp-park-sync` command. Each command lives in src/cli/<name>.ts and is added here; the
- * commands load the Config themselves so that `--help` works without one.
+ * commands load the Config themselves so that `--help` works without one. A `.env` file in the
+ * working directory is read first (Node's own parser); variables already in the environment win.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { backfillCommand } from './cli/backfill.js';
 import { checkCommand } from './cli/check.js';
@@ -15,12 +18,26 @@ import { simCommand } from './cli/sim.js';
 import { startCommand } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
 import { vendorCommand } from './cli/vendor.js';
-import { ConfigError } from './config/index.js';
+import { ConfigError, PROJECT_ROOT } from './config/index.js';
+
+try {
+  process.loadEnvFile('.env');
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+    console.error(`.env in ${process.cwd()}: ${(error as Error).message}; fix or remove it`);
+    process.exit(78); // EX_CONFIG
+  }
+}
+
+const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command('isp-park-sync')
   .description(
     'Delivers parking lots, space counts, entrances and departures from a legacy parking database to ISP',
   )
+  .version(version, '-V, --version', 'print the version')
   .option(
     '-c, --config <files>',
     'config files layered over config/default.yaml (comma-separated; env ISP_SYNC_CONFIG)',

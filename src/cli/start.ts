@@ -15,7 +15,9 @@ export function startCommand(): Command {
     .addOption(new Option('--role <roles...>', 'roles of this process').choices([...ROLES]))
     .option('--no-web', 'do not serve the dashboard from this process')
     .action(async (options: { role?: Role[]; web: boolean }) => {
-      const config = loadConfig();
+      // The ISP, its credentials and the vendor database must be the deployment's own (exit 78 naming
+      // each missing variable); default.yaml's loopback values are for the tools on one machine.
+      const config = loadConfig({ require: 'start' });
       applyMemorySettings(config.memory);
       const logger = createLogger(config.log.level);
       const rt = createRuntime(config, { logger });

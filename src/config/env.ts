@@ -1,7 +1,8 @@
 /**
  * Environment variables and the config keys they set. Secrets may come only from here: a secret
- * key found in a config file is refused (committed files must not hold credentials).
- * `.env.example` lists the same variables; a test keeps the two in step.
+ * key found in a config file is refused (committed files must not hold credentials). A secret
+ * variable may instead name a file holding its value (`<NAME>_FILE`, as Docker and Kubernetes
+ * secrets are mounted). `.env.example` lists the same variables; a test keeps the two in step.
  */
 
 export interface EnvVar {
@@ -20,6 +21,13 @@ export const ENV_VARS: EnvVar[] = [
     kind: 'string',
     secret: false,
     doc: 'ISP (or simulator) base URL',
+  },
+  {
+    name: 'ISP_ALLOW_INSECURE_HTTP',
+    key: 'isp.allowInsecureHttp',
+    kind: 'bool',
+    secret: false,
+    doc: 'accept a plain http:// ISP base URL on a non-loopback host',
   },
   {
     name: 'ISP_CA_FILE',
@@ -132,3 +140,19 @@ export const SECRET_KEYS = ENV_VARS.filter((v) => v.secret && !v.key.endsWith('.
 
 /** Config files to layer over config/default.yaml, comma-separated. */
 export const CONFIG_FILES_VAR = 'ISP_SYNC_CONFIG';
+
+/** `<NAME>_FILE`: the variable's value is the content of that file (secrets only). */
+export const FILE_SUFFIX = '_FILE';
+
+/**
+ * What `start` cannot run without, by grant type. Each is a config key that must be set by the
+ * deployment (environment, a `_FILE` secret, or a config file of ISP_SYNC_CONFIG), never taken from
+ * config/default.yaml, whose loopback values serve the other commands and the tests on one machine.
+ */
+export function requiredForStart(grantType: string): string[] {
+  const credentials =
+    grantType === 'password'
+      ? ['isp.auth.username', 'isp.auth.password']
+      : ['isp.auth.clientId', 'isp.auth.clientSecret'];
+  return ['isp.baseUrl', ...credentials, 'vendor.url'];
+}

@@ -1,14 +1,24 @@
 /**
  * Loads the Config: config/default.yaml, then the files named by ISP_SYNC_CONFIG (or passed in),
- * then environment variables, then programmatic overrides (tests), validated by zod. Any problem is
- * a ConfigError naming the key, e.g. `isp.baseUrl: must be an http(s) URL`.
+ * then environment variables (a secret also from `<NAME>_FILE`), then programmatic overrides
+ * (tests), validated by zod. Any problem is a ConfigError naming the key, e.g.
+ * `isp.baseUrl: must be an http(s) URL`. With `require: 'start'`, the settings a worker cannot run
+ * without must come from the deployment, not from default.yaml's loopback values; each missing one
+ * is named with its variable.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { CONFIG_FILES_VAR, ENV_VARS, SECRET_KEYS } from './env.js';
+import {
+  CONFIG_FILES_VAR,
+  ENV_VARS,
+  type EnvVar,
+  FILE_SUFFIX,
+  requiredForStart,
+  SECRET_KEYS,
+} from './env.js';
 import { ConfigError } from './errors.js';
 import { type Config, configSchema } from './schema.js';
 
@@ -37,20 +47,46 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Deep-merged last; tests use it (secrets allowed here, they never touch a file). */
   overrides?: Tree;
+  /** `start`: refuse to run on default.yaml's loopback ISP and vendor database (requiredForStart). */
+  require?: 'start';
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const files = options.files ?? configFilesFromEnv(env);
-  let tree: Tree = readConfigFile(DEFAULT_CONFIG_FILE);
+  const layers: Tree[] = [];
   for (const file of files) {
     const layer = readConfigFile(resolveConfigPath(file));
     refuseSecretsInFile(layer, file);
-    tree = deepMerge(tree, layer);
+    layers.push(layer);
   }
-  tree = deepMerge(tree, envLayer(env));
-  if (options.overrides) tree = deepMerge(tree, options.overrides);
+  layers.push(envLayer(env));
+  if (options.overrides) layers.push(options.overrides);
+  const tree = layers.reduce(deepMerge, readConfigFile(DEFAULT_CONFIG_FILE));
+  if (options.require === 'start') refuseMissing(tree, layers.reduce(deepMerge, {}));
   return parseConfig(tree);
+}
+
+/** Throws one ConfigError naming every required setting the deployment's own layers leave unset. */
+function refuseMissing(tree: Tree, deployment: Tree): void {
+  const grantType = String(getPath(tree, 'isp.auth.grantType') ?? 'client_credentials');
+  const missing = requiredForStart(grantType).filter((key) => {
+    const value = getPath(deployment, key);
+    return value === undefined || value === '';
+  });
+  if (missing.length === 0) return;
+  const problems = missing.map((key) => {
+    const v = ENV_VARS.find((e) => e.key === key);
+    if (!v) return `${key}: is required`;
+    const alt = v.secret ? ` (or ${v.name}${FILE_SUFFIX}=<file>)` : '';
+    return `${v.name}${alt} is required: ${v.doc} (config key ${key})`;
+  });
+  throw new ConfigError(
+    `start: missing required settings:\n  ${problems.join('\n  ')}\n` +
+      'Set them in the environment or in .env in the working directory (see .env.example); ' +
+      '`isp-park-sync demo` runs everything on this machine without them.',
+    problems,
+  );
 }
 
 export function parseConfig(input: unknown): Config {
@@ -110,8 +146,9 @@ function refuseSecretsInFile(tree: Tree, file: string): void {
 
 function envLayer(env: NodeJS.ProcessEnv): Tree {
   const layer: Tree = {};
+  refuseFileVariablesOfNonSecrets(env);
   for (const v of ENV_VARS) {
-    const raw = env[v.name];
+    const raw = envValue(env, v);
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
     if (v.kind === 'int') {
@@ -126,6 +163,41 @@ function envLayer(env: NodeJS.ProcessEnv): Tree {
     setPath(layer, v.key, value);
   }
   return layer;
+}
+
+/**
+ * The variable's value: from the environment, or for a secret from the file `<NAME>_FILE` names (its
+ * content, trailing line breaks removed). Both set is an error naming both; so is an unreadable or
+ * empty file. The file's content is never put in a message.
+ */
+function envValue(env: NodeJS.ProcessEnv, v: EnvVar): string | undefined {
+  const direct = env[v.name];
+  const fileVar = `${v.name}${FILE_SUFFIX}`;
+  const file = v.secret ? env[fileVar] : undefined;
+  if (file === undefined || file === '') return direct;
+  if (direct !== undefined && direct !== '')
+    throw new ConfigError(`${v.key}: both ${v.name} and ${fileVar} are set; unset one of them`);
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(
+      `${v.key}: ${fileVar}=${file} cannot be read (${code}); check the path and its permissions`,
+    );
+  }
+  const value = content.replace(/(\r?\n)+$/, '');
+  if (value === '') throw new ConfigError(`${v.key}: ${fileVar}=${file} is empty`);
+  return value;
+}
+
+/** `ISP_BASE_URL_FILE` and the like would be ignored silently: only secrets are read from files. */
+function refuseFileVariablesOfNonSecrets(env: NodeJS.ProcessEnv): void {
+  for (const v of ENV_VARS) {
+    const fileVar = `${v.name}${FILE_SUFFIX}`;
+    if (!v.secret && env[fileVar])
+      throw new ConfigError(`${v.key}: ${fileVar} is not read (only secrets come from files); set ${v.name}`);
+  }
 }
 
 export function configErrorFrom(error: z.ZodError): ConfigError {

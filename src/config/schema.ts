@@ -2,7 +2,7 @@
  * Long by design: every option of the product in one place, each with its default and its reason.
  *
  * The one typed Config: every option with its default beside it and a comment saying what it is
- * for. The README's configuration reference is written from this file. Secrets (ISP credentials,
+ * for. docs/configuration.md is written from this file. Secrets (ISP credentials,
  * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults
  * and may only come from the environment (see env.ts).
  */
@@ -42,49 +42,77 @@ function isValidZone(zone: string): boolean {
   }
 }
 
-export const ispSchema = z.strictObject({
-  /** Base URL of ISP (or of the simulator), e.g. https://isp.example.cn/api. Env: ISP_BASE_URL. */
-  baseUrl: httpUrl,
-  /** Per-request timeout, ms. */
-  timeoutMs: positiveInt.default(15_000),
-  /** Keep-alive connections to ISP. */
-  connections: positiveInt.default(8),
-  /** PEM file with extra CA certificates for ISP's https endpoint (verification is always on). */
-  caFile: z.string().optional(),
-  /** Send codes ("2") by default; `label` sends the label ("小型车") as the spec's examples do. */
-  codesAs: z.enum(['code', 'label']).default('code'),
-  /** Coordinate system ISP is sent; vendor coordinates are converted to it. */
-  coordinateSystem: z.enum(COORDINATE_SYSTEMS).default('GCJ02'),
-  batch: z
-    .strictObject({
-      /** Records per request (open point 11). */
-      maxItems: positiveInt.default(BATCH_MAX_ITEMS),
-      /** Bytes per request body. */
-      maxBytes: positiveInt.default(BATCH_MAX_BYTES),
-    })
-    .prefault({}),
-  auth: z
-    .strictObject({
-      /** Token path relative to baseUrl. */
-      tokenPath: z.string().startsWith('/').default('/oauth/token'),
-      /** OAuth grant type sent with the token request. */
-      grantType: z.string().default('client_credentials'),
-      /** `json` body (default) or `form` (application/x-www-form-urlencoded). */
-      bodyFormat: z.enum(['json', 'form']).default('json'),
-      /** Client credentials in the body (default) or as HTTP Basic. */
-      clientAuth: z.enum(['body', 'basic']).default('body'),
-      /** Extra constant fields for the token request (e.g. scope). Not for secrets. */
-      extraFields: z.record(z.string(), z.string()).default({}),
-      /** Refresh this many seconds before the token expires. */
-      refreshAheadSeconds: z.number().int().nonnegative().default(60),
-      /** From the environment only: ISP_CLIENT_ID, ISP_CLIENT_SECRET, ISP_USERNAME, ISP_PASSWORD. */
-      clientId: z.string().optional(),
-      clientSecret: z.string().optional(),
-      username: z.string().optional(),
-      password: z.string().optional(),
-    })
-    .prefault({}),
-});
+export const ispSchema = z
+  .strictObject({
+    /** Base URL of ISP (or of the simulator), e.g. https://isp.example.cn/api. Env: ISP_BASE_URL. */
+    baseUrl: httpUrl,
+    /**
+     * Allow a plain `http://` base URL on a host other than loopback (credentials and tokens then
+     * cross the network unencrypted). Off: such a URL is refused. Env: ISP_ALLOW_INSECURE_HTTP.
+     */
+    allowInsecureHttp: z.boolean().default(false),
+    /** Per-request timeout, ms. */
+    timeoutMs: positiveInt.default(15_000),
+    /** Keep-alive connections to ISP. */
+    connections: positiveInt.default(8),
+    /** PEM file with extra CA certificates for ISP's https endpoint (verification is always on). */
+    caFile: z.string().optional(),
+    /** Send codes ("2") by default; `label` sends the label ("小型车") as the spec's examples do. */
+    codesAs: z.enum(['code', 'label']).default('code'),
+    /** Coordinate system ISP is sent; vendor coordinates are converted to it. */
+    coordinateSystem: z.enum(COORDINATE_SYSTEMS).default('GCJ02'),
+    batch: z
+      .strictObject({
+        /** Records per request (open point 11). */
+        maxItems: positiveInt.default(BATCH_MAX_ITEMS),
+        /** Bytes per request body. */
+        maxBytes: positiveInt.default(BATCH_MAX_BYTES),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        /** Token path relative to baseUrl. */
+        tokenPath: z.string().startsWith('/').default('/oauth/token'),
+        /** OAuth grant type sent with the token request. */
+        grantType: z.string().default('client_credentials'),
+        /** `json` body (default) or `form` (application/x-www-form-urlencoded). */
+        bodyFormat: z.enum(['json', 'form']).default('json'),
+        /** Client credentials in the body (default) or as HTTP Basic. */
+        clientAuth: z.enum(['body', 'basic']).default('body'),
+        /** Extra constant fields for the token request (e.g. scope). Not for secrets. */
+        extraFields: z.record(z.string(), z.string()).default({}),
+        /** Refresh this many seconds before the token expires. */
+        refreshAheadSeconds: z.number().int().nonnegative().default(60),
+        /** From the environment only: ISP_CLIENT_ID, ISP_CLIENT_SECRET, ISP_USERNAME, ISP_PASSWORD. */
+        clientId: z.string().optional(),
+        clientSecret: z.string().optional(),
+        username: z.string().optional(),
+        password: z.string().optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((isp, ctx) => {
+    if (isp.baseUrl.startsWith('http://') && !isLoopbackUrl(isp.baseUrl) && !isp.allowInsecureHttp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message:
+          'plain http:// to a host other than loopback sends the ISP credentials unencrypted; use https://, ' +
+          'or set isp.allowInsecureHttp: true (environment variable ISP_ALLOW_INSECURE_HTTP=true) to accept that',
+      });
+    }
+  });
+
+/** True for URLs on 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export const photoSchema = z.strictObject({
   /** Limit of the whole photo string (prefix included), bytes (open point 5). */

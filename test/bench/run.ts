@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only group,group]`: runs the benchmarks and writes
- * test/bench/results.json and test/bench/results.md (the table the README quotes).
+ * test/bench/results.json and test/bench/results.md (the table docs/benchmarks.md quotes).
  *
  * Groups, in order: ceilings (ISP ingest, transforms, sharp), throughput (mysql keyset ceiling,
  * reader ratio, no-photo throughput, vendor cost, scale-out, baseline), photos, latency, catchup.

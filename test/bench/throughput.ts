@@ -28,8 +28,8 @@ export const BASELINE_UPLOADER = 'test/bench/lib/baseline-uploader.ts';
 /**
  * min(ceiling-mysql-read, one ingest-ceiling round now): the ceiling of a pipeline run measured
  * next to it, so load from other processes on a shared machine weighs on both alike. The round
- * posts `departureShare` of its batches as departures: the simulator's rate "for the same batches"
- * (issue 5) is that of the workload's mix, and a departure (eleven fields) costs it ~1.5× an
+ * posts `departureShare` of its batches as departures: the simulator's rate for the same batches
+ * is that of the workload's mix, and a departure (eleven fields) costs it ~1.5× an
  * entrance (five), so an entrances-only round overstates it by ~15% for a half-and-half workload.
  */
 export async function adjacentCeiling(ctx: BenchContext, departureShare = 0): Promise<number> {

@@ -2,7 +2,7 @@
  * The dashboard of a running pipeline, in a real browser: a demo vendor database, the ISP
  * simulator and the worker with its dashboard. ISP rejects one record; the operator sees it on the
  * status page (numbers equal /api/status), retries it from the queue dashboard once ISP accepts it
- * again, and it is delivered exactly once. The status page screenshot is the README's.
+ * again, and it is delivered exactly once. The status page screenshot is docs/operations.md's.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,7 +89,7 @@ describe('dashboard of a running pipeline, in a real browser', () => {
     expect(html).not.toContain(PASSWORD);
     expect(html).not.toContain(CLIENT_SECRET);
     await page.screenshot({ path: join(ARTIFACTS, 'pipeline-status.png'), fullPage: false });
-    // `UPDATE_DOCS=1 npx vitest run test/browser/pipeline-dashboard.test.ts` refreshes the README's picture.
+    // `UPDATE_DOCS=1 npx vitest run test/browser/pipeline-dashboard.test.ts` refreshes the picture in docs/operations.md.
     if (process.env.UPDATE_DOCS) {
       copyFileSync(join(ARTIFACTS, 'pipeline-status.png'), join(PROJECT_ROOT, 'docs', 'status-page.png'));
     }

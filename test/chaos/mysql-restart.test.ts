@@ -1,5 +1,5 @@
 /**
- * Issue 5, scenario 4: the vendor MariaDB restarted under a running poller. A private mariadbd (own
+ * Chaos scenario 4: the vendor MariaDB restarted under a running poller. A private mariadbd (own
  * datadir and port) holds the demo database; it is shut down (SIGTERM), left down a few seconds and
  * started again on the same datadir and port. The poller must recover by itself (its pool drops
  * dead connections), and every event must reach ISP exactly once: reads that failed moved no

@@ -1,5 +1,5 @@
 /**
- * Issue 5, scenario 3: Redis restarted under a running worker. A private redis-server (own port and
+ * Chaos scenario 3: Redis restarted under a running worker. A private redis-server (own port and
  * dir, AOF fsynced on every write, no RDB) so the shared one is not disturbed; it is stopped with
  * SIGTERM and started again on the same port and dir while traffic runs. The worker must resume
  * consuming by itself (bullmq 6 has had workers that silently stop after an outage), /healthz must

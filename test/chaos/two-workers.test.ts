@@ -1,5 +1,5 @@
 /**
- * Issue 5, scenario 2: two worker processes with every role against one Redis at the same time.
+ * Chaos scenario 2: two worker processes with every role against one Redis at the same time.
  * Polls are singletons (global concurrency 1 per poll queue) and push jobs have deterministic ids,
  * so ISP must get every vendor event exactly once while both processes share the pushing.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 5, scenario 1: a worker process killed with SIGKILL while batches are in flight, then a new
+ * Chaos scenario 1: a worker process killed with SIGKILL while batches are in flight, then a new
  * one started. Every vendor event must reach ISP; the only duplicates allowed are the records of the
  * batches that were in flight at the kill (ISP stored them, the ledger never heard): at most
  * pushConcurrency batches per event stream, each of at most isp.batch.maxItems records.

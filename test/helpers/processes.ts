@@ -203,7 +203,7 @@ async function until(
 export interface WorkerOptions {
   /** Extra arguments after `start` (e.g. ['--role', 'pusher'], ['--no-web']). */
   args?: string[];
-  /** How long start-up may take (tsx compiles the sources on the fly). */
+  /** How long start-up may take (the first start after a change compiles the sources). */
   timeoutMs?: number;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The benchmark results: one entry per figure (median of its runs, with min and max), the ceiling
  * it is compared with, the target and whether it was met; written as test/bench/results.json and
- * a Markdown table (results.md) the README quotes. Pure except for `writeResults`.
+ * a Markdown table (results.md) docs/benchmarks.md quotes. Pure except for `writeResults`.
  */
 import { writeFileSync } from 'node:fs';
 
@@ -184,7 +184,7 @@ function cpuText(r: Result): string {
   return ` CPU in cores busy per run: ${shares.map((c) => `[${one(c)}]`).join('; ')}.`;
 }
 
-/** The Markdown table the README quotes. */
+/** The Markdown table docs/benchmarks.md quotes. */
 export function toMarkdown(file: ResultsFile): string {
   const m = file.machine;
   const lines = [
