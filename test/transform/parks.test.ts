@@ -1,5 +1,5 @@
 /**
- * Lots with real-world coordinates (issue 15, item 6): a pair outside China or swapped costs the
+ * Lots with real-world coordinates: a pair outside China or swapped costs the
  * lot its coordinates, never the lot; a warning names the lot; swapping back is opt-in.
  */
 import { describe, expect, it } from 'vitest';

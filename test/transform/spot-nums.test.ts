@@ -1,5 +1,5 @@
 /**
- * Overfull lots (issue 15, item 6): more spaces used than a lot has happens, and is sent with
+ * Overfull lots: more spaces used than a lot has happens, and is sent with
  * remain 0 and used as read (clamped to total only when configured), with a warning, never
  * quarantined.
  */

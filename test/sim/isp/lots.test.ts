@@ -1,5 +1,5 @@
 /**
- * The simulator's per-lot state over real HTTP (issue 15, item 7): registered or deleted, the
+ * The simulator's per-lot state over real HTTP: registered or deleted, the
  * current count and when it was set, and what each lot accepted, read through GET /_sim/lots as
  * tests of the pipeline will.
  */

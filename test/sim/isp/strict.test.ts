@@ -1,5 +1,5 @@
 /**
- * The simulator's strictness switches over real HTTP (issue 15, item 7): data only for registered
+ * The simulator's strictness switches over real HTTP: data only for registered
  * lots, photos that must decode as JPEGs, a body limit answered 413, and 401 in the body; each off
  * by default and switchable at start and at run time. Where the pipeline depends on how a refusal
  * looks, the real ISP client is pointed at the simulator to show how it classifies it.
