@@ -17,11 +17,11 @@ import {
 } from '../src/pipeline/errors.js';
 import { pushEvents } from '../src/pipeline/events/push.js';
 import { eventPushDeps, pushContext } from '../src/pipeline/events/push-deps.js';
+import { sendCurrentState } from '../src/pipeline/lots/current-state.js';
 import { flushLots } from '../src/pipeline/lots/flush.js';
 import { lotFlushDeps } from '../src/pipeline/lots/flush-deps.js';
 import { type PushJobData, readPushJob } from '../src/pipeline/push-queue.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
-import { throwUnlessDelivered } from '../src/pipeline/send-outcome.js';
 
 /** Failures in a row (per stream, this process) after which the queue pauses instead of retrying at once. */
 const OUTAGE_AFTER = 3;
@@ -111,10 +111,7 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
     });
   }
   const deps = lotFlushDeps(rt, data.stream, job, bisect);
-  if (data.isolated) {
-    const item = data.isolated.item;
-    throwUnlessDelivered(await deps.send([{ ...item, json: JSON.stringify(item.payload) }]), item.code);
-    return { sent: 1 };
-  }
+  // A replayed lot, count or DELETE: what the vendor holds now, never the job's old snapshot.
+  if (data.isolated) return sendCurrentState(rt, { ...data, isolated: data.isolated }, deps);
   return flushLots(deps);
 }

@@ -104,3 +104,24 @@ export const photos = new Counter({
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
+
+export const lotDeleteGuard = new Gauge({
+  name: 'isp_sync_lot_delete_guard',
+  help: '1 while the mass-deletion guard holds deletions back (confirm with `full-sync --confirm-deletes`), else 0',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
+export const lotStatesSuperseded = new Counter({
+  name: 'isp_sync_lot_states_superseded_total',
+  help: 'Lot or count states dropped because a newer one was already pending or delivered, per stream',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
+export const eventsHeld = new Counter({
+  name: 'isp_sync_events_held_total',
+  help: 'Events held until ISP registers their lot, per stream',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});

@@ -73,9 +73,12 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
     payloads: prepared.flatMap((p) => (p.ok ? [JSON.parse(p.text) as Record<string, unknown>] : [])),
     quarantine: [
       ...quarantine,
-      ...prepared
-        .filter((p) => !p.ok)
-        .map((p) => ({ vendorKey: p.record.vendorKey, reasons: [!p.ok && p.reason] })),
+      ...prepared.flatMap((p) =>
+        !p.ok && 'reason' in p ? [{ vendorKey: p.record.vendorKey, reasons: [p.reason] }] : [],
+      ),
     ],
+    held: prepared.flatMap((p) =>
+      !p.ok && 'hold' in p ? [{ vendorKey: p.record.vendorKey, ...p.hold }] : [],
+    ),
   };
 }

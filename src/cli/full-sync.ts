@@ -1,15 +1,35 @@
 /** `full-sync`: queues the nightly full sync now (all lots, all spot counts, deletions). */
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { createQueues } from '../pipeline/queues.js';
+import { createQueues, createRedis } from '../pipeline/queues.js';
+import { LotChangeStore } from '../state/lot-changes.js';
 
 export function fullSyncCommand(): Command {
   return new Command('full-sync')
     .description('push every lot and spot count now and delete vanished lots (a worker carries it out)')
-    .action(async () => {
+    .option(
+      '--confirm-deletes',
+      'the lots the mass-deletion guard held back really are gone: delete them at ISP in this pass',
+    )
+    .action(async (flags: { confirmDeletes?: boolean }) => {
       const config = loadConfig();
       const queues = createQueues(config);
       try {
+        if (flags.confirmDeletes) {
+          const redis = createRedis(config);
+          try {
+            const lots = new LotChangeStore(redis, config.redis.prefix);
+            const guard = await lots.guard('parks');
+            await lots.confirmDeletes('parks');
+            console.log(
+              guard
+                ? `confirmed: the next pass deletes the ${guard.wouldDelete} lots the guard held back (${guard.reason})`
+                : 'confirmed: the next pass deletes vanished lots even beyond the mass-deletion guard',
+            );
+          } finally {
+            await redis.quit();
+          }
+        }
         const job = await queues.fullSync.add(
           'full-sync',
           { reason: 'manual' },

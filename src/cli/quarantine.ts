@@ -158,7 +158,8 @@ async function redriveEvent(
     pending: false,
   });
   const [prepared] = await push.prepare([record]);
-  if (prepared && !prepared.ok) return keep(rt, entry, [prepared.reason]);
+  // A lot ISP does not know yet is no reason to keep the row here: the push holds it for its lot.
+  if (prepared && !prepared.ok && 'reason' in prepared) return keep(rt, entry, [prepared.reason]);
   const jobId = pushJobIds.quarantine(stream, entry.vendorKey, entry.at);
   await enqueuePush(rt.queues.push, stream, 'quarantine', [
     { id: jobId, data: { kind: 'events', stream, records: [record] } },

@@ -66,6 +66,7 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
   for (const s of status.streams) {
     if (s.lastError) lines.push(`last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}`);
   }
+  lines.push(...formatLotLifecycle(status.lotLifecycle, time));
   if (status.lots.length) {
     lines.push('');
     const lotHeader = ['lot', 'last entrance', 'last departure', 'last spot count (remain/total)', 'sent at'];
@@ -81,4 +82,26 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
       lines.push(row.map((c, i) => c.padEnd(lotWidths[i]!)).join('  '));
   }
   return lines.join('\n');
+}
+
+/** What waits in the lots' lifecycle: the mass-deletion guard first, then DELETEs and held events. */
+export function formatLotLifecycle(
+  l: StatusSnapshot['lotLifecycle'],
+  time: (s: number | null) => string,
+): string[] {
+  const lines = [
+    '',
+    `lots at ISP: ${l.registered} registered, ${l.deleted} deleted, ${l.pending} lot/count states to send, ${l.superseded} older states dropped as superseded`,
+  ];
+  if (l.deleteGuard) {
+    lines.push(
+      `MASS-DELETION GUARD since ${time(l.deleteGuard.at)}: nothing deleted. ${l.deleteGuard.reason}.`,
+      `  would delete ${l.deleteGuard.wouldDelete} of ${l.deleteGuard.registered}: ${l.deleteGuard.codes.join(', ')}${l.deleteGuard.wouldDelete > l.deleteGuard.codes.length ? ', ...' : ''}`,
+      '  if they really are gone: isp-park-sync full-sync --confirm-deletes; if not, fix the vendor database or its mapping',
+    );
+  }
+  for (const w of l.deleteWaits) lines.push(`DELETE of lot ${w.parkCode} waits: ${w.reason}`);
+  for (const h of l.held)
+    lines.push(`${h.events} events of lot ${h.parkCode} held since ${time(h.since)}: ${h.reason}`);
+  return lines;
 }

@@ -185,6 +185,17 @@ export const parksStreamSchema = z.strictObject({
    * swapped silently, and only when asked).
    */
   fixSwappedCoordinates: z.boolean().default(false),
+  /**
+   * A lot that vanished from the vendor's table stays registered at ISP this long before its DELETE,
+   * so cars still leaving it are delivered; then the DELETE waits for every event of the lot to be.
+   */
+  deleteGraceSeconds: z.number().int().nonnegative().default(1_800),
+  /**
+   * The mass-deletion guard: a poll that would delete more than this share of the lots registered
+   * at ISP (or that reads no lot at all) deletes nothing until an operator confirms
+   * (`full-sync --confirm-deletes`): a wrong database, an emptied table or a lost grant looks the same.
+   */
+  maxDeleteShare: z.number().min(0).max(1).default(0.2),
   /** Poll interval, ms. */
   pollEveryMs: positiveInt.default(60_000),
 });

@@ -13,7 +13,7 @@
 import type { Queue } from 'bullmq';
 import type { Cursor } from '../config/vendor-rows.js';
 import type { EventRecord } from './events/records.js';
-import { PUSH_ATTEMPTS } from './queues.js';
+import { PUSH_ATTEMPTS, pushQueueName, type Queues } from './queues.js';
 import type { EventStreamName, LotStreamName, StreamName } from './streams.js';
 
 export interface EventsJobData {
@@ -35,14 +35,22 @@ export interface LotsJobData {
   stream: LotStreamName;
   rejections?: number;
   failingSince?: number;
-  /** A single lot ISP rejected. */
-  isolated?: { message: string; parked?: boolean; item: { code: string; payload: Record<string, unknown> } };
+  /**
+   * A single lot ISP refused (`action` upsert), or its DELETE (`delete`). A replay sends the lot's
+   * state as it is then, never the snapshot here.
+   */
+  isolated?: {
+    message: string;
+    parked?: boolean;
+    item: { code: string; payload: Record<string, unknown> };
+    action?: 'upsert' | 'delete';
+  };
 }
 
 export type PushJobData = EventsJobData | LotsJobData;
 
 /** Why a push job exists; it names the job (`entrances`, `entrances-backfill`, ...). */
-export type PushOrigin = 'poll' | 'backfill' | 'rejected' | 'quarantine' | 'flush';
+export type PushOrigin = 'poll' | 'backfill' | 'rejected' | 'quarantine' | 'flush' | 'released';
 
 export interface PushJob {
   id: string;
@@ -70,6 +78,10 @@ export const pushJobIds = {
   /** A quarantined row re-driven by an operator: two operators re-driving it at once add one job. */
   quarantine(stream: StreamName, vendorKey: string, quarantinedAt: number): string {
     return `quarantine-${stream}-${idPart(vendorKey)}-${quarantinedAt}`;
+  },
+  /** The events held for a lot, released once ISP registered it. */
+  released(stream: EventStreamName, lot: string, at: number): string {
+    return `released-${stream}-${idPart(lot)}-${at}`;
   },
   /** The one pending flush of a lot stream (deduplicated while it waits). */
   flush(stream: LotStreamName): string {
@@ -101,6 +113,39 @@ export async function enqueuePush(
           : { jobId: job.id, ...pushJobOptions() },
     })),
   );
+}
+
+/**
+ * Adds the events held for a lot, released now that ISP registered it. Entrances and departures
+ * held together go as a flow: the departures' job waits for the entrances' job to complete (and
+ * keeps waiting while it sits in the failed set), so no departure overtakes its entrance.
+ */
+export async function enqueueReleased(
+  queues: Queues,
+  lot: string,
+  held: { entrances: EventRecord[]; departures: EventRecord[] },
+  at: number,
+): Promise<void> {
+  const job = (stream: EventStreamName, records: EventRecord[]) => ({
+    name: `${stream}-released`,
+    queueName: pushQueueName(stream),
+    data: { kind: 'events', stream, records } satisfies EventsJobData,
+    opts: { jobId: pushJobIds.released(stream, lot, at), ...pushJobOptions() },
+  });
+  const { entrances, departures } = held;
+  if (entrances.length && departures.length) {
+    await queues.flows().add({ ...job('departures', departures), children: [job('entrances', entrances)] });
+    return;
+  }
+  for (const [stream, records] of [
+    ['entrances', entrances],
+    ['departures', departures],
+  ] as const) {
+    if (records.length)
+      await enqueuePush(queues.push, stream, 'released', [
+        { id: pushJobIds.released(stream, lot, at), data: { kind: 'events', stream, records } },
+      ]);
+  }
 }
 
 /** A push job's data in today's format, whichever version enqueued it; undefined: not a push job. */

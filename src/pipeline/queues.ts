@@ -6,6 +6,7 @@
 import {
   type ConnectionOptions,
   createIORedisClient,
+  FlowProducer,
   Queue,
   type QueueOptions,
   RedisConnection,
@@ -81,6 +82,8 @@ export interface Queues {
   poll: Record<StreamName, Queue>;
   push: Record<StreamName, Queue>;
   fullSync: Queue;
+  /** Jobs that must run in order across queues (made on first use: most processes never need it). */
+  flows(): FlowProducer;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -101,13 +104,18 @@ export function createQueues(
   >;
   const fullSync = make(FULL_SYNC_QUEUE);
   const all = () => [...Object.values(poll), ...Object.values(push), fullSync];
+  let flows: FlowProducer | undefined;
   return {
     poll,
     push,
     fullSync,
+    flows: () => {
+      flows ??= new FlowProducer({ connection, prefix: config.redis.prefix });
+      return flows;
+    },
     all,
     async close() {
-      await Promise.all(all().map((q) => q.close()));
+      await Promise.all([...all().map((q) => q.close()), flows?.close()]);
     },
   };
 }

@@ -35,6 +35,27 @@ export interface LotStatus {
   lastSpotNum: { at: number; total: number; remain: number; used: number } | null;
 }
 
+/** Where the lots stand at ISP: what waits, what is held, what the mass-deletion guard stopped. */
+export interface LotLifecycleStatus {
+  registered: number;
+  pending: number;
+  deleted: number;
+  /** Lot and count states dropped because a newer one was already pending or delivered. */
+  superseded: number;
+  /** Vanished lots whose DELETE waits, and why. */
+  deleteWaits: Array<{ parkCode: string; reason: string }>;
+  /** Events held until ISP registers their lot. */
+  held: Array<{ parkCode: string; events: number; reason: string; since: number }>;
+  /** Set while the mass-deletion guard holds deletions back. */
+  deleteGuard: {
+    at: number;
+    wouldDelete: number;
+    registered: number;
+    reason: string;
+    codes: string[];
+  } | null;
+}
+
 export interface StatusSnapshot {
   /** Unix seconds. */
   generatedAt: number;
@@ -47,6 +68,7 @@ export interface StatusSnapshot {
   };
   streams: StreamStatus[];
   lots: LotStatus[];
+  lotLifecycle: LotLifecycleStatus;
   /** Records delivered per minute, all streams, over the last `chartHours` hours (oldest first). */
   deliveredPerMinute: Array<{ minute: number; count: number }>;
   chartHours: number;

@@ -8,7 +8,7 @@ import { redactUrl } from '../redact.js';
 import { cursorEpoch } from './events/poll-deps.js';
 import type { Runtime } from './runtime.js';
 import { nextFullSync } from './schedules.js';
-import type { QueueCounts, StatusSnapshot, StreamStatus } from './status-types.js';
+import type { LotLifecycleStatus, QueueCounts, StatusSnapshot, StreamStatus } from './status-types.js';
 import { isEventStream } from './streams.js';
 
 const CHART_HOURS = 6;
@@ -55,6 +55,7 @@ export async function collectStatus(
       lastDeparture: lot.lastDeparture ?? null,
       lastSpotNum: lot.lastSpotNum ?? null,
     })),
+    lotLifecycle: await lotLifecycle(rt),
     deliveredPerMinute,
     chartHours: CHART_HOURS,
     nextFullSync: next ? Math.floor(next / 1000) : null,
@@ -102,5 +103,37 @@ async function streamStatus(
     push,
     failed: push.failed,
     quarantined: quarantined[stream] ?? 0,
+  };
+}
+
+async function lotLifecycle(rt: Runtime): Promise<LotLifecycleStatus> {
+  const [parks, spotNums, waits, held, guard] = await Promise.all([
+    rt.lotChanges.counts('parks'),
+    rt.lotChanges.counts('spotNums'),
+    rt.lotChanges.deleteWaits('parks'),
+    rt.holds.lots(),
+    rt.lotChanges.guard('parks'),
+  ]);
+  return {
+    registered: parks.delivered,
+    pending: parks.pending + spotNums.pending,
+    deleted: parks.deleted,
+    superseded: parks.superseded + spotNums.superseded,
+    deleteWaits: [...waits].map(([parkCode, reason]) => ({ parkCode, reason })),
+    held: held.map((h) => ({
+      parkCode: h.code,
+      events: h.count,
+      reason: h.reason,
+      since: Math.floor(h.since / 1000),
+    })),
+    deleteGuard: guard
+      ? {
+          at: Math.floor(guard.at / 1000),
+          wouldDelete: guard.wouldDelete,
+          registered: guard.registered,
+          reason: guard.reason,
+          codes: guard.codes,
+        }
+      : null,
   };
 }

@@ -28,6 +28,13 @@ export async function startDashboard(rt: Runtime, health?: WebDeps['health']): P
         probe('isp', async () => {
           if (!(await rt.isp.ping())) throw new Error(`ISP at ${rt.config.isp.baseUrl} does not answer`);
         }),
+        probe('lot-deletions', async () => {
+          const guard = await rt.lotChanges.guard('parks');
+          if (guard)
+            throw new Error(
+              `mass-deletion guard: nothing deleted: ${guard.reason}; confirm with \`full-sync --confirm-deletes\` or fix the vendor database`,
+            );
+        }),
       ]);
       return { ok: Object.values(checks).every((c) => c.ok), checks };
     },

@@ -5,10 +5,12 @@
  */
 import type { Job } from 'bullmq';
 import { utf8Bound } from '../../isp/batches.js';
+import { eventsHeld } from '../../metrics.js';
 import { photoToWire } from '../../transform/photo/index.js';
 import { fetchPhotos } from '../../vendor-db/index.js';
 import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
 import { PhotoUnavailableError } from '../errors.js';
+import { holdEvents, holdReason, lotStanding } from '../lots/registration.js';
 import { enqueuePush, type PushJobData, pushJobIds } from '../push-queue.js';
 import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
@@ -50,19 +52,32 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
     maxBytes: rt.config.isp.batch.maxBytes,
     prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
     prepare: async (records) => {
+      // Registered before data: a record of a lot ISP does not know is held, not sent.
+      const standing = await lotStanding(
+        rt,
+        records.map((r) => r.lot),
+      );
+      const held = (record: EventRecord): PreparedRecord | undefined => {
+        const lot = standing.get(record.lot) ?? 'unknown';
+        return lot === 'registered'
+          ? undefined
+          : { ok: false, record, hold: { lot: record.lot, reason: holdReason(record.lot, lot) } };
+      };
       const wireOf = (record: EventRecord, value: string): PreparedRecord => {
         const text = withPhoto(record.payload, photoField, value);
         return { ok: true, record, text, bytes: utf8Bound(text) };
       };
       // Without photos nothing waits: one plain pass instead of a promise per record.
-      if (!photo) return records.map((record) => wireOf(record, ''));
+      if (!photo) return records.map((record) => held(record) ?? wireOf(record, ''));
       const raws = await fetchPhotos(
         rt.vendor,
         cfg,
-        records.map((r) => r.vendorKey),
+        records.filter((r) => !held(r)).map((r) => r.vendorKey),
       );
       return Promise.all(
         records.map(async (record): Promise<PreparedRecord> => {
+          const hold = held(record);
+          if (hold) return hold;
           const raw = raws.get(record.vendorKey) ?? null;
           const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
           // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
@@ -77,6 +92,10 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           return wireOf(record, wire.value);
         }),
       );
+    },
+    hold: async (held) => {
+      eventsHeld.inc({ stream }, held.length);
+      await holdEvents(rt, stream, held);
     },
     send: async (texts, bytes) => sendOutcome(await rt.isp.pushSerialized(stream, texts, bytes)),
     quarantine: async (record, reason) => {

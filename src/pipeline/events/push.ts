@@ -11,6 +11,8 @@ import { type SendOutcome, throwUnlessDelivered } from '../send-outcome.js';
 import type { EventRecord } from './records.js';
 
 export type PreparedRecord =
+  /** ISP does not know the record's lot yet (or deleted it): held until the lot is registered. */
+  | { ok: false; record: EventRecord; hold: { lot: string; reason: string } }
   /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its size (src/isp/batches.ts `utf8Bound`). */
   | { ok: true; record: EventRecord; text: string; bytes: number }
   | { ok: false; record: EventRecord; reason: { code: string; field?: string; message: string } };
@@ -26,6 +28,8 @@ export interface PushEventsDeps {
   send(texts: string[], bytes: number[]): Promise<SendOutcome>;
   /** Stores a record that cannot be sent (photo policy) in the quarantine. */
   quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;
+  /** Holds records whose lot ISP does not know (src/pipeline/lots/registration.ts). */
+  hold?(held: Array<{ record: EventRecord; lot: string; reason: string }>): Promise<void>;
   /** Parks records ISP rejected alone in the failed set (as jobs of their own). */
   isolate(rejected: Array<{ record: EventRecord; message: string }>): Promise<void>;
   maxItems: number;
@@ -59,6 +63,8 @@ export interface PushEventsResult {
   skipped: number;
   quarantined: number;
   isolated: number;
+  /** Held until their lot is registered at ISP. */
+  held: number;
 }
 
 export async function pushEvents(
@@ -66,7 +72,7 @@ export async function pushEvents(
   deps: PushEventsDeps,
   options: PushEventsOptions,
 ): Promise<PushEventsResult> {
-  const result: PushEventsResult = { delivered: 0, skipped: 0, quarantined: 0, isolated: 0 };
+  const result: PushEventsResult = { delivered: 0, skipped: 0, quarantined: 0, isolated: 0, held: 0 };
   let todo = records;
   if ((options.ledger ?? 'check') === 'check') {
     const seen = await deps.ledger.delivered(records);
@@ -96,8 +102,13 @@ export async function pushEvents(
     for (let i = 0; i < todo.length; i += w) {
       const prepared: PreparedRecord[] = await next!;
       next = i + w < todo.length ? deps.prepare(todo.slice(i + w, i + 2 * w)) : undefined;
+      const held: Array<{ record: EventRecord; lot: string; reason: string }> = [];
       for (const [j, item] of prepared.entries()) {
         if (!item.ok) {
+          if ('hold' in item) {
+            held.push({ record: item.record, ...item.hold });
+            continue;
+          }
           await deps.quarantine(item.record, item.reason);
           result.quarantined++;
           continue;
@@ -110,6 +121,11 @@ export async function pushEvents(
         }
         batch.push(item);
         batchBytes += added;
+      }
+      if (held.length) {
+        if (!deps.hold) throw new Error('records to hold, but this push cannot hold records');
+        await deps.hold(held);
+        result.held += held.length;
       }
     }
     await flush();

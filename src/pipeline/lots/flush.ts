@@ -1,7 +1,8 @@
 /**
  * Sends what a lot stream has pending: the latest payload of every changed lot, in batches within
- * ISP's limits, and DELETE /park/spot for lots that vanished. A batch ISP keeps refusing is bisected
- * until the refused lot is alone, and that lot is isolated in the failed set.
+ * ISP's limits (a count only once its lot is registered), and DELETE /park/spot for vanished lots
+ * whose data has all been delivered. A batch ISP keeps refusing is bisected until the refused lot
+ * is alone, and that lot is isolated in the failed set; a refused DELETE list is split the same way.
  *
  * I/O is passed in (`LotFlushDeps`); flush-deps.ts wires it to a Runtime.
  */
@@ -14,39 +15,57 @@ export interface LotFlushDeps {
   stream: LotStreamName;
   store: {
     pending(stream: LotStreamName): Promise<PendingLot[]>;
-    pendingDeletes(stream: LotStreamName): Promise<string[]>;
     markSent(stream: LotStreamName, items: PendingLot[]): Promise<void>;
-    markDeleted(stream: LotStreamName, codes: string[]): Promise<void>;
+    vanished(stream: LotStreamName): Promise<Map<string, number>>;
+    markDeleted(stream: LotStreamName, codes: string[], at: number): Promise<void>;
+    setDeleteWaits(stream: LotStreamName, waits: ReadonlyMap<string, string>): Promise<void>;
   };
   /** Sends one batch of lots (each as the JSON stored when it changed). */
   send(items: PendingLot[]): Promise<SendOutcome>;
   sendDeletes(codes: string[]): Promise<SendOutcome>;
-  /** Parks a lot ISP rejected alone in the failed set. */
-  isolate(item: LotItem, message: string): Promise<void>;
+  /** Parks a lot (or a lot's DELETE) ISP refused alone in the failed set, with ISP's message. */
+  isolate(item: LotItem, message: string, action: 'upsert' | 'delete'): Promise<void>;
+  /**
+   * Which pending items may go now: a count waits (pending, unsent) until its lot is registered at
+   * ISP. Default: all go.
+   */
+  admit?(items: PendingLot[]): Promise<{ go: PendingLot[]; waiting: number }>;
+  /** ISP accepted these lots (registered them): data held for them may follow. */
+  onSent?(items: PendingLot[]): Promise<void>;
+  /** Which vanished lots may be deleted now; the others wait, each with the reason. */
+  deletable?(vanished: Map<string, number>): Promise<{ ready: string[]; waits: Map<string, string> }>;
   maxItems: number;
   maxBytes: number;
   bisectRejected: boolean;
+  now?(): number;
 }
 
 export interface LotFlushResult {
   sent: number;
   deleted: number;
   isolated: number;
+  /** Items or deletions that wait for something else to be delivered first. */
+  waiting: number;
 }
 
-/** Sends every pending lot (and pending deletion) of the stream. */
+/** Sends every pending lot of the stream, then the DELETEs whose time has come. */
 export async function flushLots(deps: LotFlushDeps): Promise<LotFlushResult> {
-  const result: LotFlushResult = { sent: 0, deleted: 0, isolated: 0 };
+  const result: LotFlushResult = { sent: 0, deleted: 0, isolated: 0, waiting: 0 };
   const pending = await deps.store.pending(deps.stream);
-  for (const batch of batches(pending, deps.maxItems, deps.maxBytes)) {
+  const { go, waiting } = deps.admit ? await deps.admit(pending) : { go: pending, waiting: 0 };
+  result.waiting += waiting;
+  for (const batch of batches(go, deps.maxItems, deps.maxBytes)) {
     await sendLotBatch(batch, deps, result);
   }
-  const codes = await deps.store.pendingDeletes(deps.stream);
-  for (let i = 0; i < codes.length; i += deps.maxItems) {
-    const slice = codes.slice(i, i + deps.maxItems);
-    throwUnlessDelivered(await deps.sendDeletes(slice));
-    await deps.store.markDeleted(deps.stream, slice);
-    result.deleted += slice.length;
+  const vanished = await deps.store.vanished(deps.stream);
+  if (vanished.size === 0) return result;
+  const { ready, waits } = deps.deletable
+    ? await deps.deletable(vanished)
+    : { ready: [...vanished.keys()], waits: new Map<string, string>() };
+  await deps.store.setDeleteWaits(deps.stream, waits);
+  result.waiting += waits.size;
+  for (let i = 0; i < ready.length; i += deps.maxItems) {
+    await sendDeleteBatch(ready.slice(i, i + deps.maxItems), deps, result);
   }
   return result;
 }
@@ -55,7 +74,7 @@ async function sendLotBatch(batch: PendingLot[], deps: LotFlushDeps, result: Lot
   const outcome = await deps.send(batch);
   if (outcome.kind === 'rejected' && deps.bisectRejected) {
     if (batch.length === 1) {
-      await deps.isolate(batch[0]!, outcome.message);
+      await deps.isolate(batch[0]!, outcome.message, 'upsert');
       // Remembered as sent: it is not retried every poll, only when it changes or is replayed.
       await deps.store.markSent(deps.stream, batch);
       result.isolated++;
@@ -68,7 +87,34 @@ async function sendLotBatch(batch: PendingLot[], deps: LotFlushDeps, result: Lot
   }
   throwUnlessDelivered(outcome);
   await deps.store.markSent(deps.stream, batch);
+  await deps.onSent?.(batch);
   result.sent += batch.length;
+}
+
+/**
+ * One DELETE of a comma-joined list of codes. A refused list is split like a refused batch: the
+ * codes ISP takes are deleted, each refused code is isolated in the failed set with ISP's message.
+ */
+async function sendDeleteBatch(codes: string[], deps: LotFlushDeps, result: LotFlushResult): Promise<void> {
+  const outcome = await deps.sendDeletes(codes);
+  if (outcome.kind === 'rejected' && codes.length > 1) {
+    const half = Math.ceil(codes.length / 2);
+    await sendDeleteBatch(codes.slice(0, half), deps, result);
+    await sendDeleteBatch(codes.slice(half), deps, result);
+    return;
+  }
+  const at = (deps.now ?? Date.now)();
+  if (outcome.kind === 'rejected') {
+    // Parked for the operator; the lot counts as deleted here so the next poll does not ask again
+    // (a replay of the isolated job sends the DELETE again).
+    await deps.isolate({ code: codes[0]!, payload: {} }, outcome.message, 'delete');
+    await deps.store.markDeleted(deps.stream, codes, at);
+    result.isolated++;
+    return;
+  }
+  throwUnlessDelivered(outcome);
+  await deps.store.markDeleted(deps.stream, codes, at);
+  result.deleted += codes.length;
 }
 
 function* batches<T extends { json: string }>(

@@ -41,6 +41,7 @@ describe('parks against what ISP last accepted', () => {
       pollLots({
         stream: 'parks',
         deletesVanished: true,
+        maxDeleteShare: 0.5,
         readAll: () => LOT_STREAMS.parks.read(pool, config),
         transform: (row) => LOT_STREAMS.parks.toItem(row, ctx),
         store,
@@ -61,12 +62,12 @@ describe('parks against what ISP last accepted', () => {
   /** What a successful flush records: ISP accepted every pending lot and deletion. */
   async function acceptAll() {
     await store.markSent('parks', await store.pending('parks'));
-    await store.markDeleted('parks', await store.pendingDeletes('parks'));
+    await store.markDeleted('parks', [...(await store.vanished('parks')).keys()], Date.now());
   }
 
   it('sends new lots, then nothing while nothing changes', async () => {
     const first = await poll();
-    expect(first).toMatchObject({ rows: 5, changed: 5, deleted: 0 });
+    expect(first).toMatchObject({ rows: 5, changed: 5, vanished: 0 });
     expect((await store.pending('parks')).map((p) => p.code)).toEqual([
       'ATXL/1',
       'ATXL/2',
@@ -76,7 +77,7 @@ describe('parks against what ISP last accepted', () => {
     ]);
     expect(flushes).toBe(1);
     await acceptAll();
-    expect(await poll()).toMatchObject({ changed: 0, deleted: 0 });
+    expect(await poll()).toMatchObject({ changed: 0, vanished: 0 });
     expect(flushes).toBe(1);
   });
 
@@ -84,11 +85,11 @@ describe('parks against what ISP last accepted', () => {
     await db.admin.query("UPDATE t_park SET is_deleted = 1 WHERE code = 'ATXL/2'");
     await db.admin.query("DELETE FROM t_park WHERE code = 'ATXL/3'");
     await db.admin.query("UPDATE t_park SET name = '新名字停车场' WHERE code = 'ATXL/4'");
-    expect(await poll()).toMatchObject({ changed: 1, deleted: 2 });
+    expect(await poll()).toMatchObject({ changed: 1, vanished: 2 });
     expect((await store.pending('parks')).map((p) => p.code)).toEqual(['ATXL/4']);
-    expect(await store.pendingDeletes('parks')).toEqual(['ATXL/2', 'ATXL/3']);
+    expect([...(await store.vanished('parks')).keys()].sort()).toEqual(['ATXL/2', 'ATXL/3']);
     await acceptAll();
-    expect(await poll()).toMatchObject({ changed: 0, deleted: 0 });
+    expect(await poll()).toMatchObject({ changed: 0, vanished: 0 });
     expect([...(await store.delivered('parks')).keys()].sort()).toEqual(['ATXL/1', 'ATXL/4', 'ATXL/5']);
   });
 
@@ -96,9 +97,9 @@ describe('parks against what ISP last accepted', () => {
     // A latitude without a longitude (a pair outside China would be sent without coordinates).
     await db.admin.query("UPDATE t_park SET bd_lng = NULL WHERE code = 'ATXL/5'");
     const result = await poll();
-    expect(result).toMatchObject({ changed: 0, deleted: 0, quarantined: 1 });
+    expect(result).toMatchObject({ changed: 0, vanished: 0, quarantined: 1 });
     expect(quarantined).toContain('ATXL/5');
-    expect(await store.pendingDeletes('parks')).toEqual([]);
+    expect([...(await store.vanished('parks')).keys()].sort()).toEqual([]);
   });
 
   it('keeps a change that arrives while the previous value is being sent', async () => {

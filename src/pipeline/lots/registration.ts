@@ -1,0 +1,130 @@
+/**
+ * Registered before data: no count, entrance or departure of a lot goes to ISP before the lot's
+ * POST /park/spot has been delivered. Events of a lot ISP does not know are held (not retried) in
+ * Redis, and the lot is asked for at once: a parks poll now, not at the next scheduled one. When
+ * ISP accepts the lot, its held events are released, entrances before departures. Counts simply
+ * stay pending until then (lots/flush-deps.ts).
+ */
+import type { LotStanding } from '../../state/lot-changes.js';
+import type { EventRecord } from '../events/records.js';
+import { enqueueReleased } from '../push-queue.js';
+import type { Runtime } from '../runtime.js';
+import type { EventStreamName } from '../streams.js';
+
+/** How long a lot found registered is believed so without asking Redis again. */
+const REGISTERED_TTL_MS = 1_000;
+
+const registeredCache = new WeakMap<Runtime, { at: number; codes: Set<string> }>();
+
+/**
+ * Where each lot stands at ISP. A lot found registered is remembered for a second: the question is
+ * asked for every batch, and a lot is only deleted after every event read before it vanished was
+ * delivered (lots/flush-deps.ts), so a stale "registered" cannot send an event past its DELETE.
+ */
+export async function lotStanding(rt: Runtime, codes: readonly string[]): Promise<Map<string, LotStanding>> {
+  const now = Date.now();
+  let cache = registeredCache.get(rt);
+  if (!cache || now - cache.at > REGISTERED_TTL_MS) {
+    cache = { at: now, codes: new Set() };
+    registeredCache.set(rt, cache);
+  }
+  const out = new Map<string, LotStanding>();
+  const ask = [...new Set(codes)].filter((code) => {
+    if (!cache.codes.has(code)) return true;
+    out.set(code, 'registered');
+    return false;
+  });
+  const standings = await rt.lotChanges.standing(ask);
+  ask.forEach((code, i) => {
+    const standing = standings[i] ?? 'unknown';
+    out.set(code, standing);
+    if (standing === 'registered') cache.codes.add(code);
+  });
+  return out;
+}
+
+/** Forgets what this process believed registered (a DELETE was just delivered). */
+export function forgetRegistered(rt: Runtime): void {
+  registeredCache.delete(rt);
+}
+
+export function holdReason(code: string, standing: LotStanding): string {
+  return standing === 'deleted'
+    ? `lot ${code} was deleted at ISP: held until the lot is back in the vendor's lot table`
+    : `lot ${code} is not registered at ISP yet: held until its POST /park/spot is delivered`;
+}
+
+export const NOT_IN_VENDOR_TABLE = (code: string) =>
+  `lot ${code} is not in the vendor's lot table: held until it appears there (then it is registered and these events follow)`;
+
+/** Asks for the lots now: a parks poll is queued at once (one at a time, deduplicated). */
+export async function requestRegistration(rt: Runtime): Promise<void> {
+  await rt.queues.poll.parks.add(
+    'parks-now',
+    { stream: 'parks' },
+    { deduplication: { id: 'parks-now' }, removeOnComplete: true },
+  );
+}
+
+/** Holds events of lots ISP does not know; a lot never seen at ISP is asked for at once. */
+export async function holdEvents(
+  rt: Runtime,
+  stream: EventStreamName,
+  held: ReadonlyArray<{ record: EventRecord; lot: string; reason: string }>,
+): Promise<void> {
+  const byLot = new Map<string, { reason: string; records: EventRecord[] }>();
+  for (const h of held) {
+    const entry = byLot.get(h.lot) ?? { reason: h.reason, records: [] };
+    entry.records.push(h.record);
+    byLot.set(h.lot, entry);
+  }
+  for (const [lot, { reason, records }] of byLot) {
+    await rt.holds.hold(
+      lot,
+      records.map((record) => ({ stream, record })),
+      reason,
+    );
+  }
+  rt.logger.info(
+    { stream, lots: [...byLot.keys()].slice(0, 20), events: held.length },
+    'events held for their lot',
+  );
+  // A lot registered while these were being held: its release may have run before they were there.
+  const lots = [...byLot.keys()];
+  const now = await rt.lotChanges.standing(lots);
+  const registered = lots.filter((_, i) => now[i] === 'registered');
+  if (registered.length) await releaseHeld(rt, registered);
+  if (registered.length < lots.length) await requestRegistration(rt);
+}
+
+/** Says which held lots are not in the vendor's lot table at all (after a parks poll read it). */
+export async function markUnknownLots(rt: Runtime, inTable: ReadonlySet<string>): Promise<void> {
+  for (const code of await rt.holds.heldCodes()) {
+    if (!inTable.has(code)) await rt.holds.setReason(code, NOT_IN_VENDOR_TABLE(code));
+  }
+}
+
+/** ISP registered these lots: their held events go now, entrances before departures. */
+export async function releaseHeld(rt: Runtime, codes: readonly string[]): Promise<number> {
+  const holding = new Set(await rt.holds.heldCodes());
+  let released = 0;
+  for (const code of codes) {
+    if (!holding.has(code)) continue;
+    const events = await rt.holds.take<EventRecord>(code);
+    const split = { entrances: [] as EventRecord[], departures: [] as EventRecord[] };
+    for (const e of events) (e.stream === 'departures' ? split.departures : split.entrances).push(e.record);
+    try {
+      await enqueueReleased(rt.queues, code, split, Date.now());
+    } catch (error) {
+      await rt.holds.putBack(
+        code,
+        events,
+        `release failed (${(error as Error).message}); retried when the lot is sent again`,
+      );
+      throw error;
+    }
+    released += events.length;
+    rt.logger.info({ lot: code, events: events.length }, 'held events released: ISP registered their lot');
+  }
+  return released;
+}

@@ -1,0 +1,101 @@
+/**
+ * Events held back because ISP does not know their lot yet (never registered, or deleted): kept in
+ * Redis per lot, in the order they were held, until the lot is registered and they are released.
+ * Each held event is the push record as it was (payload without photo), tagged with its stream.
+ */
+import type { Redis } from 'ioredis';
+import { stateKey } from './keys.js';
+
+export interface HeldEvent<R> {
+  stream: string;
+  record: R;
+}
+
+export interface HeldLot {
+  code: string;
+  count: number;
+  /** Why it is held, as the last hold said. */
+  reason: string;
+  /** When the first event still held was held (ms). */
+  since: number;
+}
+
+// KEYS: list of the lot, lots hash. ARGV: code, reason, now. Takes everything held for the lot.
+const TAKE = `
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return items`;
+
+export class LotHoldStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private listKey(code: string) {
+    return stateKey(this.prefix, 'held', code);
+  }
+
+  private lotsKey() {
+    return stateKey(this.prefix, 'held-lots');
+  }
+
+  async hold<R>(
+    code: string,
+    events: ReadonlyArray<HeldEvent<R>>,
+    reason: string,
+    now = Date.now(),
+  ): Promise<void> {
+    if (!events.length) return;
+    const lots = this.lotsKey();
+    const previous = await this.redis.hget(lots, code);
+    const since = previous ? (JSON.parse(previous) as { since: number }).since : now;
+    await this.redis
+      .multi()
+      .rpush(this.listKey(code), ...events.map((e) => JSON.stringify(e)))
+      .hset(lots, code, JSON.stringify({ reason, since }))
+      .exec();
+  }
+
+  /** Takes (removes and returns) every event held for the lot, oldest first. */
+  async take<R>(code: string): Promise<Array<HeldEvent<R>>> {
+    const items = (await this.redis.eval(TAKE, 2, this.listKey(code), this.lotsKey(), code)) as string[];
+    return items.map((json) => JSON.parse(json) as HeldEvent<R>);
+  }
+
+  /** Puts events back at the head of the lot's list (a release that could not be enqueued). */
+  async putBack<R>(code: string, events: ReadonlyArray<HeldEvent<R>>, reason: string): Promise<void> {
+    if (!events.length) return;
+    await this.redis
+      .multi()
+      .lpush(this.listKey(code), ...events.map((e) => JSON.stringify(e)).reverse())
+      .hset(this.lotsKey(), code, JSON.stringify({ reason, since: Date.now() }))
+      .exec();
+  }
+
+  async lots(): Promise<HeldLot[]> {
+    const all = await this.redis.hgetall(this.lotsKey());
+    const codes = Object.keys(all).sort();
+    if (codes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const code of codes) pipeline.llen(this.listKey(code));
+    const lengths = (await pipeline.exec()) ?? [];
+    return codes.map((code, i) => {
+      const { reason, since } = JSON.parse(all[code]!) as { reason: string; since: number };
+      return { code, count: Number(lengths[i]?.[1] ?? 0), reason, since };
+    });
+  }
+
+  /** Says why a lot's events are held (what is known now about the lot). */
+  async setReason(code: string, reason: string): Promise<void> {
+    const previous = await this.redis.hget(this.lotsKey(), code);
+    if (!previous) return;
+    const { since } = JSON.parse(previous) as { since: number };
+    await this.redis.hset(this.lotsKey(), code, JSON.stringify({ reason, since }));
+  }
+
+  async heldCodes(): Promise<string[]> {
+    return this.redis.hkeys(this.lotsKey());
+  }
+}
