@@ -40,6 +40,8 @@ describe('nightly full sync', () => {
     harness = await startHarness({
       style: 'entry-exit',
       seed: { lots: 6, visits: 30, photos: false, deletedLots: 1 },
+      // 2 of 5 lots go at once: above the default guard share; no grace, to see the DELETE now.
+      config: { streams: { parks: { deleteGraceSeconds: 0, maxDeleteShare: 0.5 } } },
     });
     const h = harness;
     await h.start();
