@@ -103,7 +103,20 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
   }
   if (data.kind === 'events') {
     const key = data.isolated ? data.records[0]?.key : undefined;
-    return pushEvents(data.records, eventPushDeps(rt, data.stream, pushContext(job, data)), {
+    const deps = eventPushDeps(rt, data.stream, pushContext(job, data));
+    // A split keeps what it learned across attempts: records already isolated are not sent again
+    // when the job is retried after a transient error (delivered ones the ledger skips).
+    const isolatedBefore = new Set(data.isolatedKeys);
+    const records = isolatedBefore.size
+      ? data.records.filter((r) => !isolatedBefore.has(r.key))
+      : data.records;
+    const isolate = deps.isolate;
+    deps.isolate = async (rejected) => {
+      await isolate(rejected);
+      data.isolatedKeys = [...(data.isolatedKeys ?? []), ...rejected.map((r) => r.record.key)];
+      await job.updateData(data);
+    };
+    return pushEvents(records, deps, {
       ledger: data.resend ? 'resend' : 'check',
       // A replayed single record is sent alone; rejected again, it goes back to the failed set.
       bisectRejected: data.isolated ? false : bisect,

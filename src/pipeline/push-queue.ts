@@ -26,6 +26,8 @@ export interface EventsJobData {
   rejections?: number;
   /** A single record ISP rejected: parked in the failed set until replayed. */
   isolated?: { message: string; parked?: boolean };
+  /** Ledger keys of records this job's split has isolated already (not sent again on a retry). */
+  isolatedKeys?: string[];
   /** Start of the current run of failures (ms): retrying stops `retryForMs` after it. */
   failingSince?: number;
 }
