@@ -15,6 +15,7 @@ import {
   IspUnavailableError,
   RecordRejectedError,
 } from '../src/pipeline/errors.js';
+import { blockFollowers, unblockFollowers } from '../src/pipeline/events/departure-gate.js';
 import { pushEvents } from '../src/pipeline/events/push.js';
 import { eventPushDeps, pushContext } from '../src/pipeline/events/push-deps.js';
 import { sendCurrentState } from '../src/pipeline/lots/current-state.js';
@@ -38,17 +39,24 @@ export function pushProcessor(rt: Runtime) {
     try {
       const result = await runPush(rt, job, data);
       failuresInARow.set(stream, 0);
-      if (data.kind === 'events' && !data.isolated) await rt.progress.settle(stream, String(job.id));
+      if (data.kind === 'events') {
+        if (!data.isolated) await rt.progress.settle(stream, String(job.id));
+        await unblockFollowers(rt, data.stream, String(job.id));
+      }
       return result;
     } catch (error) {
       if (error instanceof RecordRejectedError) {
         eventsRejected.inc({ stream });
         await rt.activity.recordError(stream, error.message);
+        // A refused entrance in the failed set holds its lot's later departures, no one else's.
+        if (data.kind === 'events') await blockFollowers(rt, data.stream, String(job.id), data.records);
         throw new UnrecoverableError(error.message);
       }
       await rt.activity.recordError(stream, (error as Error).message);
       if (error instanceof IspRejectedError) {
         await job.updateData({ ...data, rejections: (data.rejections ?? 0) + 1 });
+        // Being split may take long: its own lots' departures wait, every other lot's go on.
+        if (data.kind === 'events') await blockFollowers(rt, data.stream, String(job.id), data.records);
         throw error;
       }
       if (error instanceof IspUnavailableError || error instanceof IspAuthError) {
@@ -57,6 +65,7 @@ export function pushProcessor(rt: Runtime) {
           // A later replay starts a fresh retry window.
           await job.updateData({ ...data, failingSince: undefined });
           await rt.progress.settle(stream, String(job.id));
+          if (data.kind === 'events') await blockFollowers(rt, data.stream, String(job.id), data.records);
           throw new UnrecoverableError(
             `gave up after ${Math.round((Date.now() - since) / 60_000)} min: ${error.message}`,
           );

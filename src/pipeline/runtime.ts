@@ -11,7 +11,7 @@ import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
-import { LotHoldStore } from '../state/lot-holds.js';
+import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
@@ -32,6 +32,7 @@ export interface Runtime {
   progress: StreamProgress;
   lotChanges: LotChangeStore;
   holds: LotHoldStore;
+  entranceBlocks: EntranceBlockStore;
   activity: ActivityStore;
   quarantine: QuarantineStore;
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -73,6 +74,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     progress: new StreamProgress(redis, prefix),
     lotChanges: new LotChangeStore(redis, prefix),
     holds: new LotHoldStore(redis, prefix),
+    entranceBlocks: new EntranceBlockStore(redis, prefix),
     activity: new ActivityStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),

@@ -70,7 +70,7 @@ end
 if superseded > 0 then redis.call('INCRBY', KEYS[5], superseded) end
 return superseded`;
 
-// KEYS: pending, pending-at, delivered, delivered-at, deleted. ARGV: code, json, fingerprint, at quads.
+// KEYS: pending, pending-at, delivered, delivered-at, deleted, refused. ARGV: code, json, fingerprint, at quads.
 // ISP accepted these: remember them (the newest), clear the pending entry unless it changed meanwhile.
 const MARK_SENT = `
 for i = 1, #ARGV, 4 do
@@ -85,6 +85,7 @@ for i = 1, #ARGV, 4 do
     redis.call('HSET', KEYS[4], code, ARGV[i + 3])
   end
   redis.call('HDEL', KEYS[5], code)
+  redis.call('HDEL', KEYS[6], code)
 end
 return 1`;
 
@@ -102,7 +103,7 @@ export class LotChangeStore {
   ) {
     this.commands = scriptCommands<LotChangeCommands>(redis, {
       ispLotsSetIfNewer: { numberOfKeys: 5, lua: SET_IF_NEWER },
-      ispLotsMarkSent: { numberOfKeys: 5, lua: MARK_SENT },
+      ispLotsMarkSent: { numberOfKeys: 6, lua: MARK_SENT },
     });
   }
 
@@ -164,8 +165,34 @@ export class LotChangeStore {
       this.key('delivered', stream),
       this.key('delivered-at', stream),
       this.key('deleted', stream),
+      this.key('refused', stream),
       ...items.flatMap((i) => [i.code, i.json, fingerprint(i.payload), i.at]),
     );
+  }
+
+  /**
+   * ISP refused these (isolated in the failed set): not registered, and not sent again until they
+   * change or the failed job is replayed. The pending entry is cleared if unchanged.
+   */
+  async markRefused(stream: string, items: readonly PendingLot[]): Promise<void> {
+    if (!items.length) return;
+    const pipeline = this.redis.pipeline();
+    for (const i of items) pipeline.hset(this.key('refused', stream), i.code, fingerprint(i.payload));
+    await pipeline.exec();
+    // The pending entry goes like a sent one's, unless it changed meanwhile.
+    const current = await this.redis.hmget(this.key('pending', stream), ...items.map((i) => i.code));
+    const same = items.filter((i, k) => current[k] === i.json).map((i) => i.code);
+    if (same.length)
+      await this.redis
+        .pipeline()
+        .hdel(this.key('pending', stream), ...same)
+        .hdel(this.key('pending-at', stream), ...same)
+        .exec();
+  }
+
+  /** code -> fingerprint of the state ISP refused last. */
+  async refused(stream: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.key('refused', stream))));
   }
 
   /** Lots gone from the vendor's table: remembered with the first time seen gone; not sent meanwhile. */

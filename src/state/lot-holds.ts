@@ -99,3 +99,75 @@ export class LotHoldStore {
     return this.redis.hkeys(this.lotsKey());
   }
 }
+
+/**
+ * Entrance jobs that hold back their lots' departures: a job whose batch ISP refused (being split,
+ * retried) or a refused entrance parked in the failed set. Per lot, the earliest entrance time each
+ * such job carries; a departure of the lot at or after it waits, departures of other lots do not.
+ */
+export class EntranceBlockStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private lotsKey() {
+    return stateKey(this.prefix, 'entrance-blocks');
+  }
+
+  private jobKey() {
+    return stateKey(this.prefix, 'entrance-block-jobs');
+  }
+
+  /** `jobId` holds each lot's departures from the time given (Unix s). */
+  async block(jobId: string, lotTimes: ReadonlyMap<string, number>): Promise<void> {
+    if (lotTimes.size === 0) return;
+    const lots = [...lotTimes.keys()];
+    const current = await this.redis.hmget(this.lotsKey(), ...lots);
+    const multi = this.redis.multi();
+    lots.forEach((lot, i) => {
+      const jobs = current[i] ? (JSON.parse(current[i]!) as Record<string, number>) : {};
+      jobs[jobId] = Math.min(jobs[jobId] ?? Number.POSITIVE_INFINITY, lotTimes.get(lot)!);
+      multi.hset(this.lotsKey(), lot, JSON.stringify(jobs));
+    });
+    const known = await this.redis.hget(this.jobKey(), jobId);
+    const all = new Set([...(known ? (JSON.parse(known) as string[]) : []), ...lots]);
+    multi.hset(this.jobKey(), jobId, JSON.stringify([...all]));
+    await multi.exec();
+  }
+
+  /** `jobId` holds nothing any more; returns the lots it held. */
+  async unblock(jobId: string): Promise<string[]> {
+    const known = await this.redis.hget(this.jobKey(), jobId);
+    if (!known) return [];
+    const lots = JSON.parse(known) as string[];
+    const current = await this.redis.hmget(this.lotsKey(), ...lots);
+    const multi = this.redis.multi();
+    lots.forEach((lot, i) => {
+      const jobs = current[i] ? (JSON.parse(current[i]!) as Record<string, number>) : {};
+      delete jobs[jobId];
+      if (Object.keys(jobs).length) multi.hset(this.lotsKey(), lot, JSON.stringify(jobs));
+      else multi.hdel(this.lotsKey(), lot);
+    });
+    multi.hdel(this.jobKey(), jobId);
+    await multi.exec();
+    return lots;
+  }
+
+  /** Per lot with blocks: the earliest entrance time held back (Unix s) and the jobs holding it. */
+  async blocks(lots: readonly string[]): Promise<Map<string, { mark: number; jobs: string[] }>> {
+    const out = new Map<string, { mark: number; jobs: string[] }>();
+    if (lots.length === 0) return out;
+    const current = await this.redis.hmget(this.lotsKey(), ...lots);
+    lots.forEach((lot, i) => {
+      if (!current[i]) return;
+      const jobs = JSON.parse(current[i]!) as Record<string, number>;
+      out.set(lot, { mark: Math.min(...Object.values(jobs)), jobs: Object.keys(jobs) });
+    });
+    return out;
+  }
+
+  async all(): Promise<Map<string, { mark: number; jobs: string[] }>> {
+    return this.blocks(await this.redis.hkeys(this.lotsKey()));
+  }
+}

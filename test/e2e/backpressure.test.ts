@@ -25,6 +25,7 @@ describe('backpressure and coalescing', () => {
       },
     });
     const h = harness;
+    await h.registerLots();
     h.sim.patchFaults({ downForMs: 8_000 });
     await h.start();
     let maxDepth = 0;

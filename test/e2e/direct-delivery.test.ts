@@ -64,6 +64,7 @@ describe('direct delivery', () => {
     });
     const h = harness;
     const before = await handOffs();
+    await h.registerLots();
     h.sim.patchFaults({ downForMs: 3_000 });
     await h.start();
     await deliveredExactlyOnce(h);

@@ -10,6 +10,10 @@ import { type Role, type RunningWorkers, startWorkers } from '../../jobs/workers
 import type { Config } from '../../src/config/index.js';
 import { deepMerge } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
+import { flushLots } from '../../src/pipeline/lots/flush.js';
+import { lotFlushDeps } from '../../src/pipeline/lots/flush-deps.js';
+import { pollLots } from '../../src/pipeline/lots/poll.js';
+import { lotPollDeps } from '../../src/pipeline/lots/poll-deps.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import {
   createDemoSchema,
@@ -39,6 +43,11 @@ export interface Harness {
   rt: Runtime;
   workers?: RunningWorkers;
   start(roles?: Role[]): Promise<void>;
+  /**
+   * Reads the lots and sends them to ISP now, as a worker's first lot poll does (events are read
+   * only once the lots were sent): for a test that starts an ISP outage before the workers.
+   */
+  registerLots(): Promise<void>;
   stopWorkers(): Promise<void>;
   /** Environment for a child `isp-park-sync start` process with this harness's config. */
   childEnv(): NodeJS.ProcessEnv;
@@ -109,6 +118,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rt,
     async start(roles = ['scheduler', 'poller', 'pusher']) {
       harness.workers = await startWorkers(rt, new Set(roles));
+    },
+    async registerLots() {
+      await pollLots(lotPollDeps(rt, 'parks'));
+      await rt.progress.setCaughtUp('parks', Math.floor(Date.now() / 1000));
+      await flushLots(lotFlushDeps(rt, 'parks', { id: 'test-register-lots' }, false));
     },
     async stopWorkers() {
       await harness.workers?.close();

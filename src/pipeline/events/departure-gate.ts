@@ -5,6 +5,7 @@
  * stream hold the gate too, as a car backfilled in may be leaving now.
  */
 import { randomBytes } from 'node:crypto';
+import { releaseWhereClear } from '../lots/registration.js';
 import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventStreamName, followersOf } from '../streams.js';
 import { GATE_NOT_STARTED } from './poll.js';
@@ -20,19 +21,34 @@ export function watermarkOf(rt: Runtime, stream: EventStreamName): Promise<numbe
   return rt.progress.watermark(stream, (id) => isLiveJob(rt, stream, id), { withBackfills: true });
 }
 
+const lotsReadyOnce = new WeakSet<Runtime>();
+
 /**
- * The exclusive upper bound (Unix s) on what a poll of `stream` may read: the followed stream's
- * watermark, and `upTo` if given; undefined: no bound. Until the followed stream has been read live
- * once, nothing may go (`GATE_NOT_STARTED`).
+ * Lots first: until the lot table has been read and sent once, no event stream reads, so a fresh
+ * start registers its lots before any of their data (later lots go through the hold, lots/).
+ */
+async function lotsSentOnce(rt: Runtime): Promise<boolean> {
+  if (lotsReadyOnce.has(rt)) return true;
+  if ((await rt.progress.caughtUp('parks')) === undefined) return false;
+  if ((await rt.lotChanges.counts('parks')).pending > 0) return false;
+  lotsReadyOnce.add(rt);
+  return true;
+}
+
+/**
+ * The exclusive upper bound (Unix s) on what a poll of `stream` may read: nothing before the lots
+ * have been sent once; then the followed stream's watermark, and `upTo` if given; undefined: no
+ * bound. Until the followed stream has been read live once, nothing may go (`GATE_NOT_STARTED`).
  */
 export function gateOf(
   rt: Runtime,
   stream: EventStreamName,
   upTo?: number,
-): (() => Promise<number | undefined>) | undefined {
+): () => Promise<number | undefined> {
   const followed = EVENT_STREAMS[stream].follows;
-  if (followed === undefined) return upTo === undefined ? undefined : async () => upTo;
   return async () => {
+    if (!(await lotsSentOnce(rt))) return GATE_NOT_STARTED;
+    if (followed === undefined) return upTo;
     if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
     const mark = await watermarkOf(rt, followed);
     return Math.min(mark ?? GATE_NOT_STARTED, upTo ?? Number.POSITIVE_INFINITY);
@@ -66,4 +82,31 @@ export function backfillOrdering(rt: Runtime, stream: EventStreamName): Backfill
     ordering.release = () => rt.progress.release(stream, holdId);
   }
   return ordering;
+}
+
+/**
+ * An entrance job in trouble (its batch refused and being split, given up after retrying, or one
+ * refused entrance parked in the failed set) leaves the watermark, so departures of every other lot
+ * go on; the departures of its own lots from its earliest entrance on are held instead, until it is
+ * delivered (src/pipeline/lots/registration.ts holds and releases them).
+ */
+export async function blockFollowers(
+  rt: Runtime,
+  stream: EventStreamName,
+  jobId: string,
+  records: ReadonlyArray<{ lot: string; time: number }>,
+): Promise<void> {
+  if (followersOf(stream).length === 0 || records.length === 0) return;
+  const lotTimes = new Map<string, number>();
+  for (const r of records)
+    lotTimes.set(r.lot, Math.min(lotTimes.get(r.lot) ?? Number.POSITIVE_INFINITY, r.time));
+  await rt.entranceBlocks.block(jobId, lotTimes);
+  await rt.progress.settle(stream, jobId);
+}
+
+/** The job is delivered: its lots' held departures may go (if nothing else holds them). */
+export async function unblockFollowers(rt: Runtime, stream: EventStreamName, jobId: string): Promise<void> {
+  if (followersOf(stream).length === 0) return;
+  const lots = await rt.entranceBlocks.unblock(jobId);
+  if (lots.length) await releaseWhereClear(rt, lots);
 }

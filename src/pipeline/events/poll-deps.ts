@@ -84,7 +84,7 @@ export function eventPollDeps(
     getCheckpoint: () => rt.checkpoints.get(stream),
     setCheckpoint: (cursor) => rt.checkpoints.set(stream, cursor),
     readBound: async () => (await readVendorNow(rt.vendor)) - vendorCfg.commitLagSeconds,
-    ...(gate ? { gateUpTo: gate } : {}),
+    gateUpTo: gate,
     ...(def.follows ? { gateWaitMs: cfg.pollEveryMs } : {}),
     readPage: (after, limit, upTo) =>
       readEventPage(rt.vendor, stream, cfg, vendorCfg, after, {

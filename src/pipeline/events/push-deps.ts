@@ -10,7 +10,7 @@ import { photoToWire } from '../../transform/photo/index.js';
 import { fetchPhotos } from '../../vendor-db/index.js';
 import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
 import { PhotoUnavailableError } from '../errors.js';
-import { holdEvents, holdReason, lotStanding } from '../lots/registration.js';
+import { blockedReason, holdEvents, holdReason, lotStanding } from '../lots/registration.js';
 import { enqueuePush, type PushJobData, pushJobIds } from '../push-queue.js';
 import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
@@ -42,7 +42,7 @@ export function pushContext(job: Job, data: PushJobData): PushContext {
 export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushContext): PushEventsDeps {
   const cfg = rt.config.streams[stream];
   const photo = cfg.photo;
-  const { photoField } = EVENT_STREAMS[stream];
+  const { photoField, follows } = EVENT_STREAMS[stream];
   return {
     ledger: {
       delivered: (entries) => rt.ledgers[stream].delivered(entries),
@@ -52,16 +52,21 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
     maxBytes: rt.config.isp.batch.maxBytes,
     prepareWindow: photo ? Math.max(2, rt.config.photo.concurrency * 2) : rt.config.isp.batch.maxItems,
     prepare: async (records) => {
-      // Registered before data: a record of a lot ISP does not know is held, not sent.
-      const standing = await lotStanding(
-        rt,
-        records.map((r) => r.lot),
-      );
+      // Registered before data: a record of a lot ISP does not know is held, not sent. A departure
+      // of a lot whose entrances are in trouble (being split, or failed) is held from their time on.
+      const lots = records.map((r) => r.lot);
+      const [standing, blocks] = await Promise.all([
+        lotStanding(rt, lots),
+        follows ? rt.entranceBlocks.blocks([...new Set(lots)]) : undefined,
+      ]);
       const held = (record: EventRecord): PreparedRecord | undefined => {
         const lot = standing.get(record.lot) ?? 'unknown';
-        return lot === 'registered'
-          ? undefined
-          : { ok: false, record, hold: { lot: record.lot, reason: holdReason(record.lot, lot) } };
+        if (lot !== 'registered')
+          return { ok: false, record, hold: { lot: record.lot, reason: holdReason(record.lot, lot) } };
+        const block = blocks?.get(record.lot);
+        if (block && record.time >= block.mark)
+          return { ok: false, record, hold: { lot: record.lot, reason: blockedReason(record.lot, block) } };
+        return undefined;
       };
       const wireOf = (record: EventRecord, value: string): PreparedRecord => {
         const text = withPhoto(record.payload, photoField, value);

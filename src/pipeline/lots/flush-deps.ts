@@ -13,7 +13,7 @@ import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
 import { EVENT_STREAM_NAMES, LOT_STREAMS, type LotStreamName } from '../streams.js';
 import type { LotFlushDeps } from './flush.js';
-import { forgetRegistered, lotStanding, releaseHeld, requestRegistration } from './registration.js';
+import { forgetRegistered, lotStanding, releaseWhereClear, requestRegistration } from './registration.js';
 
 /** Failed jobs looked at per event queue when a DELETE checks that none of them holds its lot. */
 const FAILED_SCAN = 5_000;
@@ -31,6 +31,7 @@ export function lotFlushDeps(
     store: {
       pending: (s) => store.pending(s),
       markSent: (s, items) => store.markSent(s, items),
+      markRefused: (s, items) => store.markRefused(s, items),
       vanished: (s) => store.vanished(s),
       markDeleted: async (s, codes, at) => {
         await store.markDeleted(s, codes, at);
@@ -65,7 +66,7 @@ export function lotFlushDeps(
           // Registered: the counts and events held for these lots may follow now.
           onSent: async (items: PendingLot[]) => {
             const codes = items.map((i) => i.code);
-            await releaseHeld(rt, codes);
+            await releaseWhereClear(rt, codes);
             await requestFlush(rt, 'spotNums');
           },
           deletable: (vanished: Map<string, number>) => deletable(rt, vanished),

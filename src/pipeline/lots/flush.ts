@@ -16,6 +16,7 @@ export interface LotFlushDeps {
   store: {
     pending(stream: LotStreamName): Promise<PendingLot[]>;
     markSent(stream: LotStreamName, items: PendingLot[]): Promise<void>;
+    markRefused(stream: LotStreamName, items: PendingLot[]): Promise<void>;
     vanished(stream: LotStreamName): Promise<Map<string, number>>;
     markDeleted(stream: LotStreamName, codes: string[], at: number): Promise<void>;
     setDeleteWaits(stream: LotStreamName, waits: ReadonlyMap<string, string>): Promise<void>;
@@ -75,8 +76,9 @@ async function sendLotBatch(batch: PendingLot[], deps: LotFlushDeps, result: Lot
   if (outcome.kind === 'rejected' && deps.bisectRejected) {
     if (batch.length === 1) {
       await deps.isolate(batch[0]!, outcome.message, 'upsert');
-      // Remembered as sent: it is not retried every poll, only when it changes or is replayed.
-      await deps.store.markSent(deps.stream, batch);
+      // Remembered as refused: not registered, and not retried every poll, only when it changes
+      // or is replayed.
+      await deps.store.markRefused(deps.stream, batch);
       result.isolated++;
       return;
     }

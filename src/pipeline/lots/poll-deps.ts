@@ -21,6 +21,7 @@ export function lotPollDeps(rt: Runtime, stream: LotStreamName): LotPollDeps {
     transform: (row) => def.toItem(row, rt.transform),
     store: {
       delivered: (s) => store.delivered(s),
+      refused: (s) => store.refused(s),
       vanished: (s) => store.vanished(s),
       setVanished: (s, codes, at) => store.setVanished(s, codes, at),
       setGuard: (s, guard) => store.setGuard(s, guard),

@@ -17,6 +17,8 @@ import type { LotRowOutcome, LotStreamName } from '../streams.js';
 export interface LotPollStore {
   /** code -> fingerprint of what ISP last accepted. */
   delivered(stream: LotStreamName): Promise<Map<string, string>>;
+  /** code -> fingerprint of the state ISP refused last (not sent again unchanged). */
+  refused(stream: LotStreamName): Promise<Map<string, string>>;
   /** Sets what is newer than what is pending or delivered; returns how many were older. */
   setPending(stream: LotStreamName, items: ReadLot[]): Promise<number>;
   vanished(stream: LotStreamName): Promise<Map<string, number>>;
@@ -76,14 +78,17 @@ export async function pollLots(deps: LotPollDeps, full = false): Promise<LotPoll
     }
   }
   await deps.onRead?.(new Set([...current.keys(), ...keep]));
-  const [delivered, vanishing] = await Promise.all([
+  const [delivered, refused, vanishing] = await Promise.all([
     deps.store.delivered(deps.stream),
+    deps.store.refused(deps.stream),
     deps.deletesVanished ? deps.store.vanished(deps.stream) : Promise.resolve(new Map<string, number>()),
   ]);
   // A lot that is back after vanishing is sent again, which also ends its wait for DELETE.
-  const changed = [...current.values()].filter(
-    (item) => full || vanishing.has(item.code) || delivered.get(item.code) !== fingerprint(item.payload),
-  );
+  const changed = [...current.values()].filter((item) => {
+    if (full || vanishing.has(item.code)) return true;
+    const fp = fingerprint(item.payload);
+    return delivered.get(item.code) !== fp && refused.get(item.code) !== fp;
+  });
   const superseded = changed.length ? await deps.store.setPending(deps.stream, changed) : 0;
   const result: LotPollResult = {
     rows: rows.length,

@@ -7,7 +7,7 @@
  */
 import type { LotStanding } from '../../state/lot-changes.js';
 import type { EventRecord } from '../events/records.js';
-import { enqueueReleased } from '../push-queue.js';
+import { enqueueReleased, pushJobIds } from '../push-queue.js';
 import type { Runtime } from '../runtime.js';
 import type { EventStreamName } from '../streams.js';
 
@@ -89,12 +89,29 @@ export async function holdEvents(
     { stream, lots: [...byLot.keys()].slice(0, 20), events: held.length },
     'events held for their lot',
   );
-  // A lot registered while these were being held: its release may have run before they were there.
+  // What held them may have cleared while they were being held: its release ran before they were there.
   const lots = [...byLot.keys()];
-  const now = await rt.lotChanges.standing(lots);
-  const registered = lots.filter((_, i) => now[i] === 'registered');
-  if (registered.length) await releaseHeld(rt, registered);
-  if (registered.length < lots.length) await requestRegistration(rt);
+  await releaseWhereClear(rt, lots);
+  if ((await rt.lotChanges.standing(lots)).includes('unknown')) await requestRegistration(rt);
+}
+
+/**
+ * Releases the held events of the lots that nothing holds any more: registered at ISP, and no
+ * entrance job in trouble holding their departures (the entrance blocks of jobs/push.ts).
+ */
+export async function releaseWhereClear(rt: Runtime, lots: readonly string[]): Promise<number> {
+  if (lots.length === 0) return 0;
+  const [standing, blocks] = await Promise.all([
+    rt.lotChanges.standing(lots),
+    rt.entranceBlocks.blocks(lots),
+  ]);
+  const clear = lots.filter((lot, i) => standing[i] === 'registered' && !blocks.has(lot));
+  return clear.length ? releaseHeld(rt, clear) : 0;
+}
+
+/** Why a departure of a lot whose entrances are in trouble waits. */
+export function blockedReason(lot: string, block: { mark: number; jobs: string[] }): string {
+  return `entrances of lot ${lot} from ${new Date(block.mark * 1000).toISOString()} wait in job ${block.jobs.slice(0, 3).join(', ')} (retrying, or in the failed set): its departures from then on are held until they are delivered`;
 }
 
 /** Says which held lots are not in the vendor's lot table at all (after a parks poll read it). */
@@ -113,8 +130,15 @@ export async function releaseHeld(rt: Runtime, codes: readonly string[]): Promis
     const events = await rt.holds.take<EventRecord>(code);
     const split = { entrances: [] as EventRecord[], departures: [] as EventRecord[] };
     for (const e of events) (e.stream === 'departures' ? split.departures : split.entrances).push(e.record);
+    const at = Date.now();
+    // The released entrances hold their lot's later departures until they are delivered, as a
+    // pending live job would: they are not in the watermark.
+    if (split.entrances.length) {
+      const first = Math.min(...split.entrances.map((r) => r.time));
+      await rt.entranceBlocks.block(pushJobIds.released('entrances', code, at), new Map([[code, first]]));
+    }
     try {
-      await enqueueReleased(rt.queues, code, split, Date.now());
+      await enqueueReleased(rt.queues, code, split, at);
     } catch (error) {
       await rt.holds.putBack(
         code,
