@@ -11,11 +11,15 @@ import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { isEventStream } from '../src/pipeline/streams.js';
+import { VendorUnavailableError } from '../src/vendor-db/errors.js';
 
 /** `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts). */
 export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
   return async (job: Job<{ stream: StreamName }>) => {
     const { stream } = job.data;
+    // While the vendor database is down, one poll per retry interval tries it (one log line);
+    // the others skip quietly: nothing was read, so no checkpoint moves and nothing is lost.
+    if (!rt.outages.mayAttempt('vendor')) return { skipped: 'vendor database unreachable' };
     try {
       let result: unknown;
       if (isEventStream(stream)) {
@@ -27,9 +31,15 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
       }
       const readUpTo = await rt.progress.caughtUp(stream);
       if (readUpTo !== undefined) streamLag.set({ stream }, Math.max(0, Date.now() / 1000 - readUpTo));
+      rt.outages.recovered('vendor');
       return result;
     } catch (error) {
       await rt.activity.recordError(stream, `poll: ${(error as Error).message}`);
+      if (error instanceof VendorUnavailableError) {
+        rt.outages.attemptFailed('vendor', new Error(error.reason));
+        return { skipped: 'vendor database unreachable' };
+      }
+      rt.outages.release('vendor');
       throw error;
     }
   };

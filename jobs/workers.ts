@@ -43,7 +43,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
   };
   const workers: Worker[] = [];
   const track = (worker: Worker, role: Role) => {
-    worker.on('error', (error) => rt.logger.error({ err: error, queue: worker.name, role }, 'worker error'));
+    // Through the OutageLog: during a Redis outage every worker reports each reconnect failure.
+    worker.on('error', (error) =>
+      rt.outages.clientError('redis', error, { queue: worker.name, role }, 'worker error'),
+    );
     worker.on('failed', (job, error) =>
       rt.logger.warn(
         { queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: error.message },

@@ -36,6 +36,24 @@ export async function runCheck(
           `We never write, but give the sync a read-only account: GRANT SELECT ON \`${pool.database}\`.* TO 'isp_sync'@'<host>'`,
       );
     }
+    for (const { privilege, why } of privileges.risky) {
+      print(
+        `WARNING: this user has ${privilege}, which breaks the read-only promise: it ${why}. ` +
+          `Revoke it: REVOKE ${privilege} ON ${privilege === 'FILE' || privilege === 'SUPER' || privilege === 'READ_ONLY ADMIN' ? '*.*' : `\`${pool.database}\`.*`} FROM <user>`,
+      );
+    }
+    if (privileges.loadFile) {
+      print(
+        `WARNING: LOAD_FILE works for this user: it can read ${privileges.loadFile} on the database server ` +
+          '(FILE privilege); revoke FILE, or set secure_file_priv on the server',
+      );
+    }
+    for (const role of privileges.roles) {
+      print(
+        `WARNING: role ${role} is granted to this user; its privileges come on top and may break the ` +
+          `read-only promise: check SHOW GRANTS FOR \`${role}\`, or REVOKE \`${role}\` FROM <user>`,
+      );
+    }
 
     const [clock] = await pool.query<{ tz: string; sys: string; vendorNow: string }>(
       "SELECT @@session.time_zone AS tz, @@system_time_zone AS sys, CAST(CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) AS CHAR) AS vendorNow",

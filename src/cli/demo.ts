@@ -6,7 +6,9 @@
  *
  * Fresh each time: the demo's own Redis prefix (default `{isp-demo}`) is cleared at start, and the
  * simulator/client credentials are random per run (no secret in any file). Writes only to a demo
- * database (the vendor demo tools refuse any database without their marker).
+ * database (the vendor demo tools refuse any database without their marker). A demo already
+ * running on the same prefix or database makes this one refuse before it clears anything
+ * (demo-lock.ts): two demos run side by side only with their own prefix, database and ports.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +28,7 @@ import type { TrafficCounts } from '../sim/demo-vendor/index.js';
 import { DEMO_STYLES, type DemoStyleName } from '../sim/demo-vendor/style.js';
 import type { SimStats } from '../sim/isp/index.js';
 import { parseDuration, port, positiveNumber, positiveWhole } from './args.js';
+import { claimDemo } from './demo-lock.js';
 import { applyMemorySettings } from './memory.js';
 
 export const DEMO_DB_URL = 'mysql://root@127.0.0.1:3306/isp_park_demo';
@@ -94,7 +97,12 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const logLevel = process.env.LOG_LEVEL ? base.log.level : 'warn';
   const logger = createLogger(logLevel, 'isp-demo');
 
-  await freshRedisPrefix(redisUrl, flags.prefix);
+  // Claimed before anything is cleared: a second demo on the same prefix or database refuses here.
+  const lock = await claimDemo(redisUrl, flags.prefix, flags.url);
+  await freshRedisPrefix(redisUrl, flags.prefix).catch(async (error) => {
+    await lock.release();
+    throw error;
+  });
   console.log(`vendor database ${redactUrl(flags.url)} (${flags.style}): creating and seeding ...`);
   const photoDir = mkdtempSync(join(tmpdir(), 'isp-demo-photos-'));
   const seeded = await (async () => {
@@ -107,8 +115,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       photoDir,
       seed: Number.parseInt(randomBytes(3).toString('hex'), 16),
     });
-  })().catch((error: Error & { code?: string }) => {
+  })().catch(async (error: Error & { code?: string }) => {
     rmSync(photoDir, { recursive: true, force: true });
+    await lock.release();
     const hint = error.code === 'ECONNREFUSED' ? ' (is MariaDB running? see .ci/run)' : '';
     throw new Error(`demo vendor database ${redactUrl(flags.url)}: ${error.message}${hint}`);
   });
@@ -125,7 +134,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     port: flags.simPort ?? base.sim.port,
     clientId,
     clientSecret,
-  }).catch((error: Error) => {
+  }).catch(async (error: Error) => {
+    await lock.release();
     throw new Error(`cannot start the ISP simulator: ${error.message} (pick another port with --sim-port)`);
   });
 
@@ -148,6 +158,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     await running.close();
     await rt.close();
     await sim.close();
+    await lock.release();
     throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
   });
   const traffic = await startTraffic(flags.url, flags.style, {
@@ -192,6 +203,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
       await running.close();
       await rt.close();
       await sim.close();
+      await lock.release();
       rmSync(photoDir, { recursive: true, force: true });
       const vendorTotals = {
         entrances: seeded.entrances + report.counts.entrances,

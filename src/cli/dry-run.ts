@@ -10,6 +10,7 @@ import { recordsOfPage } from '../pipeline/events/page.js';
 import { eventPollDeps } from '../pipeline/events/poll-deps.js';
 import { eventPushDeps } from '../pipeline/events/push-deps.js';
 import { lotPollDeps } from '../pipeline/lots/poll-deps.js';
+import { probeRedis } from '../pipeline/reachability.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { isEventStream } from '../pipeline/streams.js';
 import { redactForDisplay } from '../redact.js';
@@ -24,6 +25,8 @@ export function dryRunCommand(): Command {
         throw new Error(`unknown stream "${stream}"; use one of ${STREAM_NAMES.join(', ')}`);
       }
       const config = loadConfig();
+      // The checkpoint lives in Redis: say plainly when it is unreachable, before any client retries.
+      await probeRedis(config.redis.url);
       const rt = createRuntime(config, { logger: silentLogger });
       try {
         const out = await dryRun(rt, stream as StreamName, options.limit);

@@ -5,6 +5,7 @@ import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, type Role, startWorkers } from '../../jobs/workers.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { waitForRedis } from '../pipeline/reachability.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { redactUrl } from '../redact.js';
 import { applyMemorySettings, WORKER_NODE_FLAGS, youngGenerationSet } from './memory.js';
@@ -20,6 +21,9 @@ export function startCommand(): Command {
       const config = loadConfig({ require: 'start' });
       applyMemorySettings(config.memory);
       const logger = createLogger(config.log.level);
+      // Redis may still be starting (a reboot, a container started alongside): wait for it with
+      // one line per attempt, before any BullMQ client exists to report the outage many times.
+      await waitForRedis(config.redis.url, logger);
       const rt = createRuntime(config, { logger });
       await checkRedis(rt.redis);
       const roles = new Set<Role>(options.role ?? ROLES);

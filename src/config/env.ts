@@ -10,6 +10,11 @@ export interface EnvVar {
   /** Dotted config key the variable sets. */
   key: string;
   kind: 'string' | 'int' | 'bool';
+  /**
+   * A password, token or client secret: never in a config file, scrubbed by value from every
+   * dashboard response. Not a user name or client id: those appear in ordinary text (scrubbing
+   * `WEB_USER=admin` broke every link with "admin" in it) and give nothing away alone.
+   */
   secret: boolean;
   doc: string;
 }
@@ -36,7 +41,7 @@ export const ENV_VARS: EnvVar[] = [
     secret: false,
     doc: 'extra CA certificates (PEM)',
   },
-  { name: 'ISP_CLIENT_ID', key: 'isp.auth.clientId', kind: 'string', secret: true, doc: 'ISP client id' },
+  { name: 'ISP_CLIENT_ID', key: 'isp.auth.clientId', kind: 'string', secret: false, doc: 'ISP client id' },
   {
     name: 'ISP_CLIENT_SECRET',
     key: 'isp.auth.clientSecret',
@@ -48,7 +53,7 @@ export const ENV_VARS: EnvVar[] = [
     name: 'ISP_USERNAME',
     key: 'isp.auth.username',
     kind: 'string',
-    secret: true,
+    secret: false,
     doc: 'ISP user (password grant)',
   },
   {
@@ -95,7 +100,7 @@ export const ENV_VARS: EnvVar[] = [
   },
   { name: 'WEB_HOST', key: 'web.host', kind: 'string', secret: false, doc: 'dashboard bind address' },
   { name: 'WEB_PORT', key: 'web.port', kind: 'int', secret: false, doc: 'dashboard port' },
-  { name: 'WEB_USER', key: 'web.user', kind: 'string', secret: true, doc: 'dashboard HTTP Basic user' },
+  { name: 'WEB_USER', key: 'web.user', kind: 'string', secret: false, doc: 'dashboard HTTP Basic user' },
   {
     name: 'WEB_PASSWORD',
     key: 'web.password',

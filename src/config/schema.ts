@@ -128,6 +128,11 @@ export const photoSchema = z.strictObject({
   /** Hosts photo URLs may point to (stream photo source `url`); empty = URLs refused. */
   urlAllowHosts: z.array(z.string()).default([]),
   urlTimeoutMs: positiveInt.default(5_000),
+  /**
+   * Longest wait for a photo file (stat, open and read together), ms. A hung network mount blocks
+   * the file calls themselves; past this the photo counts as missing for now (retryable).
+   */
+  fileTimeoutMs: positiveInt.default(5_000),
   /** Largest photo we download or read, bytes. */
   maxInputBytes: positiveInt.default(20 * 1024 * 1024),
   /** Largest photo we decode, pixels (width × height); bigger ones are refused, not decoded. */

@@ -5,6 +5,7 @@
  * or disables the check.
  */
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Pool } from 'undici';
 import type { Config } from '../config/index.js';
@@ -24,7 +25,7 @@ export interface HttpRequest {
 /** Sends one request and returns the answer, or throws on transport failure (see transportReason). */
 export type Send = (request: HttpRequest) => Promise<Answer>;
 
-/** Largest answer body read; ISP answers are a few fields, anything larger is cut. */
+/** Largest answer body read; ISP answers are a few fields, anything larger is cut there. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 export class IspHttp {
@@ -80,13 +81,22 @@ export class IspHttp {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer | string>): Promise<string> {
+/**
+ * Reads at most MAX_ANSWER_BYTES and then drops the connection: an endless or huge answer (a
+ * misconfigured proxy, a download page) must not be read on until the timeout, nor hold memory.
+ */
+async function readCapped(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (size < MAX_ANSWER_BYTES) chunks.push(buf.subarray(0, MAX_ANSWER_BYTES - size));
-    size += buf.length;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    chunks.push(buf.subarray(0, MAX_ANSWER_BYTES - size));
+    size += Math.min(buf.length, MAX_ANSWER_BYTES - size);
+    if (size >= MAX_ANSWER_BYTES) {
+      // Leaving the loop destroys the body; undici then closes the socket instead of reusing it.
+      body.destroy();
+      break;
+    }
   }
   return Buffer.concat(chunks).toString('utf8');
 }

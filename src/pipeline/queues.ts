@@ -14,6 +14,8 @@ import {
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config, StreamName } from '../config/index.js';
 import { STREAM_NAMES } from '../config/index.js';
+import { isConnectionError } from './reachability.js';
+import { redisOptions } from './redis-options.js';
 
 // bullmq 6 loads ioredis with require(), which native ESM lacks: hand it the constructor once, so
 // connection *options* still work (BullMQ then owns and closes the clients it makes).
@@ -29,19 +31,7 @@ export const ALL_QUEUE_NAMES = [
   FULL_SYNC_QUEUE,
 ];
 
-/** ioredis options from a redis:// URL. */
-export function redisOptions(url: string, extra: RedisOptions = {}): RedisOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    ...extra,
-  };
-}
+export { redisOptions };
 
 /** Connection options for Workers: they block on Redis and must retry forever. */
 export function workerConnection(config: Config): ConnectionOptions {
@@ -88,12 +78,28 @@ export interface Queues {
   close(): Promise<void>;
 }
 
+/**
+ * Where a queue's client errors go. Without a listener BullMQ prints every reconnect failure of
+ * every queue with its stack; the default drops connection errors, since the command that awaits
+ * the queue fails with them anyway, and prints any other error on one line.
+ */
+export type QueueErrorHandler = (error: Error, queue: string) => void;
+
+const quietQueueErrors: QueueErrorHandler = (error, queue) => {
+  if (!isConnectionError(error)) console.error(`queue ${queue}: ${error.message}`);
+};
+
 export function createQueues(
   config: Config,
   connection: ConnectionOptions = producerConnection(config),
+  onError: QueueErrorHandler = quietQueueErrors,
 ): Queues {
   const options = queueOptions(config, connection);
-  const make = (name: string) => new Queue(name, options);
+  const make = (name: string) => {
+    const queue = new Queue(name, options);
+    queue.on('error', (error) => onError(error, name));
+    return queue;
+  };
   const poll = Object.fromEntries(STREAM_NAMES.map((s) => [s, make(pollQueueName(s))])) as Record<
     StreamName,
     Queue

@@ -18,6 +18,7 @@ import { createTransformContext, type TransformContext } from '../transform/cont
 import { createPhotoLimiter } from '../transform/photo/index.js';
 import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
 import { createQueues, createRedis, type Queues } from './queues.js';
+import { OutageLog, redisTarget, vendorTarget } from './reachability.js';
 
 export interface Runtime {
   config: Config;
@@ -36,6 +37,8 @@ export interface Runtime {
   activity: ActivityStore;
   quarantine: QuarantineStore;
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Folds Redis and vendor database outages into one line per retry (reachability.ts). */
+  outages: OutageLog;
   close(): Promise<void>;
 }
 
@@ -47,9 +50,18 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
   const logger = options.logger ?? createLogger(config.log.level);
+  const outages = new OutageLog(logger, {
+    redis: redisTarget(config.redis.url),
+    vendor: vendorTarget(config.vendor.url),
+  });
   const redis = createRedis(config);
+  // Every client reports an outage through the one OutageLog: calm lines instead of stacks.
+  redis.on('error', (error) => outages.clientError('redis', error));
+  redis.on('ready', () => outages.recovered('redis'));
   const prefix = config.redis.prefix;
-  const queues = createQueues(config);
+  const queues = createQueues(config, undefined, (error, queue) =>
+    outages.clientError('redis', error, { queue }),
+  );
   const vendor = createVendorPool(config.vendor);
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
@@ -78,6 +90,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     activity: new ActivityStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
+    outages,
     async close() {
       if (closed) return;
       closed = true;

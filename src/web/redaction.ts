@@ -7,7 +7,7 @@
  * The rules of what looks secret live in src/redact.ts; this module only applies them.
  */
 import { type Config, ENV_VARS } from '../config/index.js';
-import { redactForDisplay } from '../redact.js';
+import { redactForDisplay, urlPasswords } from '../redact.js';
 
 /** Secrets shorter than this are not scrubbed by value (it would mangle ordinary text). */
 const MIN_SCRUB_LENGTH = 4;
@@ -48,7 +48,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-/** The configured secret values: every secret variable's value, and the passwords inside URLs. */
+/**
+ * The configured secret values: the value of every variable marked secret in env.ts (passwords,
+ * tokens, client secrets; not user names, which appear in ordinary text such as the dashboard's
+ * own links), and the passwords inside URLs.
+ */
 export function secretValues(config: Config): string[] {
   const out = new Set<string>();
   for (const v of ENV_VARS) {
@@ -65,12 +69,15 @@ export function secretValues(config: Config): string[] {
 }
 
 function urlSecrets(url: string): string[] {
+  // Found as redactUrl finds it (not with URL, which stops at a raw `/` or `#` in a password).
+  const found = urlPasswords(url);
   try {
     const password = new URL(url).password;
-    return password ? [password, decodeURIComponent(password)] : [];
+    if (password) found.push(password, decodeURIComponent(password));
   } catch {
-    return [];
+    // Not parseable as a URL: what urlPasswords found is all there is.
   }
+  return found;
 }
 
 /**

@@ -205,4 +205,49 @@ describe('vendor user privileges', () => {
     expect(await runCheck(config, (line) => lines.push(line))).toBe(true);
     expect(lines.join('\n')).toMatch(/WARNING: this user can write to .* \(INSERT, UPDATE\)/);
   });
+
+  it('reports FILE, SUPER, LOCK TABLES, EXECUTE, a granted role and LOAD_FILE as breaking the read-only promise', async () => {
+    const url = await user('SELECT, LOCK TABLES, EXECUTE');
+    const name = decodeURIComponent(new URL(url).username);
+    const role = `ipsrole_${randomBytes(4).toString('hex')}`;
+    await visits.admin.query(`GRANT FILE, SUPER ON *.* TO '${name}'@'%'`);
+    await visits.admin.query(`CREATE ROLE ${role}`);
+    users.push(role); // DROP USER drops a role too
+    await visits.admin.query(`GRANT SELECT ON \`${visits.name}\`.* TO ${role}`);
+    await visits.admin.query(`GRANT ${role} TO '${name}'@'%'`);
+    const config = demoConfig('visit-table', url);
+    const privileges = await withPool(config, (p) => vendorPrivileges(p));
+    expect(privileges.canWrite).toBe(false);
+    expect(privileges.risky.map((r) => r.privilege).sort()).toEqual([
+      'EXECUTE',
+      'FILE',
+      'LOCK TABLES',
+      'SUPER',
+    ]);
+    expect(privileges.roles).toEqual([role]);
+    expect(privileges.loadFile).toBe('any file the server can read');
+    const lines: string[] = [];
+    expect(await runCheck(config, (line) => lines.push(line))).toBe(true);
+    const text = lines.join('\n');
+    for (const privilege of ['FILE', 'SUPER', 'LOCK TABLES', 'EXECUTE']) {
+      expect(text).toContain(`WARNING: this user has ${privilege}, which breaks the read-only promise`);
+    }
+    expect(text).toContain('REVOKE FILE ON *.* FROM <user>');
+    expect(text).toContain(`REVOKE LOCK TABLES ON \`${visits.name}\`.* FROM <user>`);
+    expect(text).toContain(
+      'WARNING: LOAD_FILE works for this user: it can read any file the server can read',
+    );
+    expect(text).toContain(`WARNING: role ${role} is granted to this user`);
+    // SHOW GRANTS prints the password hash: a credential too.
+    expect(text).toContain("IDENTIFIED BY PASSWORD '***'");
+    expect(text).not.toMatch(/PASSWORD '\*[0-9A-F]{40}'/);
+    expect(text).not.toContain(new URL(url).password);
+  });
+
+  it('does not see LOAD_FILE without FILE', async () => {
+    const url = await user('SELECT');
+    const config = demoConfig('visit-table', url);
+    const privileges = await withPool(config, (p) => vendorPrivileges(p));
+    expect(privileges).toMatchObject({ risky: [], roles: [], loadFile: undefined });
+  });
 });

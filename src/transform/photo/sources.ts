@@ -4,11 +4,12 @@
  * one I/O part of the transforms. A vendor row must not be able to make us read or fetch anything
  * else: paths are resolved and realpath'd inside the root (symlinks out refused), URLs are checked
  * against the allow-list before every request including each redirect hop, and sizes are capped
- * while reading. Never throws for bad data: returns an outcome with a message fit for an operator
+ * while reading. Only regular files are read (a FIFO or device would block or never end), and a
+ * file read has a deadline (a hung network mount must not hold its batch forever). Never throws for bad data: returns an outcome with a message fit for an operator
  * (no query strings or credentials from URLs).
  */
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { type Dispatcher, request } from 'undici';
 import type { Config } from '../../config/index.js';
@@ -95,6 +96,32 @@ function isWithin(root: string, path: string): boolean {
 }
 
 async function fromFile(raw: Buffer | string, photo: PhotoConfig): Promise<PhotoInput> {
+  const text = asText(raw).replace(/\\/g, '/');
+  // The file calls cannot be cancelled: on a hung mount they hold a libuv thread until the mount
+  // answers. We stop waiting (the work closes its own handle if it ever gets one).
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<PhotoInput>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve(
+          fail(
+            'missing',
+            `photo file "${text}" did not answer within ${photo.fileTimeoutMs} ms (photo.fileTimeoutMs); ` +
+              'is the photo share mounted and responding?',
+            true,
+          ),
+        ),
+      photo.fileTimeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([readPhotoFile(raw, photo), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readPhotoFile(raw: Buffer | string, photo: PhotoConfig): Promise<PhotoInput> {
   if (!photo.fileRoot) return fail('refused', 'photo source is file but photo.fileRoot is not set');
   // Vendors on Windows store backslashes; the share is mounted here with forward slashes.
   const text = asText(raw).replace(/\\/g, '/');
@@ -124,10 +151,22 @@ async function fromFile(raw: Buffer | string, photo: PhotoConfig): Promise<Photo
   }
   if (!isWithin(realRoot, real))
     return fail('refused', `photo path "${text}" leads outside photo.fileRoot (symlink)`);
+  // Refused before open: opening a FIFO for reading blocks until a writer comes.
+  try {
+    if (!(await stat(real)).isFile()) return fail('refused', `photo path "${text}" is not a regular file`);
+  } catch (error) {
+    return fail(
+      'missing',
+      `photo file "${text}" cannot be read (${(error as NodeJS.ErrnoException).code})`,
+      true,
+    );
+  }
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    // O_NOFOLLOW: the resolved path must not have become a symlink since realpath.
-    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NOFOLLOW: the resolved path must not have become a symlink since realpath. O_NONBLOCK: if it
+    // became a FIFO since the stat, open returns at once (no effect on regular files) and the
+    // fstat below refuses it.
+    handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const stat = await handle.stat();
     if (!stat.isFile()) return fail('refused', `photo path "${text}" is not a regular file`);
     if (stat.size > photo.maxInputBytes) {

@@ -1,4 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -106,6 +108,57 @@ describe('file photos under photo.fileRoot', () => {
       outcome: 'refused',
       message: expect.stringContaining('maxInputBytes'),
     });
+  });
+});
+
+describe('file photos that would block', () => {
+  let root: string;
+  let photo: Config['photo'];
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'ips-photo-fifo-'));
+    execFileSync('mkfifo', [join(root, 'camera.jpg')]);
+    writeFileSync(join(root, 'plain.jpg'), jpeg);
+    photo = { ...base, fileRoot: root, fileTimeoutMs: 1_500 };
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('refuses a FIFO at once instead of waiting for a writer', async () => {
+    const started = Date.now();
+    const input = await loadPhoto('camera.jpg', 'file', photo);
+    expect(input).toMatchObject({ ok: false, outcome: 'refused', retryable: false });
+    expect((input as { message: string }).message).toContain('not a regular file');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await loadPhoto('/dev/zero', 'file', { ...photo, fileRoot: '/dev' })).toMatchObject({
+      ok: false,
+      outcome: 'refused',
+    });
+  });
+
+  it('gives up on a file system that does not answer, and reads again once it does', async () => {
+    // A hung mount, for real: every libuv file thread of this process is held by an open() of the
+    // FIFO without a writer, so the photo's own file calls cannot run until they are let go.
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const fifo = join(root, 'camera.jpg');
+    const held = Array.from({ length: threads }, () => open(fifo, 'r'));
+    try {
+      const started = Date.now();
+      const input = await loadPhoto('plain.jpg', 'file', photo);
+      const waited = Date.now() - started;
+      expect(input).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
+      expect((input as { message: string }).message).toContain('photo.fileTimeoutMs');
+      expect(waited).toBeGreaterThanOrEqual(1_400);
+      expect(waited).toBeLessThan(4_000);
+    } finally {
+      // A writer from another process (spawn needs no file thread) lets the held opens finish.
+      for (let i = 0; i < threads; i++) {
+        await new Promise((resolve) => spawn('sh', ['-c', `: > '${fifo}'`]).once('exit', resolve));
+      }
+      for (const handle of await Promise.all(held)) await handle.close();
+    }
+    const again = await loadPhoto('plain.jpg', 'file', photo);
+    expect(again).toMatchObject({ ok: true });
   });
 });
 
