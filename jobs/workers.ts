@@ -35,7 +35,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       age: config.pipeline.keepCompleted.ageSeconds,
       count: config.pipeline.keepCompleted.count,
     },
-    removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+    // No removeOnFail: a failed job is kept until an operator replays or discards it (BullMQ keeps
+    // every failed job when neither the worker nor the job bounds them; src/pipeline/queues.ts).
     // A dead worker's job is handed on once its lock has expired and two stalled checks have seen
     // it: with BullMQ's default of 30 s between checks a SIGKILL stalled a stream for up to a
     // minute beyond the lock (measured in test/chaos/worker-sigkill.test.ts).
@@ -71,6 +72,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
           // A killed poller's job is handed to another within this time.
           lockDuration: 15_000,
           removeOnComplete: { count: 10 },
+          // A failed poll carries no event (the next scheduled poll reads the same rows again):
+          // keeping the last 100 is enough to see why.
           removeOnFail: { count: 100 },
         }),
         'poller',

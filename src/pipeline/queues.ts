@@ -69,7 +69,9 @@ export function queueOptions(config: Config, connection: ConnectionOptions): Que
         age: config.pipeline.keepCompleted.ageSeconds,
         count: config.pipeline.keepCompleted.count,
       },
-      removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+      // A failed push job is an undelivered event: it stays until replayed or discarded on purpose
+      // (`replay --discard`, audited), never trimmed by age or count.
+      removeOnFail: false,
     },
   };
 }
