@@ -59,7 +59,10 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
       readOnlyMode: readOnly,
       allowRetries: !readOnly,
       ...(isScheduledQueue(queue.name)
-        ? { description: 'scheduled from config: read-only here (run a full sync now with `isp-park-sync full-sync`)' }
+        ? {
+            description:
+              'scheduled from config: read-only here (run a full sync now with `isp-park-sync full-sync`)',
+          }
         : {}),
     });
     adapter.setFormatter('data', redactDeep);
