@@ -76,7 +76,8 @@ export function boardWriteVerdict(
   }
   if (rule === 'finished-job') {
     if (jobState !== undefined && REMOVABLE.has(jobState)) return { allow: true };
-    if (jobState === 'failed') return refuse(`job ${params.jobId ?? ''} is failed: removing it is refused: ${DISCARD_HINT}`);
+    if (jobState === 'failed')
+      return refuse(`job ${params.jobId ?? ''} is failed: removing it is refused: ${DISCARD_HINT}`);
     return refuse(
       `job ${params.jobId ?? ''} is ${jobState ?? 'unknown'}: removing it would drop undelivered events; only completed jobs are removed`,
     );

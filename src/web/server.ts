@@ -175,9 +175,12 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   });
 
   try {
-    await app.register(boardPlugin({ queues: deps.queues, readOnly: web.readOnly, logger, timeZone: config.vendor.timeZone }), {
-      prefix: BOARD_PATH,
-    });
+    await app.register(
+      boardPlugin({ queues: deps.queues, readOnly: web.readOnly, logger, timeZone: config.vendor.timeZone }),
+      {
+        prefix: BOARD_PATH,
+      },
+    );
     await app.listen({ host: web.host, port: web.port });
   } catch (error) {
     await app.close().catch(() => undefined);
