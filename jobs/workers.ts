@@ -9,19 +9,26 @@ import { backoffDelay } from '../src/pipeline/backoff.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
+import { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
 import { fullSyncProcessor } from './full-sync.js';
 import { pollProcessor } from './poll.js';
 import { pushProcessor } from './push.js';
+import { StateWatch } from './state-watch.js';
 
 export const ROLES = ['scheduler', 'poller', 'pusher'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningWorkers {
   workers: Worker[];
-  /** "Jobs are actually consumed" (for /healthz). */
+  /** "Jobs are actually consumed" (for /readyz). */
   monitor: ConsumptionMonitor;
+  /** The state marker check (a loss stops polling). */
+  guard: StateGuard;
+  /** Re-checks the state and re-creates missing schedulers, every stateCheckEveryMs and on reconnect. */
+  watch: StateWatch;
+  roles: ReadonlySet<Role>;
   /** Stops taking jobs, waits for active ones to finish, closes connections. */
   close(): Promise<void>;
 }
@@ -54,6 +61,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     workers.push(worker);
   };
 
+  // Before any work: is the state in Redis the one this worker knows (or a first run)?
+  const guard = new StateGuard(rt, rt.logger);
+  await guard.check();
+
   // Poll queues are singletons cluster-wide: at most one active poll per stream.
   for (const stream of STREAM_NAMES) await rt.queues.poll[stream].setGlobalConcurrency(1);
   await rt.queues.fullSync.setGlobalConcurrency(1);
@@ -63,7 +74,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
   }
   if (roles.has('poller')) {
-    const processor = pollProcessor(rt, { direct: roles.has('pusher') && config.pipeline.directDelivery });
+    const processor = pollProcessor(rt, {
+      direct: roles.has('pusher') && config.pipeline.directDelivery,
+      guard,
+    });
     for (const stream of STREAM_NAMES) {
       track(
         new Worker(pollQueueName(stream), processor, {
@@ -112,10 +126,21 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       return { worker, queue: queueByName.get(worker.name)!, thresholdMs: Math.max(60_000, 10 * every) };
     }),
   );
+  const watch = new StateWatch(rt, guard, {
+    scheduler: roles.has('scheduler'),
+    logger: rt.logger,
+    everyMs: config.pipeline.stateCheckEveryMs,
+  });
+  watch.start();
+  await watch.checkNow();
   return {
     workers,
     monitor,
+    guard,
+    watch,
+    roles,
     async close() {
+      watch.stop();
       monitor.stopping = true;
       await Promise.allSettled(workers.map((w) => w.close()));
     },

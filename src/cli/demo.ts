@@ -8,12 +8,14 @@
  * simulator/client credentials are random per run (no secret in any file). Writes only to a demo
  * database (the vendor demo tools refuse any database without their marker).
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
+import { readiness } from '../../jobs/readiness.js';
 import { checkRedis } from '../../jobs/redis-preflight.js';
 import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, startWorkers } from '../../jobs/workers.js';
@@ -21,6 +23,7 @@ import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
+import { forgetStateEvidence } from '../pipeline/state-guard.js';
 import { redactUrl } from '../redact.js';
 import type { SimStats } from '../sim/isp/index.js';
 import type { TrafficCounts } from '../sim/vendor/index.js';
@@ -95,6 +98,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const logger = createLogger(logLevel, 'isp-demo');
 
   await freshRedisPrefix(redisUrl, flags.prefix);
+  // A deliberate fresh start: the evidence of the last demo's state would read as a loss.
+  forgetStateEvidence({ ...base, redis: { ...base.redis, url: redisUrl, prefix: flags.prefix } });
   console.log(`vendor database ${redactUrl(flags.url)} (${flags.style}): creating and seeding ...`);
   const photoDir = mkdtempSync(join(tmpdir(), 'isp-demo-photos-'));
   const seeded = await (async () => {
@@ -143,13 +148,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   });
   applyMemorySettings(config.memory);
   const rt = createRuntime(config, { logger });
+  const startedAt = Date.now();
   const running = await startWorkers(rt, new Set(ROLES));
-  const web = await startDashboard(rt, () => running.monitor.check()).catch(async (error: Error) => {
-    await running.close();
-    await rt.close();
-    await sim.close();
-    throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
-  });
+  const web = await startDashboard(rt, () => readiness(rt, { ...running, startedAt })).catch(
+    async (error: Error) => {
+      await running.close();
+      await rt.close();
+      await sim.close();
+      throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
+    },
+  );
   const traffic = await startTraffic(flags.url, flags.style, {
     ratePerSecond: flags.rate,
     photoDir,

@@ -219,7 +219,7 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     });
     expect(still(api)).toEqual(still(direct));
     const entrances = api.streams.find((s) => s.stream === 'entrances')!;
-    expect(entrances.delivered).toEqual({ lastHour: 10, lastDay: 21 });
+    expect(entrances.delivered).toEqual({ lastHour: 10, lastDay: 21, total: 21 });
     expect(entrances.failed).toBe(2);
     expect(entrances.lastError?.message).toContain('ECONNREFUSED');
     expect(entrances.lastError?.message).toContain('[redacted]');
