@@ -20,6 +20,8 @@ export interface ReadinessCheck {
   message?: string;
   /** Reported, but does not decide readiness. */
   informational?: boolean;
+  /** Facts behind the verdict (the workers check: each worker's queue, running, last finished). */
+  details?: Record<string, unknown>;
 }
 
 export interface Readiness {
@@ -106,8 +108,10 @@ export async function readiness(
     );
   }
   if (running) {
+    let details: Record<string, unknown> | undefined;
     await probe('workers', async () => {
       const health = await running.monitor.check(now);
+      details = health.details;
       if (health.ok) return undefined;
       const workers = (health.details.workers ?? []) as Array<{
         queue: string;
@@ -123,6 +127,7 @@ export async function readiness(
         );
       return `jobs are not consumed (${bad.join(', ')}): restart this process`;
     });
+    if (details) checks.workers!.details = details;
   }
   await probe(
     'isp',

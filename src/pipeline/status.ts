@@ -26,8 +26,7 @@ export async function collectStatus(
   const quarantined = await rt.quarantine.counts();
   const totals = await rt.activity.totals();
   const streams: StreamStatus[] = [];
-  for (const stream of STREAM_NAMES)
-    streams.push(await streamStatus(rt, stream, now, nowMs, quarantined, totals));
+  for (const stream of STREAM_NAMES) streams.push(await streamStatus(rt, stream, nowMs, quarantined, totals));
 
   const perStream = await Promise.all(
     STREAM_NAMES.map((s) => rt.activity.perMinute(s, nowMs - CHART_HOURS * 3600_000, nowMs)),
@@ -105,7 +104,6 @@ export async function collectStatus(
 async function streamStatus(
   rt: Runtime,
   stream: StreamName,
-  now: number,
   nowMs: number,
   quarantined: Record<string, number>,
   totals: Record<string, number>,
