@@ -1,9 +1,10 @@
 /** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
 import { Command } from 'commander';
-import type { Redis } from 'ioredis';
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
+import { redisOptions } from '../pipeline/queues.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
@@ -19,21 +20,11 @@ export function statusCommand(): Command {
     .option('--no-probe', 'do not contact ISP')
     .action(async (options: { json?: boolean; probe: boolean }) => {
       const config = loadConfig();
-      // Status only reads: no retrying behind the operator's back, one clear line when Redis is away.
-      const rt = createRuntime(config, {
-        logger: silentLogger,
-        redis: { maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null },
-      });
-      rt.redis.on('error', () => undefined);
+      // Redis first, with a client that does not retry: one clear line when it is away (the queue
+      // clients made with the runtime would otherwise report every reconnect attempt).
+      await assertRedisReachable(config.redis.url);
+      const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
       try {
-        try {
-          await rt.redis.ping();
-        } catch (error) {
-          throw new Error(
-            `Redis is unreachable at ${redactUrl(config.redis.url)} (${(error as Error).message}): is it running, ` +
-              'and are REDIS_URL and the network right? Nothing to show without it.',
-          );
-        }
         const status = await collectStatus(rt, { probeIsp: options.probe });
         if (options.json) {
           console.log(JSON.stringify(status, null, 2));
@@ -52,6 +43,27 @@ export function statusCommand(): Command {
         await rt.close();
       }
     });
+}
+
+async function assertRedisReachable(url: string): Promise<void> {
+  const probe = new IORedis(
+    redisOptions(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }),
+  );
+  let cause: string | undefined;
+  probe.on('error', (error: Error) => {
+    cause ??= error.message;
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    throw new Error(
+      `Redis is unreachable at ${redactUrl(url)} (${cause ?? (error as Error).message}): is it running, and are REDIS_URL ` +
+        'and the network right? status has nothing to show without it.',
+    );
+  } finally {
+    probe.disconnect();
+  }
 }
 
 function nothingDelivered(status: StatusSnapshot): boolean {

@@ -60,10 +60,16 @@ export function createRedis(config: Config, extra: RedisOptions = {}): Redis {
   return new Redis(redisOptions(config.redis.url, { maxRetriesPerRequest: 3, ...extra }));
 }
 
-export function queueOptions(config: Config, connection: ConnectionOptions): QueueOptions {
+/** `readOnly`: the Queue objects write nothing on creation (BullMQ otherwise sets each queue's meta). */
+export function queueOptions(
+  config: Config,
+  connection: ConnectionOptions,
+  options: { readOnly?: boolean } = {},
+): QueueOptions {
   return {
     connection,
     prefix: config.redis.prefix,
+    ...(options.readOnly ? { skipMetasUpdate: true } : {}),
     defaultJobOptions: {
       removeOnComplete: {
         age: config.pipeline.keepCompleted.ageSeconds,
@@ -90,8 +96,9 @@ export interface Queues {
 export function createQueues(
   config: Config,
   connection: ConnectionOptions = producerConnection(config),
+  settings: { readOnly?: boolean } = {},
 ): Queues {
-  const options = queueOptions(config, connection);
+  const options = queueOptions(config, connection, settings);
   const make = (name: string) => new Queue(name, options);
   const poll = Object.fromEntries(STREAM_NAMES.map((s) => [s, make(pollQueueName(s))])) as Record<
     StreamName,

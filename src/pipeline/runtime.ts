@@ -45,13 +45,15 @@ export interface RuntimeOptions {
   now?: () => number;
   /** Options of the state Redis client (a read-only command fails fast instead of retrying). */
   redis?: RedisOptions;
+  /** A process that only reads (status): the queue objects write nothing when they are made. */
+  readOnly?: boolean;
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
   const logger = options.logger ?? createLogger(config.log.level);
   const redis = createRedis(config, options.redis);
   const prefix = config.redis.prefix;
-  const queues = createQueues(config);
+  const queues = createQueues(config, undefined, { readOnly: options.readOnly === true });
   const vendor = createVendorPool(config.vendor);
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
