@@ -129,7 +129,7 @@ export const POLICY_SCRIPT_PATH = `${BOARD_PATH}/isp-policy.js`;
  * Buttons are known by their icons; the shown status is put on <html> by POLICY_SCRIPT.
  */
 export const POLICY_STYLE = `<style id="isp-policy">
-ul[class^="jobActions-"] li:has(svg.lucide-copy), ul[class^="jobActions-"] li:has(svg.lucide-pencil),
+ul[class*="jobActions-"] li:has(svg.lucide-files), ul[class*="jobActions-"] li:has(svg.lucide-pencil),
 html:not([data-isp-status="completed"]) li:has(svg.lucide-trash-2) { display: none !important; }
 </style>`;
 
