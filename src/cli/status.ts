@@ -1,14 +1,14 @@
 /** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
 import { Command } from 'commander';
-import { Redis as IORedis, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
-import { redisOptions } from '../pipeline/queues.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
 import { redactUrl } from '../redact.js';
+import { assertRedisReachable } from './redis-reachable.js';
 import { formatTable } from './table.js';
 
 export function statusCommand(): Command {
@@ -22,7 +22,7 @@ export function statusCommand(): Command {
       const config = loadConfig();
       // Redis first, with a client that does not retry: one clear line when it is away (the queue
       // clients made with the runtime would otherwise report every reconnect attempt).
-      await assertRedisReachable(config.redis.url);
+      await assertRedisReachable(config.redis.url, 'status has nothing to show without it.');
       const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
       try {
         const status = await collectStatus(rt, { probeIsp: options.probe });
@@ -43,27 +43,6 @@ export function statusCommand(): Command {
         await rt.close();
       }
     });
-}
-
-async function assertRedisReachable(url: string): Promise<void> {
-  const probe = new IORedis(
-    redisOptions(url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true }),
-  );
-  let cause: string | undefined;
-  probe.on('error', (error: Error) => {
-    cause ??= error.message;
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-  } catch (error) {
-    throw new Error(
-      `Redis is unreachable at ${redactUrl(url)} (${cause ?? (error as Error).message}): is it running, and are REDIS_URL ` +
-        'and the network right? status has nothing to show without it.',
-    );
-  } finally {
-    probe.disconnect();
-  }
 }
 
 function nothingDelivered(status: StatusSnapshot): boolean {

@@ -133,7 +133,7 @@ describe('dashboard in a real browser', () => {
       .filter({ has: page.getByText(jobId, { exact: true }) })
       .last();
     await expect.poll(() => card.count(), { timeout: 15_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.ispStatus)).toBe('failed');
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.ispStatus')).toBe('failed');
     // Retry is offered; clean, duplicate and edit (all refused by the policy) are not.
     await expect.poll(() => card.locator('button:has(svg.lucide-refresh-cw)').isVisible()).toBe(true);
     for (const icon of ['trash-2', 'files', 'pencil']) {
