@@ -10,13 +10,22 @@ import { eventPollDeps } from '../src/pipeline/events/poll-deps.js';
 import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
+import type { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { VendorUnavailableError } from '../src/vendor-db/errors.js';
 
-/** `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts). */
-export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
+/**
+ * `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts).
+ * `guard`: a poll runs only while the state in Redis is the one this worker knows; after a loss it
+ * does nothing (src/pipeline/state-guard.ts says why and what the operator may do).
+ */
+export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: StateGuard } = {}) {
   return async (job: Job<{ stream: StreamName }>) => {
     const { stream } = job.data;
+    if (options.guard) {
+      const verdict = await options.guard.check({ keepEvidence: false });
+      if (!verdict.ok) return { skipped: 'state lost' };
+    }
     // While the vendor database is down, one poll per retry interval tries it (one log line);
     // the others skip quietly: nothing was read, so no checkpoint moves and nothing is lost.
     if (!rt.outages.mayAttempt('vendor')) return { skipped: 'vendor database unreachable' };
@@ -31,10 +40,12 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean } = {}) {
       }
       const readUpTo = await rt.progress.caughtUp(stream);
       if (readUpTo !== undefined) streamLag.set({ stream }, Math.max(0, Date.now() / 1000 - readUpTo));
+      await rt.progress.setPolled(stream);
+      await rt.activity.recordRecovered(stream, 'poll');
       rt.outages.recovered('vendor');
       return result;
     } catch (error) {
-      await rt.activity.recordError(stream, `poll: ${(error as Error).message}`);
+      await rt.activity.recordError(stream, `poll: ${(error as Error).message}`, Date.now(), 'poll');
       if (error instanceof VendorUnavailableError) {
         rt.outages.attemptFailed('vendor', new Error(error.reason));
         return { skipped: 'vendor database unreachable' };

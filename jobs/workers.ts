@@ -9,19 +9,26 @@ import { backoffDelay } from '../src/pipeline/backoff.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
+import { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
 import { fullSyncProcessor } from './full-sync.js';
 import { pollProcessor } from './poll.js';
 import { pushProcessor } from './push.js';
+import { StateWatch } from './state-watch.js';
 
 export const ROLES = ['scheduler', 'poller', 'pusher'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningWorkers {
   workers: Worker[];
-  /** "Jobs are actually consumed" (for /healthz). */
+  /** "Jobs are actually consumed" (for /readyz). */
   monitor: ConsumptionMonitor;
+  /** The state marker check (a loss stops polling). */
+  guard: StateGuard;
+  /** Re-checks the state and re-creates missing schedulers, every stateCheckEveryMs and on reconnect. */
+  watch: StateWatch;
+  roles: ReadonlySet<Role>;
   /** Stops taking jobs, waits for active ones to finish, closes connections. */
   close(): Promise<void>;
 }
@@ -35,7 +42,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       age: config.pipeline.keepCompleted.ageSeconds,
       count: config.pipeline.keepCompleted.count,
     },
-    removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+    // No removeOnFail: a failed job is kept until an operator replays or discards it (BullMQ keeps
+    // every failed job when neither the worker nor the job bounds them; src/pipeline/queues.ts).
     // A dead worker's job is handed on once its lock has expired and two stalled checks have seen
     // it: with BullMQ's default of 30 s between checks a SIGKILL stalled a stream for up to a
     // minute beyond the lock (measured in test/chaos/worker-sigkill.test.ts).
@@ -56,6 +64,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     workers.push(worker);
   };
 
+  // Before any work: is the state in Redis the one this worker knows (or a first run)?
+  const guard = new StateGuard(rt, rt.logger);
+  await guard.check();
+
   // Poll queues are singletons cluster-wide: at most one active poll per stream.
   for (const stream of STREAM_NAMES) await rt.queues.poll[stream].setGlobalConcurrency(1);
   await rt.queues.fullSync.setGlobalConcurrency(1);
@@ -65,7 +77,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
   }
   if (roles.has('poller')) {
-    const processor = pollProcessor(rt, { direct: roles.has('pusher') && config.pipeline.directDelivery });
+    const processor = pollProcessor(rt, {
+      direct: roles.has('pusher') && config.pipeline.directDelivery,
+      guard,
+    });
     for (const stream of STREAM_NAMES) {
       track(
         new Worker(pollQueueName(stream), processor, {
@@ -74,6 +89,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
           // A killed poller's job is handed to another within this time.
           lockDuration: 15_000,
           removeOnComplete: { count: 10 },
+          // A failed poll carries no event (the next scheduled poll reads the same rows again):
+          // keeping the last 100 is enough to see why.
           removeOnFail: { count: 100 },
         }),
         'poller',
@@ -112,10 +129,21 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       return { worker, queue: queueByName.get(worker.name)!, thresholdMs: Math.max(60_000, 10 * every) };
     }),
   );
+  const watch = new StateWatch(rt, guard, {
+    scheduler: roles.has('scheduler'),
+    logger: rt.logger,
+    everyMs: config.pipeline.stateCheckEveryMs,
+  });
+  watch.start();
+  await watch.checkNow();
   return {
     workers,
     monitor,
+    guard,
+    watch,
+    roles,
     async close() {
+      watch.stop();
       monitor.stopping = true;
       await Promise.allSettled(workers.map((w) => w.close()));
     },

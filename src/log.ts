@@ -20,13 +20,15 @@ export const REDACT_PATHS = [
   '*.*.depart_pic',
 ];
 
-export function createLogger(level = 'info', name = 'isp-park-sync'): Logger {
-  return pino({
+/** `toStderr`: log lines go to stderr (commands whose stdout is their answer). */
+export function createLogger(level = 'info', name = 'isp-park-sync', toStderr = false): Logger {
+  const options = {
     name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
-  });
+  };
+  return toStderr ? pino(options, pino.destination(2)) : pino(options);
 }
 
 /** A logger that discards everything, for tests and library use. */

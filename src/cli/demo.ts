@@ -10,12 +10,14 @@
  * running on the same prefix or database makes this one refuse before it clears anything
  * (demo-lock.ts): two demos run side by side only with their own prefix, database and ports.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Redis } from 'ioredis';
+import { readiness } from '../../jobs/readiness.js';
 import { checkRedis } from '../../jobs/redis-preflight.js';
 import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, startWorkers } from '../../jobs/workers.js';
@@ -23,6 +25,7 @@ import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { pendingDepth, redisOptions } from '../pipeline/queues.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
+import { forgetStateEvidence } from '../pipeline/state-guard.js';
 import { redactUrl } from '../redact.js';
 import type { TrafficCounts } from '../sim/demo-vendor/index.js';
 import { DEMO_STYLES, type DemoStyleName } from '../sim/demo-vendor/style.js';
@@ -103,6 +106,8 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     await lock.release();
     throw error;
   });
+  // A deliberate fresh start: the evidence of the last demo's state would read as a loss.
+  forgetStateEvidence({ ...base, redis: { ...base.redis, url: redisUrl, prefix: flags.prefix } });
   console.log(`vendor database ${redactUrl(flags.url)} (${flags.style}): creating and seeding ...`);
   const photoDir = mkdtempSync(join(tmpdir(), 'isp-demo-photos-'));
   const seeded = await (async () => {
@@ -153,14 +158,17 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   });
   applyMemorySettings(config.memory);
   const rt = createRuntime(config, { logger });
+  const startedAt = Date.now();
   const running = await startWorkers(rt, new Set(ROLES));
-  const web = await startDashboard(rt, () => running.monitor.check()).catch(async (error: Error) => {
-    await running.close();
-    await rt.close();
-    await sim.close();
-    await lock.release();
-    throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
-  });
+  const web = await startDashboard(rt, () => readiness(rt, { ...running, startedAt })).catch(
+    async (error: Error) => {
+      await running.close();
+      await rt.close();
+      await sim.close();
+      await lock.release();
+      throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
+    },
+  );
   const traffic = await startTraffic(flags.url, flags.style, {
     ratePerSecond: flags.rate,
     photoDir,

@@ -4,30 +4,35 @@
  * be quarantined. Pushes nothing, moves no checkpoint, writes nothing.
  */
 import { Command } from 'commander';
+import { DateTime } from 'luxon';
 import { loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { recordsOfPage } from '../pipeline/events/page.js';
+import { GATE_NOT_STARTED } from '../pipeline/events/poll.js';
 import { eventPollDeps } from '../pipeline/events/poll-deps.js';
 import { eventPushDeps } from '../pipeline/events/push-deps.js';
 import { lotPollDeps } from '../pipeline/lots/poll-deps.js';
-import { probeRedis } from '../pipeline/reachability.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
-import { isEventStream } from '../pipeline/streams.js';
+import { EVENT_STREAMS, isEventStream } from '../pipeline/streams.js';
 import { redactForDisplay } from '../redact.js';
+import { positiveWhole } from './args.js';
+import { assertRedisReachable } from './redis-reachable.js';
 
 export function dryRunCommand(): Command {
   return new Command('dry-run')
     .description('read and transform without pushing or moving the checkpoint; print the exact JSON')
     .argument('<stream>', `one of ${STREAM_NAMES.join(', ')}`)
-    .option('--limit <n>', 'rows to read (event streams)', (v) => Number.parseInt(v, 10), 10)
+    .option('--limit <n>', 'rows to read (event streams; lot streams are read whole)', positiveWhole, 10)
     .action(async (stream: string, options: { limit: number }) => {
       if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
         throw new Error(`unknown stream "${stream}"; use one of ${STREAM_NAMES.join(', ')}`);
       }
       const config = loadConfig();
-      // The checkpoint lives in Redis: say plainly when it is unreachable, before any client retries.
-      await probeRedis(config.redis.url);
-      const rt = createRuntime(config, { logger: silentLogger });
+      await assertRedisReachable(
+        config.redis.url,
+        'dry-run reads the checkpoints and the delivered-key ledger from it.',
+      );
+      const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
       try {
         const out = await dryRun(rt, stream as StreamName, options.limit);
         console.log(JSON.stringify(redactForDisplay(out), null, 2));
@@ -41,7 +46,8 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
   if (!isEventStream(stream)) {
     const deps = lotPollDeps(rt, stream);
     const rows = await deps.readAll();
-    const outcomes = rows.slice(0, limit).map((row) => deps.transform(row));
+    // A lot table is read whole by the poll, so it is shown whole: --limit is for event streams.
+    const outcomes = rows.map((row) => deps.transform(row));
     return {
       stream,
       rows: rows.length,
@@ -69,10 +75,20 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
     pending: false,
   });
   const prepared = records.length ? await push.prepare(records) : [];
+  const held =
+    gate !== undefined && page.rows.length < limit
+      ? gate === GATE_NOT_STARTED
+        ? `${stream} are held back by the ${EVENT_STREAMS[stream].follows ?? 'entrance'} gate: that stream has read nothing yet, ` +
+          'and a departure never goes before its entrance'
+        : `${stream} are read only up to ${DateTime.fromSeconds(gate, { zone: rt.config.vendor.timeZone }).toFormat('yyyy-MM-dd HH:mm:ss')} ` +
+          `(${rt.config.vendor.timeZone}), the time before which every ${EVENT_STREAMS[stream].follows ?? 'entrance'} is settled: ` +
+          'later rows wait until the entrances before them are delivered'
+      : undefined;
   return {
     stream,
     after,
     rows: page.rows.length,
+    ...(held ? { heldBack: held } : {}),
     payloads: prepared.flatMap((p) => (p.ok ? [JSON.parse(p.text) as Record<string, unknown>] : [])),
     quarantine: [
       ...quarantine,

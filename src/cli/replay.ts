@@ -1,26 +1,33 @@
 /**
  * `replay`: puts failed jobs back to work — all of them, or those of some queues/streams, a failure
- * time range, some job ids or one lot. Shows what matches and asks before acting (or takes `--yes`;
+ * time range, some job ids, a lot, a plate or an event time range; or, with `--discard --reason`,
+ * removes them on purpose after writing each to the discard audit (`--audit` lists it). Shows what matches and asks before acting (or takes `--yes`;
  * without a terminal to ask on and without `--yes` it refuses). The delivered-key ledger is honoured
  * unless `--force`. The selection and the retry live in src/pipeline/replay.ts; this file only talks
  * to the operator. Sends nothing itself: a running worker does.
  */
+import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/index.js';
-import { createQueues } from '../pipeline/queues.js';
+import { type Config, loadConfig } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { createQueues, createRedis } from '../pipeline/queues.js';
 import {
   DEFAULT_REPLAY_QUEUES,
+  discardJobs,
   type FailedJobInfo,
+  type FoundJob,
   findFailedJobs,
   type JobTally,
   queuesToSearch,
   type ReplayFilter,
+  ReplaySelectionError,
   replayJobs,
   waitForJobs,
 } from '../pipeline/replay.js';
-import { oneLine } from './args.js';
+import { DiscardAudit } from '../state/discard-audit.js';
+import { oneLine, positiveWhole, wholeNumber } from './args.js';
 import { parseOperatorTime } from './operator-time.js';
 import { formatTable } from './table.js';
 
@@ -29,20 +36,31 @@ interface ReplayFlags {
   stream?: string[];
   since?: string;
   until?: string;
+  from?: string;
+  to?: string;
   job?: string[];
   lot?: string;
+  plate?: string;
   force?: boolean;
   yes?: boolean;
   list?: boolean;
+  json?: boolean;
+  offset?: number;
+  limit?: number;
   wait?: boolean;
+  discard?: boolean;
+  reason?: string;
+  audit?: boolean;
 }
 
-/** Rows of the table shown before asking. */
+/** Rows of the table shown before asking (`--list` shows every row, or `--offset`/`--limit`). */
 const SHOWN = 20;
 
 export function replayCommand(): Command {
   return new Command('replay')
-    .description('put failed jobs back to work (all, or by queue, stream, failure time, job id or lot)')
+    .description(
+      'put failed jobs back to work, or discard them on purpose (select by queue, stream, failure time, job id, lot, plate or event time)',
+    )
     .option('--queue <names...>', `queues to replay from (default: ${DEFAULT_REPLAY_QUEUES.join(', ')})`)
     .option(
       '--stream <names...>',
@@ -50,54 +68,111 @@ export function replayCommand(): Command {
     )
     .option('--since <time>', 'jobs that failed at or after this time (ISO 8601; vendor zone without offset)')
     .option('--until <time>', 'jobs that failed before this time')
+    .option('--from <time>', 'jobs with an event at or after this event time (vendor zone without offset)')
+    .option('--to <time>', 'jobs with an event before this event time')
     .option('--job <ids...>', 'only these job ids')
     .option('--lot <parkCode>', 'only jobs with a record of this lot, e.g. ATXL/1')
+    .option('--plate <plate>', 'only jobs with a record of this plate, e.g. 鲁A12345')
     .option('--force', 'send records again even if the delivered-key ledger says ISP has them')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--list', 'only show the matching jobs')
+    .option('--list', "only show the matching jobs (all of them, with ISP's whole reason)")
+    .option('--json', 'with --list or --audit: print JSON')
+    .option('--offset <n>', 'with --list: skip this many jobs', wholeNumber)
+    .option('--limit <n>', 'with --list: show at most this many jobs', positiveWhole)
     .option('--wait', 'wait until the replayed jobs are done and report what they delivered')
+    .option(
+      '--discard',
+      'remove the matching failed jobs instead of replaying them (their events are then never sent); needs --reason, writes an audit record',
+    )
+    .option('--reason <text>', "with --discard: why (kept in the audit with ISP's reason)")
+    .option('--audit', 'list discarded jobs (newest first; --limit, --json)')
     .action(async (flags: ReplayFlags) => {
       const config = loadConfig();
       const zone = config.vendor.timeZone;
+      if (flags.audit) return showAudit(config, flags);
+      if (flags.discard && !flags.reason?.trim())
+        throw new ReplaySelectionError(
+          '--discard needs --reason "<why>": a discarded job is an event ISP never gets, and the reason is kept in the audit',
+        );
+      if (flags.discard && flags.force)
+        throw new ReplaySelectionError('--force re-sends; --discard removes: choose one');
+      const time = (value: string | undefined, flag: string) =>
+        value === undefined ? undefined : parseOperatorTime(value, zone, flag);
       const filter: ReplayFilter = {
         queues: queuesToSearch({ queues: flags.queue ?? [], streams: flags.stream ?? [] }),
-        since: flags.since === undefined ? undefined : parseOperatorTime(flags.since, zone, '--since') * 1000,
-        until: flags.until === undefined ? undefined : parseOperatorTime(flags.until, zone, '--until') * 1000,
+        since: mul(time(flags.since, '--since'), 1000),
+        until: mul(time(flags.until, '--until'), 1000),
+        eventFrom: time(flags.from, '--from'),
+        eventTo: time(flags.to, '--to'),
         jobIds: flags.job,
         lot: flags.lot?.trim(),
+        plate: flags.plate?.trim(),
       };
       const queues = createQueues(config);
       try {
         const { found, notes } = await findFailedJobs(queues.all(), filter);
+        if (flags.list && flags.json) {
+          const page = found.slice(flags.offset ?? 0, (flags.offset ?? 0) + (flags.limit ?? found.length));
+          console.log(
+            JSON.stringify(
+              { total: found.length, offset: flags.offset ?? 0, jobs: page.map((f) => f.info), notes },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
         for (const note of notes) console.log(note);
         if (found.length === 0) {
           console.log(`no failed jobs match in ${filter.queues.join(', ')}`);
           return;
         }
         console.log(`${found.length} failed job${found.length === 1 ? '' : 's'} match:`);
+        if (flags.list) {
+          const offset = flags.offset ?? 0;
+          const page = found.slice(offset, offset + (flags.limit ?? found.length));
+          console.log(
+            formatJobList(
+              page.map((f) => f.info),
+              zone,
+            ),
+          );
+          if (offset + page.length < found.length)
+            console.log(
+              `rows ${offset + 1}-${offset + page.length} of ${found.length}; next: --offset ${offset + page.length}`,
+            );
+          return;
+        }
         console.log(
           formatJobTable(
             found.slice(0, SHOWN).map((f) => f.info),
             zone,
           ),
         );
-        if (found.length > SHOWN) console.log(`... and ${found.length - SHOWN} more`);
-        if (flags.list) return;
+        if (found.length > SHOWN)
+          console.log(`... and ${found.length - SHOWN} more (all of them, with ISP's whole reason: --list)`);
 
-        const what = flags.force
-          ? 'FORCED: records are sent even if ISP already has them'
-          : 'records ISP already has (delivered-key ledger) are skipped';
+        const what = flags.discard
+          ? `DISCARD: their events are never sent to ISP; reason "${flags.reason?.trim()}" is audited`
+          : flags.force
+            ? 'FORCED: records are sent even if ISP already has them'
+            : 'records ISP already has (delivered-key ledger) are skipped';
+        const verb = flags.discard ? 'Discard' : 'Replay';
         if (!flags.yes) {
           if (!process.stdin.isTTY) {
             throw new Error(
-              `refusing to replay ${found.length} job(s) without confirmation: there is no terminal to ask on; ` +
+              `refusing to ${verb.toLowerCase()} ${found.length} job(s) without confirmation: there is no terminal to ask on; ` +
                 'check the list above and pass --yes',
             );
           }
-          if (!(await confirm(`Replay ${found.length} job(s) (${what})? [y/N] `))) {
-            console.log('nothing replayed');
+          if (!(await confirm(`${verb} ${found.length} job(s) (${what})? [y/N] `))) {
+            console.log(`nothing ${flags.discard ? 'discarded' : 'replayed'}`);
             return;
           }
+        }
+        if (flags.discard) {
+          await discard(config, found, flags.reason!.trim());
+          return;
         }
         const result = await replayJobs(found, { resend: flags.force === true });
         for (const e of result.errors) console.error(`job ${e.info.id} in ${e.info.queue}: ${e.message}`);
@@ -119,6 +194,79 @@ export function replayCommand(): Command {
         await queues.close();
       }
     });
+}
+
+function mul(value: number | undefined, factor: number): number | undefined {
+  return value === undefined ? undefined : value * factor;
+}
+
+async function discard(config: Config, found: FoundJob[], reason: string): Promise<void> {
+  const redis = createRedis(config);
+  const logger = createLogger(config.log.level, 'isp-park-sync', true);
+  try {
+    const result = await discardJobs(found, {
+      reason,
+      audit: new DiscardAudit(redis, config.redis.prefix),
+      operator: operatorName(),
+      log: (record) =>
+        logger.warn(
+          {
+            queue: record.queue,
+            jobId: record.jobId,
+            keys: record.keys,
+            lots: record.lots,
+            ispReason: record.ispReason,
+            reason: record.reason,
+            operator: record.operator,
+          },
+          'failed job discarded by an operator: its events are not sent to ISP',
+        ),
+    });
+    for (const e of result.errors) console.error(`job ${e.info.id} in ${e.info.queue}: ${e.message}`);
+    console.log(
+      `discarded ${result.discarded.length} job(s); each is recorded in the audit (isp-park-sync replay --audit)` +
+        (result.errors.length ? `; ${result.errors.length} could not be discarded` : ''),
+    );
+    if (result.errors.length) process.exitCode = 1;
+  } finally {
+    logger.flush();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+async function showAudit(config: Config, flags: ReplayFlags): Promise<void> {
+  const redis = createRedis(config);
+  try {
+    const records = await new DiscardAudit(redis, config.redis.prefix).list(flags.limit ?? 100);
+    if (flags.json) {
+      console.log(JSON.stringify(records, null, 2));
+      return;
+    }
+    if (records.length === 0) {
+      console.log('no failed job has been discarded');
+      return;
+    }
+    const zone = config.vendor.timeZone;
+    for (const r of records) {
+      console.log(
+        `${DateTime.fromMillis(r.at, { zone }).toFormat('yyyy-MM-dd HH:mm:ss')} ${r.queue}/${r.jobId}` +
+          `${r.operator ? ` by ${r.operator}` : ''}: ${r.reason}`,
+      );
+      console.log(`  lots ${r.lots.join(', ') || '-'}; records ${r.keys.join(', ') || '-'}`);
+      console.log(`  ISP said: ${r.ispReason || '-'}`);
+    }
+    console.log(`times in ${zone}`);
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+function operatorName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Asks a yes/no question on the terminal. */
@@ -144,6 +292,23 @@ export function formatJobTable(jobs: readonly FailedJobInfo[], zone: string): st
     oneLine(j.reason, 70),
   ]);
   return formatTable(header, rows);
+}
+
+/** Every job with ISP's whole reason on its own line (`--list`). */
+export function formatJobList(jobs: readonly FailedJobInfo[], zone: string): string {
+  const lines: string[] = [];
+  const time = (s: number) => DateTime.fromSeconds(s, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
+  for (const j of jobs) {
+    const failedAt = j.failedAt === undefined ? '-' : time(Math.floor(j.failedAt / 1000));
+    const events = j.eventTimes ? `events ${time(j.eventTimes.first)}..${time(j.eventTimes.last)}` : '';
+    lines.push(
+      `${j.queue} ${j.id}  failed ${failedAt}  lots ${j.lots.join(',') || '-'}  records ${j.records}` +
+        `${j.plates.length ? `  plates ${j.plates.join(',')}` : ''}${events ? `  ${events}` : ''}`,
+    );
+    lines.push(`  reason: ${j.reason || '-'}`);
+  }
+  lines.push(`times in ${zone}`);
+  return lines.join('\n');
 }
 
 export function formatTally(t: JobTally): string {

@@ -1,5 +1,6 @@
 /** `start`: runs the worker (all roles, or some), with the dashboard when the web role is on. */
 import { Command, Option } from 'commander';
+import { readiness } from '../../jobs/readiness.js';
 import { checkRedis } from '../../jobs/redis-preflight.js';
 import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, type Role, startWorkers } from '../../jobs/workers.js';
@@ -27,11 +28,12 @@ export function startCommand(): Command {
       const rt = createRuntime(config, { logger });
       await checkRedis(rt.redis);
       const roles = new Set<Role>(options.role ?? ROLES);
+      const startedAt = Date.now();
       const running = await startWorkers(rt, roles);
       let web: { close(): Promise<void>; url: string } | undefined;
       if (options.web) {
         const { startDashboard } = await import('../web/dashboard.js');
-        web = await startDashboard(rt, () => running.monitor.check());
+        web = await startDashboard(rt, () => readiness(rt, { ...running, startedAt }));
         logger.info({ url: web.url }, 'dashboard listening');
       }
       logger.info(

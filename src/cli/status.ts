@@ -1,41 +1,88 @@
 /** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
 import { Command } from 'commander';
+import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
+import { redactUrl } from '../redact.js';
+import { assertRedisReachable } from './redis-reachable.js';
 import { formatTable } from './table.js';
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('per stream: checkpoint, lag, deliveries, queue depths, failed and quarantined counts')
+    .description(
+      'per stream: checkpoint, lag, deliveries, queue depths, failed and quarantined counts (reads only)',
+    )
     .option('--json', 'print the /api/status JSON')
     .option('--no-probe', 'do not contact ISP')
     .action(async (options: { json?: boolean; probe: boolean }) => {
       const config = loadConfig();
-      const rt = createRuntime(config, { logger: silentLogger });
+      // Redis first, with a client that does not retry: one clear line when it is away (the queue
+      // clients made with the runtime would otherwise report every reconnect attempt).
+      await assertRedisReachable(config.redis.url, 'status has nothing to show without it.');
+      const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
       try {
         const status = await collectStatus(rt, { probeIsp: options.probe });
-        console.log(
-          options.json ? JSON.stringify(status, null, 2) : formatStatus(status, config.vendor.timeZone),
-        );
+        if (options.json) {
+          console.log(JSON.stringify(status, null, 2));
+          return;
+        }
+        if (!status.state.marker && !status.state.lost && nothingDelivered(status)) {
+          const prefixes = await prefixesInRedis(rt.redis);
+          console.log(
+            `nothing has run with Redis prefix ${config.redis.prefix} at ${redactUrl(config.redis.url)}: no worker state, ` +
+              `no deliveries. ${prefixes.length ? `Prefixes with worker state there: ${prefixes.join(', ')} (choose one with REDIS_PREFIX).` : 'No other prefix there holds worker state either.'}`,
+          );
+          return;
+        }
+        console.log(formatStatus(status, config.vendor.timeZone));
       } finally {
         await rt.close();
       }
     });
 }
 
+function nothingDelivered(status: StatusSnapshot): boolean {
+  return status.streams.every(
+    (s) => s.delivered.total === 0 && s.checkpoint === null && s.push.failed + s.push.waiting === 0,
+  );
+}
+
+/** Prefixes under which some worker keeps state (its marker or checkpoints). Reads only (SCAN). */
+export async function prefixesInRedis(redis: Redis): Promise<string[]> {
+  const found = new Set<string>();
+  let cursor = '0';
+  let rounds = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', '*:state:*', 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const m = /^(.*):state:(marker|checkpoints|activity:totals)$/.exec(key);
+      if (m?.[1]) found.add(m[1]);
+    }
+  } while (cursor !== '0' && ++rounds < 10_000);
+  return [...found].sort();
+}
+
 export function formatStatus(status: StatusSnapshot, zone: string): string {
   const time = (s: number | null) =>
     s === null ? '-' : DateTime.fromSeconds(s, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
   const lines: string[] = [];
+  for (const alert of status.alerts) lines.push(`! ${alert}`);
+  if (status.alerts.length) lines.push('');
   const reach =
     status.isp.reachable === null ? 'not probed' : status.isp.reachable ? 'reachable' : 'UNREACHABLE';
-  lines.push(
-    `ISP ${status.isp.baseUrl}: ${reach}; token ${status.isp.token.valid ? `valid until ${time(status.isp.token.expiresAt)}` : 'none'}`,
-  );
+  const token = status.isp.token;
+  const tokenText = token.valid
+    ? `valid, expires in ${token.expiresInSeconds} s (${time(token.expiresAt)})`
+    : token.expiresAt !== null
+      ? `expired at ${time(token.expiresAt)} (a worker fetches a new one when it next sends)`
+      : 'none recorded by a worker yet';
+  lines.push(`ISP ${status.isp.baseUrl}: ${reach}; token ${tokenText}`);
+  if (token.error) lines.push(`last token error at ${time(token.error.at)}: ${token.error.message}`);
   lines.push(`times in ${zone}; next full sync ${time(status.nextFullSync)}`);
   lines.push('');
   const header = [
@@ -44,6 +91,7 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
     'lag s',
     'last hour',
     'last day',
+    'total',
     'waiting',
     'active',
     'delayed',
@@ -56,6 +104,7 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
     s.lagSeconds === null ? '-' : String(s.lagSeconds),
     String(s.delivered.lastHour),
     String(s.delivered.lastDay),
+    String(s.delivered.total),
     String(s.push.waiting),
     String(s.push.active),
     String(s.push.delayed),
@@ -64,7 +113,13 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
   ]);
   lines.push(formatTable(header, rows));
   for (const s of status.streams) {
-    if (s.lastError) lines.push(`last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}`);
+    if (s.lastError)
+      lines.push(
+        `last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}` +
+          (s.lastError.recoveredAt !== null
+            ? ` (recovered at ${time(s.lastError.recoveredAt)})`
+            : ' (not recovered yet)'),
+      );
   }
   lines.push(...formatLotLifecycle(status.lotLifecycle, time));
   if (status.lots.length) {

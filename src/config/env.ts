@@ -98,6 +98,13 @@ export const ENV_VARS: EnvVar[] = [
     secret: false,
     doc: 'queue/state key prefix, e.g. {isp}',
   },
+  {
+    name: 'STATE_DIR',
+    key: 'redis.stateDir',
+    kind: 'string',
+    secret: false,
+    doc: 'folder for the evidence of Redis state (keep it persistent)',
+  },
   { name: 'WEB_HOST', key: 'web.host', kind: 'string', secret: false, doc: 'dashboard bind address' },
   { name: 'WEB_PORT', key: 'web.port', kind: 'int', secret: false, doc: 'dashboard port' },
   { name: 'WEB_USER', key: 'web.user', kind: 'string', secret: false, doc: 'dashboard HTTP Basic user' },

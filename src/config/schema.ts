@@ -6,6 +6,8 @@
  * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults
  * and may only come from the environment (see env.ts).
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   BATCH_MAX_BYTES,
@@ -340,6 +342,14 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[^:]+$/, 'must not contain ":"')
         .default('{isp}'),
+      /**
+       * A folder outside Redis where the worker keeps evidence that it ran against this Redis and
+       * prefix (the state marker's id and the last checkpoints it saw), so a Redis that lost its
+       * data is recognised after a restart of the worker too. Env: STATE_DIR. Keep it on a
+       * persistent volume; when it cannot be written the worker says so and detects a loss only
+       * while it runs.
+       */
+      stateDir: z.string().default(() => join(homedir(), '.local', 'state', 'isp-park-sync')),
     })
     .prefault({}),
   pipeline: z
@@ -377,9 +387,32 @@ export const configSchema = z.strictObject({
       keepCompleted: z
         .strictObject({ ageSeconds: positiveInt.default(3600), count: positiveInt.default(100) })
         .prefault({}),
+      /**
+       * Failed push jobs are undelivered events: they are never expired by age or count, only
+       * replayed or discarded on purpose (`replay --discard`, audited). This key is refused so that
+       * an old config that bounded them says so instead of silently meaning nothing.
+       */
       keepFailed: z
-        .strictObject({ ageSeconds: positiveInt.default(14 * 86_400), count: positiveInt.default(10_000) })
-        .prefault({}),
+        .unknown()
+        .optional()
+        .refine((value) => value === undefined, {
+          message:
+            'failed jobs are no longer expired (they are undelivered events): remove pipeline.keepFailed; ' +
+            'use `replay` or `replay --discard --reason …` instead',
+        }),
+      /** `status` and /readyz warn when a push queue's failed set holds more jobs than this. */
+      failedWarnAt: positiveInt.default(100),
+      /**
+       * How often the worker checks its Redis state (the state marker, job schedulers, global
+       * concurrency of the poll queues), ms; also done on every Redis reconnect.
+       */
+      stateCheckEveryMs: positiveInt.default(60_000),
+      /**
+       * A stream that has not polled successfully for this many of its poll intervals (and at
+       * least `pollStaleMinMs`) fails /readyz.
+       */
+      pollStaleIntervals: positiveInt.default(5),
+      pollStaleMinMs: positiveInt.default(30_000),
       /** Quarantined rows kept (newest). */
       quarantineMax: positiveInt.default(10_000),
     })

@@ -14,7 +14,7 @@ import { type BatchBody, splitBatches, splitParkCodes, splitSerialized } from '.
 import { TokenError } from './errors/index.js';
 import { IspHttp, transportReason } from './http.js';
 import { type BatchPart, type BatchResult, classifyAnswer, type PushOutcome } from './outcome.js';
-import { TokenManager, type TokenState } from './token-manager.js';
+import { TokenManager, type TokenManagerOptions, type TokenState } from './token-manager.js';
 import { scrubSecrets, secretsOf } from './token-request.js';
 
 export interface IspClientOptions {
@@ -22,6 +22,8 @@ export interface IspClientOptions {
   logger?: Logger;
   /** Clock for token expiry (tests). */
   now?: () => number;
+  /** Told when a token is fetched or refused (the worker records it for `status`; never the token). */
+  onTokenChange?: TokenManagerOptions['onChange'];
 }
 
 /** Endpoint names used as the `endpoint` label of isp_sync_push_duration_seconds. */
@@ -45,6 +47,7 @@ export class IspClient {
       timeoutMs: options.isp.timeoutMs,
       logger: this.logger,
       ...(options.now ? { now: options.now } : {}),
+      ...(options.onTokenChange ? { onChange: options.onTokenChange } : {}),
     });
   }
 

@@ -21,6 +21,11 @@ export interface TokenManagerOptions {
   timeoutMs: number;
   logger?: Logger;
   now?: () => number;
+  /**
+   * Called after each fetch: the new token's expiry (epoch ms), or the refusal's message. Never
+   * given the token. Errors it throws are ignored.
+   */
+  onChange?: (change: { expiresAt: number; obtainedAt: number } | { error: string; at: number }) => void;
 }
 
 export interface TokenState {
@@ -73,6 +78,14 @@ export class TokenManager {
     if (this.held?.authorization === authorization) this.held = undefined;
   }
 
+  private notify(change: Parameters<NonNullable<TokenManagerOptions['onChange']>>[0]): void {
+    try {
+      this.options.onChange?.(change);
+    } catch {
+      // Bookkeeping for the status page must never break a push.
+    }
+  }
+
   state(): TokenState {
     const held = this.held;
     if (!held) return { valid: false };
@@ -118,6 +131,7 @@ export class TokenManager {
           refreshAt: received + ttlMs - aheadMs,
         };
         tokenRefreshes.inc({ result: 'ok' });
+        this.notify({ expiresAt: this.held.expiresAt, obtainedAt: received });
         this.logger.info({ expiresInSeconds: token.data.expiresInSeconds }, 'ISP token fetched');
         return this.held;
       }
@@ -153,6 +167,7 @@ export class TokenManager {
   private fail(message: string, refused: boolean, status?: number, retryAfterMs?: number): TokenError {
     tokenRefreshes.inc({ result: refused ? 'refused' : 'failed' });
     const error = new TokenError(scrubSecrets(message, this.secrets), refused, status, retryAfterMs);
+    this.notify({ error: error.message, at: this.now() });
     this.logger.warn({ status, refused }, error.message);
     return error;
   }

@@ -51,16 +51,24 @@ export function createRedis(config: Config, extra: RedisOptions = {}): Redis {
   return new Redis(redisOptions(config.redis.url, { maxRetriesPerRequest: 3, ...extra }));
 }
 
-export function queueOptions(config: Config, connection: ConnectionOptions): QueueOptions {
+/** `readOnly`: the Queue objects write nothing on creation (BullMQ otherwise sets each queue's meta). */
+export function queueOptions(
+  config: Config,
+  connection: ConnectionOptions,
+  options: { readOnly?: boolean } = {},
+): QueueOptions {
   return {
     connection,
     prefix: config.redis.prefix,
+    ...(options.readOnly ? { skipMetasUpdate: true } : {}),
     defaultJobOptions: {
       removeOnComplete: {
         age: config.pipeline.keepCompleted.ageSeconds,
         count: config.pipeline.keepCompleted.count,
       },
-      removeOnFail: { age: config.pipeline.keepFailed.ageSeconds, count: config.pipeline.keepFailed.count },
+      // A failed push job is an undelivered event: it stays until replayed or discarded on purpose
+      // (`replay --discard`, audited), never trimmed by age or count.
+      removeOnFail: false,
     },
   };
 }
@@ -92,9 +100,10 @@ const quietQueueErrors: QueueErrorHandler = (error, queue) => {
 export function createQueues(
   config: Config,
   connection: ConnectionOptions = producerConnection(config),
-  onError: QueueErrorHandler = quietQueueErrors,
+  settings: { readOnly?: boolean; onError?: QueueErrorHandler } = {},
 ): Queues {
-  const options = queueOptions(config, connection);
+  const options = queueOptions(config, connection, settings);
+  const onError = settings.onError ?? quietQueueErrors;
   const make = (name: string) => {
     const queue = new Queue(name, options);
     queue.on('error', (error) => onError(error, name));

@@ -1,14 +1,17 @@
 /**
  * Replay of failed jobs: finds the jobs in the failed sets that an operator's filter selects (queue,
- * failure time, job id, lot) and moves them back to waiting with BullMQ's `job.retry('failed')`,
- * after setting (or clearing) `resend` in the data of event push jobs. Also follows re-enqueued jobs
- * until they are done, for `--wait`.
+ * failure time, job id, lot, plate, event time) and moves them back to waiting with BullMQ's
+ * `job.retry('failed')`, after setting (or clearing) `resend` in the data of event push jobs. Also
+ * follows re-enqueued jobs until they are done, for `--wait`, and discards jobs on an operator's
+ * word: each is written to the discard audit (src/state/discard-audit.ts) before it is removed.
  *
- * Owns the selection rules and the retry. Must not send anything itself (the workers do, with the
- * ledger check of src/pipeline/events/push.ts) and never touches the ledger, the checkpoints or the vendor DB.
+ * Owns the selection rules, the retry and the discard. Must not send anything itself (the workers
+ * do, with the ledger check of src/pipeline/events/push.ts) and never touches the ledger, the
+ * checkpoints or the vendor DB.
  */
 import type { Job, JobType, Queue } from 'bullmq';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
+import type { DiscardAudit, DiscardRecord } from '../state/discard-audit.js';
 import { jobLots, readPushJob } from './push-queue.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName } from './queues.js';
 
@@ -30,6 +33,12 @@ export interface FailedJobInfo {
   isolated: boolean;
   /** The job sends its records even if the ledger says ISP has them (`replay --force`). */
   resend: boolean;
+  /** Plates of the job's records (events). */
+  plates: string[];
+  /** Event times of the job's records, Unix s: earliest and latest (events); null otherwise. */
+  eventTimes: { first: number; last: number } | null;
+  /** Natural keys of the records (`park|plate|time`), or the lot code of an isolated lot. */
+  keys: string[];
 }
 
 export interface ReplayFilter {
@@ -43,6 +52,12 @@ export interface ReplayFilter {
   jobIds?: readonly string[] | undefined;
   /** Only jobs with a record of this park code. */
   lot?: string | undefined;
+  /** Only jobs with a record of this plate (compared without spaces, case-insensitive). */
+  plate?: string | undefined;
+  /** Only jobs with a record whose event time is at or after this, Unix s. */
+  eventFrom?: number | undefined;
+  /** Only jobs with a record whose event time is before this, Unix s. */
+  eventTo?: number | undefined;
 }
 
 /** Queues replayed when none is named: the push queues and the full sync (a failed poll is simply redone by the next scheduled one). */
@@ -92,7 +107,21 @@ interface JobLike {
 /** The operator's view of a job (pure: reads only the job's fields). */
 export function describeFailedJob(queue: string, job: JobLike): FailedJobInfo {
   const data = readPushJob(job.data);
+  const records = data?.kind === 'events' ? data.records : [];
+  const plates = new Set<string>();
+  const keys: string[] = [];
+  for (const record of records) {
+    // The ledger key is the natural key and the vendor row id (`park|plate|time#id`).
+    keys.push(record.key.split('#')[0] ?? record.key);
+    const plate = plateOf(record.payload);
+    if (plate !== undefined) plates.add(plate);
+  }
+  if (data?.kind === 'lots' && data.isolated) keys.push(data.isolated.item.code);
+  const times = records.map((r) => r.time);
   return {
+    plates: [...plates].sort(),
+    eventTimes: times.length ? { first: Math.min(...times), last: Math.max(...times) } : null,
+    keys,
     queue,
     id: String(job.id),
     name: job.name,
@@ -114,7 +143,31 @@ export function matchesFilter(info: FailedJobInfo, filter: ReplayFilter): boolea
   if (filter.until !== undefined && (info.failedAt === undefined || info.failedAt >= filter.until))
     return false;
   if (filter.lot !== undefined && !info.lots.includes(filter.lot)) return false;
+  if (filter.plate !== undefined) {
+    const want = normalPlate(filter.plate);
+    if (!info.plates.some((p) => normalPlate(p) === want)) return false;
+  }
+  if (filter.eventFrom !== undefined || filter.eventTo !== undefined) {
+    if (!info.eventTimes) return false;
+    const from = filter.eventFrom ?? Number.NEGATIVE_INFINITY;
+    const to = filter.eventTo ?? Number.POSITIVE_INFINITY;
+    // Some record of the job lies in [from, to).
+    if (info.eventTimes.last < from || info.eventTimes.first >= to) return false;
+  }
   return true;
+}
+
+function normalPlate(plate: string): string {
+  return plate.replace(/\s+/g, '').toUpperCase();
+}
+
+function plateOf(payload: string): string | undefined {
+  try {
+    const plate = (JSON.parse(payload) as { plate_number?: unknown }).plate_number;
+    return typeof plate === 'string' ? plate : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface FoundJob {
@@ -200,6 +253,54 @@ export async function replayJobs(
       }
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       result.replayed.push(found);
+    } catch (error) {
+      result.errors.push({ info, message: (error as Error).message });
+    }
+  }
+  return result;
+}
+
+export interface DiscardResult {
+  discarded: Array<{ info: FailedJobInfo; auditId: string }>;
+  errors: Array<{ info: FailedJobInfo; message: string }>;
+}
+
+/**
+ * Removes the jobs on an operator's word. Each job is first written to the audit (so no job goes
+ * without its record), then removed only if it is still failed (a job replayed meanwhile is left
+ * alone). `log` is told of each one.
+ */
+export async function discardJobs(
+  jobs: readonly FoundJob[],
+  options: {
+    reason: string;
+    audit: DiscardAudit;
+    operator?: string;
+    now?: () => number;
+    log?: (record: DiscardRecord) => void;
+  },
+): Promise<DiscardResult> {
+  const reason = options.reason.trim();
+  if (!reason) throw new ReplaySelectionError('--reason is required to discard failed jobs: say why');
+  const result: DiscardResult = { discarded: [], errors: [] };
+  for (const { job, info } of jobs) {
+    try {
+      const state = await job.getState();
+      if (state !== 'failed') throw new Error(`it is ${state} now, not failed: left alone`);
+      const record: DiscardRecord = {
+        at: (options.now ?? Date.now)(),
+        queue: info.queue,
+        jobId: info.id,
+        keys: info.keys,
+        lots: info.lots,
+        ispReason: info.reason,
+        reason,
+        ...(options.operator ? { operator: options.operator } : {}),
+      };
+      const auditId = await options.audit.add(record);
+      await job.remove();
+      options.log?.(record);
+      result.discarded.push({ info, auditId });
     } catch (error) {
       result.errors.push({ info, message: (error as Error).message });
     }

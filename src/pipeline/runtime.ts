@@ -3,7 +3,7 @@
  * pool, the ISP client, the transform context and our state stores. Commands take what they need
  * and close it all with `close()`. Nothing here reads or writes data by itself.
  */
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Config, StreamName } from '../config/index.js';
 import { IspClient } from '../isp/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -14,6 +14,7 @@ import { LotChangeStore } from '../state/lot-changes.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { StreamProgress } from '../state/stream-progress.js';
+import { TokenRecordStore } from '../state/token-record.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
 import { createPhotoLimiter } from '../transform/photo/index.js';
 import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
@@ -35,6 +36,8 @@ export interface Runtime {
   holds: LotHoldStore;
   entranceBlocks: EntranceBlockStore;
   activity: ActivityStore;
+  /** The workers' ISP token state, as recorded in Redis. */
+  tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Folds Redis and vendor database outages into one line per retry (reachability.ts). */
@@ -46,6 +49,10 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Clock for the transforms (tests). */
   now?: () => number;
+  /** Options of the state Redis client (a read-only command fails fast instead of retrying). */
+  redis?: RedisOptions;
+  /** A process that only reads (status): the queue objects write nothing when they are made. */
+  readOnly?: boolean;
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
@@ -54,18 +61,20 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     redis: redisTarget(config.redis.url),
     vendor: vendorTarget(config.vendor.url),
   });
-  const redis = createRedis(config);
+  const redis = createRedis(config, options.redis);
   // Every client reports an outage through the one OutageLog: calm lines instead of stacks.
   redis.on('error', (error) => outages.clientError('redis', error));
   redis.on('ready', () => outages.recovered('redis'));
   const prefix = config.redis.prefix;
-  const queues = createQueues(config, undefined, (error, queue) =>
-    outages.clientError('redis', error, { queue }),
-  );
+  const queues = createQueues(config, undefined, {
+    readOnly: options.readOnly === true,
+    onError: (error, queue) => outages.clientError('redis', error, { queue }),
+  });
   const vendor = createVendorPool(config.vendor);
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
   const ttl = config.pipeline.ledgerTtlDays;
+  const tokenRecord = new TokenRecordStore(redis, prefix);
   let closed = false;
   return {
     config,
@@ -74,9 +83,15 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     queues,
     vendor,
     get isp() {
-      isp ??= new IspClient({ isp: config.isp, logger });
+      isp ??= new IspClient({
+        isp: config.isp,
+        logger,
+        // What the token manager did, for `status` in other processes (never the token).
+        onTokenChange: (change) => void tokenRecord.record(change).catch(() => undefined),
+      });
       return isp;
     },
+    tokenRecord,
     transform: createTransformContext(config, options.now ? { now: options.now } : {}),
     ledgers: {
       entrances: new DeliveredLedger(redis, prefix, 'entrances', ttl),

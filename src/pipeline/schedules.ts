@@ -3,6 +3,8 @@
  * the nightly full sync at a cron time in an explicit zone. Upserting is idempotent, so every
  * process with the scheduler role may do it at start.
  */
+
+import type { Queue } from 'bullmq';
 import type { Config } from '../config/index.js';
 import { STREAM_NAMES } from '../config/index.js';
 import type { Queues } from './queues.js';
@@ -39,4 +41,47 @@ export async function upsertSchedules(config: Config, queues: Queues): Promise<v
 export async function nextFullSync(queues: Queues): Promise<number | undefined> {
   const scheduler = await queues.fullSync.getJobScheduler(FULL_SYNC_SCHEDULER_ID);
   return scheduler?.next ?? undefined;
+}
+
+/** Ids of the job schedulers config asks for, with their queues. */
+function expectedSchedulers(queues: Queues): Array<{ queue: Queue; id: string }> {
+  return [
+    ...STREAM_NAMES.map((stream) => ({ queue: queues.poll[stream], id: pollSchedulerId(stream) })),
+    { queue: queues.fullSync, id: FULL_SYNC_SCHEDULER_ID },
+  ];
+}
+
+/** The job schedulers that are missing from Redis, as `queue/id`. Reads only. */
+export async function missingSchedules(queues: Queues): Promise<string[]> {
+  const missing: string[] = [];
+  for (const { queue, id } of expectedSchedulers(queues)) {
+    if (!(await queue.getJobScheduler(id))) missing.push(`${queue.name}/${id}`);
+  }
+  return missing;
+}
+
+/** Poll and full-sync queues whose cluster-wide concurrency of 1 is gone (it lives in Redis). */
+export async function missingGlobalConcurrency(queues: Queues): Promise<string[]> {
+  const missing: string[] = [];
+  for (const queue of [...Object.values(queues.poll), queues.fullSync]) {
+    if ((await queue.getGlobalConcurrency()) !== 1) missing.push(queue.name);
+  }
+  return missing;
+}
+
+/**
+ * Puts back what config owns in Redis and Redis may have lost (a flush, a failover, a scheduler
+ * deleted by hand): the job schedulers and the poll queues' global concurrency. Returns what it
+ * re-created; nothing when all is there.
+ */
+export async function ensureSchedules(config: Config, queues: Queues): Promise<string[]> {
+  const concurrency = await missingGlobalConcurrency(queues);
+  for (const name of concurrency)
+    await queues
+      .all()
+      .find((q) => q.name === name)
+      ?.setGlobalConcurrency(1);
+  const schedulers = await missingSchedules(queues);
+  if (schedulers.length) await upsertSchedules(config, queues);
+  return [...schedulers, ...concurrency.map((name) => `${name} global concurrency`)];
 }

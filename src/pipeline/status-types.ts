@@ -20,8 +20,10 @@ export interface StreamStatus {
   readUpTo: number | null;
   /** Seconds between now and readUpTo (null before the first poll). */
   lagSeconds: number | null;
-  delivered: { lastHour: number; lastDay: number };
-  lastError: { at: number; message: string } | null;
+  /** `total`: since the prefix was first used, kept in Redis (a restart does not reset it). */
+  delivered: { lastHour: number; lastDay: number; total: number };
+  /** `recoveredAt`: when the stream worked again after it (Unix s), null while it has not. */
+  lastError: { at: number; message: string; recoveredAt: number | null } | null;
   push: QueueCounts;
   /** Failed push jobs: records ISP rejected, or that gave up retrying; replayable. */
   failed: number;
@@ -64,8 +66,26 @@ export interface StatusSnapshot {
     /** Base URL without credentials. */
     baseUrl: string;
     reachable: boolean | null;
-    token: { valid: boolean; expiresAt: number | null };
+    /**
+     * The workers' token, as they recorded it in Redis: valid while its expiry is ahead;
+     * `expiresInSeconds` whole seconds; `error` the last failure to get one (cleared by a fetch).
+     */
+    token: {
+      valid: boolean;
+      expiresAt: number | null;
+      expiresInSeconds: number | null;
+      error: { at: number; message: string } | null;
+    };
   };
+  /** The vendor's zone, in which every time is shown. */
+  timeZone: string;
+  /**
+   * The worker's state in Redis: `marker` false when no worker has run with this prefix (or its
+   * state was lost before any worker noticed); `lost` the recorded loss and what to do.
+   */
+  state: { marker: boolean; lost: { at: number; reason: string; advice: string } | null };
+  /** Conditions an operator should act on, each saying what to do (empty when all is well). */
+  alerts: string[];
   streams: StreamStatus[];
   lots: LotStatus[];
   lotLifecycle: LotLifecycleStatus;

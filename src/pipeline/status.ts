@@ -1,13 +1,16 @@
 /**
- * Collects the status facts (src/pipeline/status-types.ts) from Redis, BullMQ and the ISP client.
- * Reads only; cheap enough to call on every page view.
+ * Collects the status facts (src/pipeline/status-types.ts) from Redis and BullMQ, and probes ISP's
+ * reachability when asked. Reads only (no key is written: the token state is what the workers
+ * recorded, not this process's own client); cheap enough to call on every page view.
  */
 import { createRequire } from 'node:module';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { redactUrl } from '../redact.js';
+import { StateMarkerStore } from '../state/state-marker.js';
 import { cursorEpoch } from './events/poll-deps.js';
 import type { Runtime } from './runtime.js';
-import { nextFullSync } from './schedules.js';
+import { missingSchedules, nextFullSync } from './schedules.js';
+import { lossAdvice } from './state-guard.js';
 import type { LotLifecycleStatus, QueueCounts, StatusSnapshot, StreamStatus } from './status-types.js';
 import { isEventStream } from './streams.js';
 
@@ -21,8 +24,9 @@ export async function collectStatus(
   const nowMs = options.nowMs ?? Date.now();
   const now = Math.floor(nowMs / 1000);
   const quarantined = await rt.quarantine.counts();
+  const totals = await rt.activity.totals();
   const streams: StreamStatus[] = [];
-  for (const stream of STREAM_NAMES) streams.push(await streamStatus(rt, stream, now, nowMs, quarantined));
+  for (const stream of STREAM_NAMES) streams.push(await streamStatus(rt, stream, nowMs, quarantined, totals));
 
   const perStream = await Promise.all(
     STREAM_NAMES.map((s) => rt.activity.perMinute(s, nowMs - CHART_HOURS * 3600_000, nowMs)),
@@ -31,23 +35,59 @@ export async function collectStatus(
     minute: m.minute,
     count: perStream.reduce((sum, series) => sum + (series[i]?.count ?? 0), 0),
   }));
-  let token: { valid: boolean; expiresAt?: number } = { valid: false };
   let reachable: boolean | null = null;
   try {
-    token = rt.isp.tokenState();
     if (options.probeIsp) reachable = await rt.isp.ping().catch(() => false);
   } catch {
-    // No ISP credentials in this process's config: nothing to report about the token.
+    // No ISP credentials in this process's config: not probed.
   }
+  const recorded = await rt.tokenRecord.get();
+  const expiresAt = recorded?.expiresAt ?? null;
+  const valid = expiresAt !== null && expiresAt > nowMs;
   const next = await nextFullSync(rt.queues).catch(() => undefined);
+  const { marker, lost } = await new StateMarkerStore(rt.redis, rt.config.redis.prefix).read();
+  const zone = rt.config.vendor.timeZone;
+  const alerts: string[] = [];
+  if (lost) alerts.push(`STATE LOST: ${lost.reason}. ${lossAdvice(lost, zone)}`);
+  const warnAt = rt.config.pipeline.failedWarnAt;
+  for (const s of streams) {
+    if (s.failed > warnAt)
+      alerts.push(
+        `${s.stream}: ${s.failed} failed push jobs (more than ${warnAt}): events waiting for an operator; read why ` +
+          'with `replay --list`, fix the cause, then `replay` (or `replay --discard --reason …` for what must never be sent)',
+      );
+  }
+  if (marker && !lost) {
+    const missing = await missingSchedules(rt.queues);
+    if (missing.length)
+      alerts.push(
+        `job schedulers missing: ${missing.join(', ')}; a worker with the scheduler role re-creates them ` +
+          `within ${Math.round(rt.config.pipeline.stateCheckEveryMs / 1000)} s; if none runs, start one`,
+      );
+  }
   return {
     generatedAt: now,
     version,
     isp: {
       baseUrl: redactUrl(rt.config.isp.baseUrl),
       reachable,
-      token: { valid: token.valid, expiresAt: token.expiresAt ? Math.floor(token.expiresAt / 1000) : null },
+      token: {
+        valid,
+        expiresAt: expiresAt === null ? null : Math.floor(expiresAt / 1000),
+        expiresInSeconds: valid ? Math.floor((expiresAt - nowMs) / 1000) : null,
+        error: recorded?.error
+          ? { at: Math.floor(recorded.error.at / 1000), message: recorded.error.message }
+          : null,
+      },
     },
+    timeZone: zone,
+    state: {
+      marker: marker !== null,
+      lost: lost
+        ? { at: Math.floor(lost.at / 1000), reason: lost.reason, advice: lossAdvice(lost, zone) }
+        : null,
+    },
+    alerts,
     streams,
     lots: (await rt.activity.lots()).map((lot) => ({
       parkCode: lot.parkCode,
@@ -65,9 +105,9 @@ export async function collectStatus(
 async function streamStatus(
   rt: Runtime,
   stream: StreamName,
-  now: number,
   nowMs: number,
   quarantined: Record<string, number>,
+  totals: Record<string, number>,
 ): Promise<StreamStatus> {
   const counts = await rt.queues.push[stream].getJobCounts(
     'waiting',
@@ -89,15 +129,20 @@ async function streamStatus(
   // Before its first poll since an upgrade, an event stream has read up to its checkpoint.
   if (readUpTo === null && checkpoint && isEventStream(stream))
     readUpTo = cursorEpoch(rt, stream, checkpoint) ?? null;
-  const lastError = (await rt.activity.lastError(stream)) ?? null;
+  const error = await rt.activity.lastError(stream);
+  const lastError = error
+    ? { at: error.at, message: error.message, recoveredAt: error.recoveredAt ?? null }
+    : null;
   return {
     stream,
     checkpoint: checkpoint ? { time: checkpoint.time, id: checkpoint.id } : null,
     readUpTo,
-    lagSeconds: readUpTo === null ? null : Math.max(0, now - readUpTo),
+    // Whole seconds: read-up-to times carry milliseconds.
+    lagSeconds: readUpTo === null ? null : Math.max(0, Math.round(nowMs / 1000 - readUpTo)),
     delivered: {
       lastHour: await rt.activity.deliveredSince(stream, nowMs - 3600_000, nowMs),
       lastDay: await rt.activity.deliveredSince(stream, nowMs - 86_400_000, nowMs),
+      total: totals[stream] ?? 0,
     },
     lastError,
     push,

@@ -9,9 +9,18 @@ import { scriptCommands } from './scripts.js';
 
 const KEEP_SECONDS = 2 * 86_400;
 
+const collator = new Intl.Collator('en', { numeric: true });
+/** Lot codes as people sort them: ATXL/2 before ATXL/10. */
+export const naturalOrder = (a: string, b: string): number =>
+  collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+
 export interface LastError {
   at: number;
   message: string;
+  /** What failed: a poll (recovered by a successful poll) or a push (recovered by a delivery). */
+  source?: 'poll' | 'push';
+  /** When the stream worked again after it (Unix s); absent while it has not. */
+  recoveredAt?: number;
 }
 
 export interface LotActivity {
@@ -21,18 +30,34 @@ export interface LotActivity {
   lastSpotNum?: { at: number; total: number; remain: number; used: number };
 }
 
+/** Marks the stream's last error recovered at ARGV[1] (Unix s), if it is of source ARGV[2] and not yet. */
+const RECOVER_LUA = `
+local function recover(key, now, source)
+  local value = redis.call('GET', key)
+  if not value then return end
+  local e = cjson.decode(value)
+  if e.recoveredAt or (e.source or 'push') ~= source or tonumber(e.at) > tonumber(now) then return end
+  e.recoveredAt = tonumber(now)
+  redis.call('SET', key, cjson.encode(e))
+end
+`;
+
 /**
- * One call per delivered batch (it runs for every batch): the per-minute count and every lot's
- * latest time, instead of a command per lot. KEYS: per-minute hash, lot-codes set, lot key base
- * (a lot's key is the base and its code; all share the prefix's {hash tag}). ARGV: minute, count,
- * ttl, then per lot field, mode ('max' | 'set'), code, value.
+ * One call per delivered batch (it runs for every batch): the per-minute count, the stream's
+ * all-time total (kept in Redis, so a crash does not reset it), a push error's recovery and every
+ * lot's latest time, instead of a command per lot. KEYS: per-minute hash, lot-codes set, lot key
+ * base (a lot's key is the base and its code; all share the prefix's {hash tag}), last-error key,
+ * totals hash. ARGV: minute, count, ttl, now (s), stream, then per lot field, mode ('max' | 'set'),
+ * code, value.
  */
-const DELIVERED = `
-local perMinute, codes, lotBase = KEYS[1], KEYS[2], KEYS[3]
+const DELIVERED = `${RECOVER_LUA}
+local perMinute, codes, lotBase, lastError, totals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 redis.call('HINCRBY', perMinute, ARGV[1], ARGV[2])
 redis.call('EXPIRE', perMinute, ARGV[3])
+redis.call('HINCRBY', totals, ARGV[5], ARGV[2])
+recover(lastError, ARGV[4], 'push')
 local seen = {}
-for i = 4, #ARGV, 4 do
+for i = 6, #ARGV, 4 do
   local field, mode, code, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local key = lotBase .. code
   local old = mode == 'max' and tonumber(redis.call('HGET', key, field)) or nil
@@ -47,8 +72,11 @@ interface ActivityCommands {
     perMinute: string,
     codes: string,
     lotBase: string,
+    lastError: string,
+    totals: string,
     ...args: Array<string | number>
   ): Promise<number>;
+  ispActivityRecovered(lastError: string, now: number, source: string): Promise<number>;
 }
 
 /** What a delivery changes per lot on the status page. */
@@ -71,7 +99,11 @@ export class ActivityStore {
     private readonly prefix: string,
   ) {
     this.commands = scriptCommands<ActivityCommands>(redis, {
-      ispActivityDelivered: { numberOfKeys: 3, lua: DELIVERED },
+      ispActivityDelivered: { numberOfKeys: 5, lua: DELIVERED },
+      ispActivityRecovered: {
+        numberOfKeys: 1,
+        lua: `${RECOVER_LUA}\nrecover(KEYS[1], ARGV[1], ARGV[2])\nreturn 0`,
+      },
     });
   }
 
@@ -104,18 +136,41 @@ export class ActivityStore {
       this.key('per-minute', stream, String(day)),
       this.key('lot-codes'),
       this.key('lots', ''),
+      this.key('last-error', stream),
+      this.key('totals'),
       minute,
       count,
       KEEP_SECONDS + 86_400,
+      at,
+      stream,
       ...updates,
     );
   }
 
-  async recordError(stream: string, message: string, nowMs = Date.now()): Promise<void> {
-    await this.redis.set(
+  /** `source`: a poll's error is recovered by a successful poll, a push's by a delivery. */
+  async recordError(
+    stream: string,
+    message: string,
+    nowMs = Date.now(),
+    source: 'poll' | 'push' = 'push',
+  ): Promise<void> {
+    const value: LastError = { at: Math.floor(nowMs / 1000), message, source };
+    await this.redis.set(this.key('last-error', stream), JSON.stringify(value));
+  }
+
+  /** The stream's `source` worked again: its last error of that source, if any, is recovered now. */
+  async recordRecovered(stream: string, source: 'poll' | 'push', nowMs = Date.now()): Promise<void> {
+    await this.commands.ispActivityRecovered(
       this.key('last-error', stream),
-      JSON.stringify({ at: Math.floor(nowMs / 1000), message }),
+      Math.floor(nowMs / 1000),
+      source,
     );
+  }
+
+  /** Records delivered per stream since the prefix was first used (never reset by a restart). */
+  async totals(): Promise<Record<string, number>> {
+    const all = await this.redis.hgetall(this.key('totals'));
+    return Object.fromEntries(Object.entries(all).map(([stream, n]) => [stream, Number(n)]));
   }
 
   async lastError(stream: string): Promise<LastError | undefined> {
@@ -149,7 +204,7 @@ export class ActivityStore {
   }
 
   async lots(): Promise<LotActivity[]> {
-    const codes = (await this.redis.smembers(this.key('lot-codes'))).sort();
+    const codes = (await this.redis.smembers(this.key('lot-codes'))).sort(naturalOrder);
     const pipeline = this.redis.pipeline();
     for (const code of codes) pipeline.hgetall(this.key('lots', code));
     const rows = (await pipeline.exec()) ?? [];

@@ -37,6 +37,17 @@ export class StreamProgress {
     return stateKey(this.prefix, 'backfill-hold', stream, holdId);
   }
 
+  /** A poll of `stream` ended without an error at `atMs` (readiness: is the stream still polled?). */
+  async setPolled(stream: string, atMs = Date.now()): Promise<void> {
+    await this.redis.set(stateKey(this.prefix, 'polled-at', stream), String(atMs));
+  }
+
+  /** When a poll of `stream` last ended without an error, epoch ms. */
+  async polledAt(stream: string): Promise<number | undefined> {
+    const value = await this.redis.get(stateKey(this.prefix, 'polled-at', stream));
+    return value === null ? undefined : Number(value);
+  }
+
   async setCaughtUp(stream: string, epoch: number): Promise<void> {
     await this.redis.set(this.caughtUpKey(stream), String(epoch));
   }

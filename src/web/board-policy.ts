@@ -1,9 +1,10 @@
 /**
  * Which of bull-board's write actions the dashboard allows. The rule: an operator may replay,
- * hurry, pause and tidy up finished jobs, but nothing on the dashboard may drop an undelivered
+ * hurry, pause and tidy up delivered jobs, but nothing on the dashboard may drop an undelivered
  * event or hand ISP data that did not come from the vendor database. So: retry, promote, pause,
- * resume, run a scheduler now, and clean/remove only completed or failed jobs; never add or edit
- * job data (the dashboard shows it redacted), empty, obliterate, or change what config owns
+ * resume, run a scheduler now, and clean/remove only completed jobs; never clean or remove a
+ * failed job (it is an undelivered event: discarding one is `replay --discard`, audited), add or
+ * edit job data (the dashboard shows it redacted), empty, obliterate, or change what config owns
  * (schedules, concurrency, rate limits). Unknown write routes (a newer bull-board) are refused.
  * Pure: the caller looks up the job state when `needsJobState` says so.
  */
@@ -44,7 +45,12 @@ const WRITE_RULES: Record<string, Rule> = {
   'post /api/metrics/history/purge': 'not used by this application',
 };
 
-const FINISHED = new Set(['completed', 'failed']);
+/** The only state whose jobs the dashboard may clean or remove: delivered. */
+const REMOVABLE = new Set(['completed']);
+
+const DISCARD_HINT =
+  'failed jobs are undelivered events and are kept: retry them here, or discard one on purpose with ' +
+  '`isp-park-sync replay --discard --job <id> --reason "…"` (audited)';
 
 /** Whether the verdict for this route depends on the job's state (the caller then looks it up). */
 export function needsJobState(method: string, route: string): boolean {
@@ -64,18 +70,17 @@ export function boardWriteVerdict(
   if (rule === 'allow') return { allow: true };
   if (rule === 'finished-status') {
     const status = params.queueStatus ?? '';
-    return FINISHED.has(status)
-      ? { allow: true }
-      : refuse(
-          `cleaning ${status} jobs would drop undelivered events; only completed or failed jobs are cleaned`,
-        );
+    if (REMOVABLE.has(status)) return { allow: true };
+    if (status === 'failed') return refuse(`cleaning failed jobs is refused: ${DISCARD_HINT}`);
+    return refuse(`cleaning ${status} jobs would drop undelivered events; only completed jobs are cleaned`);
   }
   if (rule === 'finished-job') {
-    return jobState !== undefined && FINISHED.has(jobState)
-      ? { allow: true }
-      : refuse(
-          `job ${params.jobId ?? ''} is ${jobState ?? 'unknown'}: removing it would drop undelivered events; only completed or failed jobs are removed`,
-        );
+    if (jobState !== undefined && REMOVABLE.has(jobState)) return { allow: true };
+    if (jobState === 'failed')
+      return refuse(`job ${params.jobId ?? ''} is failed: removing it is refused: ${DISCARD_HINT}`);
+    return refuse(
+      `job ${params.jobId ?? ''} is ${jobState ?? 'unknown'}: removing it would drop undelivered events; only completed jobs are removed`,
+    );
   }
   return refuse(rule);
 }

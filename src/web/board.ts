@@ -25,6 +25,28 @@ export interface BoardOptions {
   queues: Queue[];
   readOnly: boolean;
   logger: Logger;
+  /** The vendor's zone: every time on the board is shown in it, as on the status page. */
+  timeZone: string;
+}
+
+/**
+ * Queues whose jobs come from job schedulers that config owns (polls, full sync): shown read-only,
+ * so the board offers no scheduler edit/remove (refused by the policy), no pause (a paused poll
+ * queue is a stream that silently stops) and no clean. A failed poll carries no event (the next
+ * poll reads the same rows), so there is nothing to retry there either; `full-sync` runs one now.
+ */
+export function isScheduledQueue(name: string): boolean {
+  return name.startsWith('poll-') || name === 'full-sync';
+}
+
+/** bull-board's date formats (Intl options) with the vendor's zone, named on every time. */
+export function boardDateFormats(timeZone: string) {
+  const time = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } as const;
+  return {
+    short: { ...time, timeZone, timeZoneName: 'short' },
+    common: { month: '2-digit', day: '2-digit', ...time, timeZone, timeZoneName: 'short' },
+    full: { year: 'numeric', month: '2-digit', day: '2-digit', ...time, timeZone, timeZoneName: 'short' },
+  } satisfies Record<string, Intl.DateTimeFormatOptions>;
 }
 
 /** A plugin to register with `{ prefix: BOARD_PATH }`. */
@@ -32,9 +54,16 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   const adapters = options.queues.map((queue) => {
+    const readOnly = options.readOnly || isScheduledQueue(queue.name);
     const adapter = new BullMQAdapter(queue, {
-      readOnlyMode: options.readOnly,
-      allowRetries: !options.readOnly,
+      readOnlyMode: readOnly,
+      allowRetries: !readOnly,
+      ...(isScheduledQueue(queue.name)
+        ? {
+            description:
+              'scheduled from config: read-only here (run a full sync now with `isp-park-sync full-sync`)',
+          }
+        : {}),
     });
     adapter.setFormatter('data', redactDeep);
     adapter.setFormatter('returnValue', redactDeep);
@@ -49,6 +78,7 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
       uiConfig: {
         boardTitle: 'isp-park-sync queues',
         hideDocsLink: true,
+        dateFormats: boardDateFormats(options.timeZone),
         miscLinks: [{ text: 'Status page', url: '/' }],
       },
       handlerHooks: {
@@ -72,9 +102,13 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
     scope.addHook('onSend', async (_request, reply, payload) => {
       reply.header('content-security-policy', BOARD_CSP);
       const type = String(reply.getHeader('content-type') ?? '');
-      if (typeof payload === 'string' && type.startsWith('text/html')) return withoutExternalLinks(payload);
+      if (typeof payload === 'string' && type.startsWith('text/html'))
+        return withPolicy(withoutExternalLinks(payload));
       return payload;
     });
+    scope.get('/isp-policy.js', async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').send(POLICY_SCRIPT),
+    );
     await scope.register(serverAdapter.registerPlugin());
   };
 }
@@ -82,6 +116,43 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
 /** bull-board's page links a web font from Google; the dashboard loads nothing from outside. */
 export function withoutExternalLinks(html: string): string {
   return html.replace(/<link\b[^>]*\bhref="(?:https?:)?\/\/[^"]*"[^>]*>/gi, '');
+}
+
+/** Where the page gets the script that marks which job status is shown (same origin). */
+export const POLICY_SCRIPT_PATH = `${BOARD_PATH}/isp-policy.js`;
+
+/**
+ * bull-board offers every action of a job's status whatever the server will allow (its UI knows
+ * only read-only or not). The policy refuses some (board-policy.ts); this takes their buttons off
+ * the page so an operator is not offered what is then refused: duplicate and edit job data
+ * everywhere, and clean/remove everywhere except on completed jobs (so never on a failed one).
+ * Buttons are known by their icons; the shown status is put on <html> by POLICY_SCRIPT.
+ */
+export const POLICY_STYLE = `<style id="isp-policy">
+ul[class*="jobActions-"] li:has(svg.lucide-files), ul[class*="jobActions-"] li:has(svg.lucide-pencil),
+html:not([data-isp-status="completed"]) li:has(svg.lucide-trash-2) { display: none !important; }
+</style>`;
+
+/** Keeps `data-isp-status` on <html> equal to the status the board shows (`?status=`). */
+export const POLICY_SCRIPT = `(() => {
+  const mark = () => {
+    const status = new URLSearchParams(location.search).get('status') || 'latest';
+    if (document.documentElement.dataset.ispStatus !== status) document.documentElement.dataset.ispStatus = status;
+  };
+  mark();
+  for (const name of ['pushState', 'replaceState']) {
+    const original = history[name];
+    history[name] = function (...args) { const r = original.apply(this, args); mark(); return r; };
+  }
+  addEventListener('popstate', mark);
+  setInterval(mark, 250);
+})();
+`;
+
+/** The board page with the policy's style and script added. */
+export function withPolicy(html: string): string {
+  const tags = `${POLICY_STYLE}<script src="${POLICY_SCRIPT_PATH}"></script>`;
+  return html.includes('</head>') ? html.replace('</head>', `${tags}</head>`) : `${tags}${html}`;
 }
 
 async function stateOf(

@@ -27,10 +27,13 @@ export interface WebDeps {
   queues: Queue[];
   /** Facts for `/` and `/api/status`. */
   status(): Promise<StatusSnapshot>;
-  /** `/healthz`: process alive AND jobs consumed. */
+  /** `/healthz`: the process is alive (cheap; nothing that fails while Redis or MySQL is down). */
   health(): Promise<{ ok: boolean; details: Record<string, unknown> }>;
-  /** `/readyz`: redis, mysql, isp. */
-  ready(): Promise<{ ok: boolean; checks: Record<string, { ok: boolean; message?: string }> }>;
+  /** `/readyz`: one check per concern, each with its reason when it fails (jobs/readiness.ts). */
+  ready(): Promise<{
+    ok: boolean;
+    checks: Record<string, { ok: boolean; message?: string; informational?: boolean }>;
+  }>;
   logger?: Logger;
 }
 
@@ -175,9 +178,12 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   });
 
   try {
-    await app.register(boardPlugin({ queues: deps.queues, readOnly: web.readOnly, logger }), {
-      prefix: BOARD_PATH,
-    });
+    await app.register(
+      boardPlugin({ queues: deps.queues, readOnly: web.readOnly, logger, timeZone: config.vendor.timeZone }),
+      {
+        prefix: BOARD_PATH,
+      },
+    );
     await app.listen({ host: web.host, port: web.port });
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -53,6 +53,7 @@ ${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">` : ''}
   <nav><a href="${escapeHtml(options.boardPath)}">Queues</a> · <a href="api/status">JSON</a> · <a href="metrics">Metrics</a></nav>
 </header>
 ${notices(options)}
+${alerts(snapshot)}
 <p class="muted">Times are shown in the vendor's zone, <strong data-testid="time-zone">${escapeHtml(zoneLabel(zone, snapshot.generatedAt))}</strong>.
 Generated ${value('generated-at', snapshot.generatedAt, formatEpoch(snapshot.generatedAt, zone))}${refresh > 0 ? `; reloads every ${refresh} s` : ''}. Version ${escapeHtml(snapshot.version)}.</p>
 
@@ -102,6 +103,12 @@ ${lotsTable(snapshot.lots, zone)}
 `;
 }
 
+function alerts(snapshot: StatusSnapshot): string {
+  return snapshot.alerts
+    .map((alert) => `<p class="notice" data-testid="alert">${escapeHtml(alert)}</p>`)
+    .join('\n');
+}
+
 function notices(options: StatusPageOptions): string {
   const out: string[] = [];
   if (options.auth === 'none') {
@@ -120,14 +127,18 @@ function notices(options: StatusPageOptions): string {
 function ispCard(snapshot: StatusSnapshot, zone: string): string {
   const { isp } = snapshot;
   const reachable = isp.reachable === null ? 'unknown' : isp.reachable ? 'yes' : 'NO';
-  const tokenValid = isp.token.valid ? 'yes' : 'NO';
+  const tokenValid = isp.token.valid ? `yes, expires in ${formatDuration(isp.token.expiresInSeconds)}` : 'NO';
   return `<div class="card">
   <h2>ISP</h2>
   <dl>
     <dt>Address</dt><dd class="wrap">${escapeHtml(isp.baseUrl)}</dd>
     <dt>Reachable</dt><dd>${flag('isp-reachable', isp.reachable, reachable)}</dd>
     <dt>Token valid</dt><dd>${flag('isp-token-valid', isp.token.valid, tokenValid)}</dd>
-    <dt>Token expires</dt><dd>${value('isp-token-expires', isp.token.expiresAt, formatEpoch(isp.token.expiresAt, zone))}</dd>
+    <dt>Token expires</dt><dd>${value('isp-token-expires', isp.token.expiresAt, formatEpoch(isp.token.expiresAt, zone))}</dd>${
+      isp.token.error
+        ? `\n    <dt>Token error</dt><dd class="wrap" data-testid="isp-token-error">${escapeHtml(formatEpoch(isp.token.error.at, zone))}: ${escapeHtml(isp.token.error.message)}</dd>`
+        : ''
+    }
   </dl>
 </div>`;
 }
@@ -141,8 +152,12 @@ function streamCard(s: StreamStatus, zone: string): string {
   const lastError = s.lastError
     ? `<span data-testid="${id('last-error')}" data-value="${s.lastError.at}">${escapeHtml(formatEpoch(s.lastError.at, zone))}</span>`
     : `<span data-testid="${id('last-error')}" data-value="">none</span>`;
+  const recovered =
+    s.lastError && s.lastError.recoveredAt !== null
+      ? ` <span class="muted" data-testid="${id('recovered')}" data-value="${s.lastError.recoveredAt}">recovered at ${escapeHtml(formatEpoch(s.lastError.recoveredAt, zone))}</span>`
+      : '';
   const errorText = s.lastError
-    ? `\n  <p class="error wrap" data-testid="${id('last-error-message')}">${escapeHtml(s.lastError.message)}</p>`
+    ? `\n  <p class="${s.lastError.recoveredAt !== null ? 'muted' : 'error'} wrap" data-testid="${id('last-error-message')}">${escapeHtml(s.lastError.message)}</p>`
     : '';
   return `<div class="card" data-testid="stream-${s.stream}">
   <h3>${escapeHtml(STREAM_TITLES[s.stream] ?? s.stream)} <span class="muted">${escapeHtml(s.stream)}</span></h3>
@@ -155,7 +170,8 @@ function streamCard(s: StreamStatus, zone: string): string {
     <dt>Queued</dt><dd>${count(id('waiting'), s.push.waiting)} waiting · ${count(id('active'), s.push.active)} active · ${count(id('delayed'), s.push.delayed)} delayed</dd>
     <dt>Failed</dt><dd>${count(id('failed'), s.failed, true)}</dd>
     <dt>Quarantined</dt><dd>${count(id('quarantined'), s.quarantined, true)}</dd>
-    <dt>Last error</dt><dd>${lastError}</dd>
+    <dt>Delivered, all time</dt><dd>${count(id('delivered-total'), s.delivered.total)}</dd>
+    <dt>Last error</dt><dd>${lastError}${recovered}</dd>
   </dl>${errorText}
 </div>`;
 }

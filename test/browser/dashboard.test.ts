@@ -1,7 +1,8 @@
 /**
  * The dashboard as an operator sees it, in Debian's Chromium driven by playwright-core: the status
- * page shows the same numbers as /api/status, the queue dashboard lists a real failed job, and
- * its Retry button takes the job out of the failed set (checked through the BullMQ Queue API).
+ * page shows the same numbers as /api/status, the queue dashboard lists a real failed job in the
+ * vendor's zone, offers no clean/remove for it (and refuses one sent anyway), and its Retry button
+ * takes the job out of the failed set (checked through the BullMQ Queue API).
  * Nothing is loaded from outside the server. Screenshots go to test/artifacts/.
  * Without Chromium this test fails (CI installs it with .ci/browser); it never skips.
  */
@@ -112,6 +113,57 @@ describe('dashboard in a real browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'status-phone.png'), fullPage: true });
     expect(seen.external).toEqual([]);
     expect(seen.errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('offers no clean/remove for a failed job, refuses it when asked anyway, and shows times in the vendor zone', async () => {
+    const queue = fx.queues.push.entrances;
+    const jobId = fx.failedJobId2;
+    expect(await queue.getJobState(jobId)).toBe('failed');
+    const page = await context.newPage();
+    const seen = watch(page, server.url);
+    await page.goto(`${server.url}/admin/queues`);
+    await page.getByText('push-entrances', { exact: true }).first().click();
+    await page
+      .getByText(/^failed$/i)
+      .first()
+      .click();
+    const card = page
+      .locator('[class*="card-"]')
+      .filter({ has: page.getByText(jobId, { exact: true }) })
+      .last();
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.ispStatus')).toBe('failed');
+    // Retry is offered; clean, duplicate and edit (all refused by the policy) are not.
+    await expect.poll(() => card.locator('button:has(svg.lucide-refresh-cw)').isVisible()).toBe(true);
+    for (const icon of ['trash-2', 'files', 'pencil']) {
+      const buttons = card.locator(`ul[class*="jobActions-"] button:has(svg.lucide-${icon})`);
+      expect(await buttons.count(), `${icon} rendered (hidden by the policy's style)`).toBe(1);
+      for (let i = 0; i < (await buttons.count()); i++)
+        expect(await buttons.nth(i).isVisible(), icon).toBe(false);
+    }
+    // Not even "clean all" for the failed list.
+    const cleanAll = page.locator('li:has(svg.lucide-trash-2)');
+    for (let i = 0; i < (await cleanAll.count()); i++) expect(await cleanAll.nth(i).isVisible()).toBe(false);
+    // Times on the board are the vendor's (Asia/Shanghai, GMT+8), not the browser's Berlin.
+    expect(await card.textContent()).toMatch(/GMT\+8/);
+    await page.screenshot({ path: join(ARTIFACTS, 'queues-failed-no-clean.png'), fullPage: true });
+
+    // What the hidden buttons would send, sent from the page itself: refused, the job stays.
+    const replies = await page.evaluate(async (id) => {
+      const put = (path: string) =>
+        fetch(`/admin/queues/api/queues/push-entrances/${path}`, { method: 'PUT' }).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+        }));
+      return [await put(`${encodeURIComponent(id)}/clean`), await put('clean/failed')];
+    }, jobId);
+    for (const reply of replies) {
+      expect(reply.status, reply.body).toBe(403);
+      expect(reply.body).toContain('replay --discard');
+    }
+    expect(await queue.getJobState(jobId)).toBe('failed');
+    expect(seen.external).toEqual([]);
     await page.close();
   }, 60_000);
 

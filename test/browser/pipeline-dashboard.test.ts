@@ -4,9 +4,11 @@
  * status page (numbers equal /api/status), retries it from the queue dashboard once ISP accepts it
  * again, and it is delivered exactly once. The status page screenshot is docs/operations.md's.
  */
+
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readiness } from '../../jobs/readiness.js';
 import { PROJECT_ROOT } from '../../src/config/index.js';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startDashboard } from '../../src/web/dashboard.js';
@@ -42,7 +44,8 @@ describe('dashboard of a running pipeline, in a real browser', () => {
     });
     await h.start();
     const workers = h.workers;
-    web = await startDashboard(h.rt, workers && (() => workers.monitor.check()));
+    const startedAt = Date.now();
+    web = await startDashboard(h.rt, workers && (() => readiness(h.rt, { ...workers, startedAt })));
     const failed = await waitFor(
       'a rejected record in the failed set',
       async () => (await h.rt.queues.push.entrances.getFailed())[0],

@@ -1,9 +1,9 @@
 /**
- * Chaos scenario 3: Redis restarted under a running worker. A private redis-server (own port and
+ * Redis restarted under a running worker. A private redis-server (own port and
  * dir, AOF fsynced on every write, no RDB) so the shared one is not disturbed; it is stopped with
  * SIGTERM and started again on the same port and dir while traffic runs. The worker must resume
- * consuming by itself (bullmq 6 has had workers that silently stop after an outage), /healthz must
- * say so, and every event must reach ISP exactly once.
+ * consuming by itself (bullmq 6 has had workers that silently stop after an outage), /readyz must
+ * say so (its workers check), /healthz must stay "alive", and every event must reach ISP exactly once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { killAll, type PrivateRedis, startPrivateRedis } from '../helpers/processes.js';
@@ -77,12 +77,13 @@ describe.each(DELIVERY_PATHS)('Redis restarted under a running worker, %s', (_pa
     const delivery = await c.waitDelivered(expected, 90_000);
     const health = await waitFor(
       async () => {
-        const h = await healthz(url);
+        const h = await readyz(url);
         return h.status === 200 ? h : undefined;
       },
       30_000,
-      '/healthz 200',
+      '/readyz 200',
     );
+    expect((await healthz(url)).status).toBe(200);
     const duplicates = delivery.entrances.duplicates + delivery.departures.duplicates;
     // Records ISP accepted after Redis went away, from requests sent before: their ledger write
     // had to wait for Redis.
@@ -94,7 +95,7 @@ describe.each(DELIVERY_PATHS)('Redis restarted under a running worker, %s', (_pa
         `departures (${before} delivered before the outage); Redis down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s; ` +
         `first new entrance at ISP ${((resumedAt - restartedAt) / 1000).toFixed(1)} s after Redis was back; ` +
         `accepted by ISP while Redis was down: ${acceptedDuringOutage} records; duplicates ${duplicates}; ` +
-        `/healthz ${health.status}`,
+        `/readyz ${health.status}`,
     );
 
     expect(before).toBeGreaterThan(0);
@@ -109,7 +110,8 @@ describe.each(DELIVERY_PATHS)('Redis restarted under a running worker, %s', (_pa
     expect(health.body.ok).toBe(true);
     // Its consumption monitor saw every worker running, and jobs finished after the restart: polls
     // (which deliver directly), and pushes where pages go through the queue.
-    const workers = (health.body.details as { workers: HealthRow[] }).workers;
+    const workers = (health.body.checks as Record<string, { details: { workers: HealthRow[] } }>).workers!
+      .details.workers;
     expect(workers.length).toBeGreaterThan(0);
     expect(workers.every((w) => w.running)).toBe(true);
     const consumed = [
@@ -137,6 +139,11 @@ interface HealthRow {
   queue: string;
   running: boolean;
   lastFinishedAt: number | null;
+}
+
+async function readyz(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 function stored(c: Chaos): number {

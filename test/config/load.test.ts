@@ -50,6 +50,14 @@ describe('config', () => {
     expect(port.message).toContain('web.port');
   });
 
+  it('refuses a bound on failed jobs (they are undelivered events) and says what to do instead', () => {
+    const file = tempFile('pipeline:\n  keepFailed: { ageSeconds: 60, count: 10 }\n');
+    const error = errorOf(() => loadConfig({ files: [file], env: {} }));
+    expect(error.message).toContain('pipeline.keepFailed: failed jobs are no longer expired');
+    expect(error.message).toContain('replay --discard');
+    expect(loadConfig({ env: { STATE_DIR: '/srv/isp-state' } }).redis.stateDir).toBe('/srv/isp-state');
+  });
+
   it('reports a missing required key and an unknown key', () => {
     const file = tempFile('streams:\n  entrances:\n    cursor: { time: t }\n');
     const error = errorOf(() => loadConfig({ files: [file], env: {} }));

@@ -63,6 +63,8 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
 }
 
+export const TEST_STATE_DIR = join(tmpdir(), 'isp-park-sync-test-state');
+
 export const CLIENT_ID = 'e2e-client';
 export const CLIENT_SECRET = 'e2e-secret-never-logged';
 
@@ -79,6 +81,9 @@ export const FAST: Record<string, unknown> = {
   },
   pipeline: { backoffMs: 200, maxBackoffMs: 2_000 },
   isp: { timeoutMs: 3_000 },
+  // Evidence of Redis state (src/pipeline/state-guard.ts) of test runs stays out of the home folder;
+  // each test has its own prefix, hence its own file.
+  redis: { stateDir: TEST_STATE_DIR },
 };
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -140,6 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         REDIS_URL: redis.url,
         REDIS_PREFIX: redis.prefix,
         PHOTO_ROOT: photoDir,
+        STATE_DIR: TEST_STATE_DIR,
         LOG_LEVEL: 'warn',
       };
     },

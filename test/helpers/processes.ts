@@ -249,8 +249,12 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
-/** A redis-server of the test's own: free port, own dir, AOF with fsync on every write, no RDB. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A redis-server of the test's own: free port, own dir, AOF with fsync on every write, no RDB.
+ * `persistent: false`: no AOF either, so a restart starts empty (a Redis run without persistence).
+ */
+export async function startPrivateRedis(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+  const persistent = options.persistent ?? true;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ips-redis-'));
   const redis: PrivateRedis = {
@@ -268,7 +272,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        persistent ? 'yes' : 'no',
         '--appendfsync',
         'always',
         '--save',

@@ -251,8 +251,16 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       isp: {
         baseUrl: redactUrl(config.isp.baseUrl),
         reachable: flags.ispReachable,
-        token: { valid: flags.tokenValid, expiresAt: flags.tokenValid ? generatedAt + 3_000 : null },
+        token: {
+          valid: flags.tokenValid,
+          expiresAt: flags.tokenValid ? generatedAt + 3_000 : null,
+          expiresInSeconds: flags.tokenValid ? 3_000 : null,
+          error: null,
+        },
       },
+      timeZone: TIME_ZONE,
+      state: { marker: true, lost: null },
+      alerts: [],
       streams,
       lots,
       lotLifecycle: {
@@ -289,8 +297,11 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       delivered: {
         lastHour: await activity.deliveredSince(s, nowMs - 3_600_000, nowMs),
         lastDay: await activity.deliveredSince(s, nowMs - 86_400_000, nowMs),
+        total: (await activity.totals())[s] ?? 0,
       },
-      lastError: lastError ?? null,
+      lastError: lastError
+        ? { at: lastError.at, message: lastError.message, recoveredAt: lastError.recoveredAt ?? null }
+        : null,
       push: {
         waiting: counts.wait ?? 0,
         active: counts.active ?? 0,

@@ -161,13 +161,13 @@ describe('dashboard write policy', () => {
       ['put', '/api/queues/:queueName/pause', {}],
       ['put', '/api/queues/resume', {}],
       ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'completed' }],
-      ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'failed' }],
       ['put', '/api/queues/:queueName/job-schedulers/:schedulerId/run', {}],
       ['get', '/api/queues', {}],
     ];
     for (const [method, route, params] of allowed)
       expect(boardWriteVerdict(method, route, params), route).toEqual({ allow: true });
     const refused: Array<[string, string, Record<string, string>]> = [
+      ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'failed' }],
       ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'wait' }],
       ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'delayed' }],
       ['put', '/api/queues/:queueName/clean/:queueStatus', { queueStatus: 'active' }],
@@ -187,12 +187,19 @@ describe('dashboard write policy', () => {
     }
   });
 
-  it('removes a single job only when it is finished', () => {
+  it('removes a single job only when it is delivered (completed), never a failed one', () => {
     const route = '/api/queues/:queueName/:jobId/clean';
     expect(needsJobState('put', route)).toBe(true);
     expect(needsJobState('put', '/api/queues/:queueName/:jobId/retry')).toBe(false);
     expect(boardWriteVerdict('put', route, { jobId: '1' }, 'completed').allow).toBe(true);
-    expect(boardWriteVerdict('put', route, { jobId: '1' }, 'failed').allow).toBe(true);
+    const failed = boardWriteVerdict('put', route, { jobId: '1' }, 'failed');
+    expect(failed.allow).toBe(false);
+    if (!failed.allow) expect(failed.message).toContain('replay --discard');
+    const cleanFailed = boardWriteVerdict('put', '/api/queues/:queueName/clean/:queueStatus', {
+      queueStatus: 'failed',
+    });
+    expect(cleanFailed.allow).toBe(false);
+    if (!cleanFailed.allow) expect(cleanFailed.message).toContain('replay --discard');
     for (const state of ['waiting', 'delayed', 'active', 'prioritized', 'unknown', undefined]) {
       expect(boardWriteVerdict('put', route, { jobId: '1' }, state).allow, String(state)).toBe(false);
     }

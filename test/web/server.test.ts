@@ -219,7 +219,7 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     });
     expect(still(api)).toEqual(still(direct));
     const entrances = api.streams.find((s) => s.stream === 'entrances')!;
-    expect(entrances.delivered).toEqual({ lastHour: 10, lastDay: 21 });
+    expect(entrances.delivered).toEqual({ lastHour: 10, lastDay: 21, total: 21 });
     expect(entrances.failed).toBe(2);
     expect(entrances.lastError?.message).toContain('ECONNREFUSED');
     expect(entrances.lastError?.message).toContain('[redacted]');
@@ -411,7 +411,18 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     }
     expect(await fx.queues.push.departures.getJobCounts('wait', 'delayed')).toEqual({ wait: 1, delayed: 1 });
     expect(await fx.queues.push.departures.getJobState(fx.waitingJobId)).toBe('waiting');
-    // A finished job may go.
+    // A failed job is an undelivered event: neither cleaned as a set nor removed one by one.
+    const failedBefore = await fx.queues.push.entrances.getJobCounts('failed');
+    for (const reply of [
+      await write('PUT', '/queues/push-entrances/clean/failed'),
+      await write('PUT', `/queues/push-entrances/${fx.failedJobId2}/clean`),
+    ]) {
+      expect(reply.status, reply.body).toBe(403);
+      expect(JSON.parse(reply.body).message).toContain('replay --discard');
+    }
+    expect(await fx.queues.push.entrances.getJobState(fx.failedJobId2)).toBe('failed');
+    expect(await fx.queues.push.entrances.getJobCounts('failed')).toEqual(failedBefore);
+    // A delivered job may go.
     const removed = await write('PUT', `/queues/push-entrances/${fx.completedJobId}/clean`);
     expect(removed.status).toBe(204);
     expect(await fx.queues.push.entrances.getJob(fx.completedJobId)).toBeFalsy();
