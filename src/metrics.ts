@@ -125,3 +125,9 @@ export const eventsHeld = new Counter({
   labelNames: ['stream'] as const,
   registers: [registry],
 });
+
+export const vendorClockSkew = new Gauge({
+  name: 'isp_sync_vendor_clock_skew_seconds',
+  help: "The vendor database's clock minus this host's, as measured at the last event poll",
+  registers: [registry],
+});

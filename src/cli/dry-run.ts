@@ -58,7 +58,7 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
         .map((o) => ({ vendorKey: o.row.vendorKey, reasons: o.reasons })),
     };
   }
-  const poll = eventPollDeps(rt, stream);
+  const poll = eventPollDeps(rt, stream, { lotsFirst: false });
   const after = await poll.getCheckpoint();
   const gate = poll.gateUpTo ? await poll.gateUpTo() : undefined;
   const page = await poll.readPage(after, limit, gate);

@@ -121,6 +121,12 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
             : ' (not recovered yet)'),
       );
   }
+  if (status.vendorClock && Math.abs(status.vendorClock.skewSeconds) >= 2) {
+    const s = status.vendorClock.skewSeconds;
+    lines.push(
+      `vendor clock ${Math.abs(s)} s ${s > 0 ? 'ahead of' : 'behind'} this host (measured ${time(status.vendorClock.at)}): future-time checks use the vendor's clock`,
+    );
+  }
   lines.push(...formatLotLifecycle(status.lotLifecycle, time));
   if (status.lots.length) {
     lines.push('');

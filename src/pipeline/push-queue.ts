@@ -132,7 +132,7 @@ export async function enqueueReleased(
     name: `${stream}-released`,
     queueName: pushQueueName(stream),
     data: { kind: 'events', stream, records } satisfies EventsJobData,
-    opts: { jobId: pushJobIds.released(stream, lot, at), ...pushJobOptions() },
+    opts: { ...queues.jobDefaults, jobId: pushJobIds.released(stream, lot, at), ...pushJobOptions() },
   });
   const { entrances, departures } = held;
   if (entrances.length && departures.length) {

@@ -82,6 +82,8 @@ export interface Queues {
   fullSync: Queue;
   /** Jobs that must run in order across queues (made on first use: most processes never need it). */
   flows(): FlowProducer;
+  /** The queues' default job options: a flow's jobs do not get them from their queue. */
+  jobDefaults: NonNullable<QueueOptions['defaultJobOptions']>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -124,6 +126,7 @@ export function createQueues(
     poll,
     push,
     fullSync,
+    jobDefaults: options.defaultJobOptions ?? {},
     flows: () => {
       flows ??= new FlowProducer({ connection, prefix: config.redis.prefix });
       return flows;

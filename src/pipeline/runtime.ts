@@ -42,6 +42,11 @@ export interface Runtime {
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Folds Redis and vendor database outages into one line per retry (reachability.ts). */
   outages: OutageLog;
+  /**
+   * The vendor database's clock against this host's, measured at each event poll: the transforms'
+   * future-time checks use the vendor's time, so a vendor clock minutes fast quarantines nothing.
+   */
+  vendorClock: { skewMs: number; measuredAt: number | null };
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export interface RuntimeOptions {
   redis?: RedisOptions;
   /** A process that only reads (status): the queue objects write nothing when they are made. */
   readOnly?: boolean;
+  /** Statements each vendor session runs first (tests: a vendor clock set ahead). */
+  vendorInitSql?: string[];
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
@@ -70,7 +77,12 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     readOnly: options.readOnly === true,
     onError: (error, queue) => outages.clientError('redis', error, { queue }),
   });
-  const vendor = createVendorPool(config.vendor);
+  const vendor = createVendorPool(
+    config.vendor,
+    options.vendorInitSql ? { initSql: options.vendorInitSql } : {},
+  );
+  const vendorClock: Runtime['vendorClock'] = { skewMs: 0, measuredAt: null };
+  const hostNow = options.now ?? Date.now;
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
   const ttl = config.pipeline.ledgerTtlDays;
@@ -92,7 +104,8 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
       return isp;
     },
     tokenRecord,
-    transform: createTransformContext(config, options.now ? { now: options.now } : {}),
+    transform: createTransformContext(config, { now: () => hostNow() + vendorClock.skewMs }),
+    vendorClock,
     ledgers: {
       entrances: new DeliveredLedger(redis, prefix, 'entrances', ttl),
       departures: new DeliveredLedger(redis, prefix, 'departures', ttl),

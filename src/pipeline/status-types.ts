@@ -89,6 +89,8 @@ export interface StatusSnapshot {
   streams: StreamStatus[];
   lots: LotStatus[];
   lotLifecycle: LotLifecycleStatus;
+  /** The vendor database's clock minus this host's, whole seconds, as the last event poll measured it. */
+  vendorClock: { skewSeconds: number; at: number } | null;
   /** Records delivered per minute, all streams, over the last `chartHours` hours (oldest first). */
   deliveredPerMinute: Array<{ minute: number; count: number }>;
   chartHours: number;

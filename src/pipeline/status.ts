@@ -96,6 +96,9 @@ export async function collectStatus(
       lastSpotNum: lot.lastSpotNum ?? null,
     })),
     lotLifecycle: await lotLifecycle(rt),
+    vendorClock: await rt.activity
+      .vendorClock()
+      .then((c) => (c ? { skewSeconds: Math.round(c.skewMs / 1000), at: c.at } : null)),
     deliveredPerMinute,
     chartHours: CHART_HOURS,
     nextFullSync: next ? Math.floor(next / 1000) : null,

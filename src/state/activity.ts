@@ -203,6 +203,16 @@ export class ActivityStore {
     return (await this.perMinute(stream, fromMs, toMs)).reduce((sum, m) => sum + m.count, 0);
   }
 
+  /** The vendor database's clock minus this host's (ms), as last measured. */
+  async recordVendorClock(skewMs: number, atMs: number): Promise<void> {
+    await this.redis.set(this.key('vendor-clock'), JSON.stringify({ skewMs, at: Math.floor(atMs / 1000) }));
+  }
+
+  async vendorClock(): Promise<{ skewMs: number; at: number } | undefined> {
+    const json = await this.redis.get(this.key('vendor-clock'));
+    return json ? (JSON.parse(json) as { skewMs: number; at: number }) : undefined;
+  }
+
   async lots(): Promise<LotActivity[]> {
     const codes = (await this.redis.smembers(this.key('lot-codes'))).sort(naturalOrder);
     const pipeline = this.redis.pipeline();

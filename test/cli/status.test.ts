@@ -48,11 +48,13 @@ describe('status', () => {
   it('shows the workers token, whole-second lag, recovery, kept totals and natural lot order, and writes nothing', async () => {
     harness = await startHarness({
       seed: { lots: 11, visits: 80, photoRows: 0, days: 1 },
-      // Every push fails at first: the error is recorded, then recovers when ISP answers again.
-      faults: { http500Rate: 1 },
       config: { streams: { entrances: { photo: null }, departures: { photo: null } } },
     });
     const h = harness;
+    // The lots are at ISP; then every push fails at first: the error is recorded, then recovers
+    // when ISP answers again.
+    await h.registerLots();
+    h.sim.patchFaults({ http500Rate: 1 });
     await h.start();
     await waitFor(
       'a push error recorded',

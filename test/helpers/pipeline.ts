@@ -61,6 +61,8 @@ export interface HarnessOptions {
   /** The simulator's strictness switches (all off unless given). */
   strict?: StrictPatch;
   config?: Record<string, unknown>;
+  /** Statements every vendor session of the worker runs first (a vendor clock set ahead). */
+  vendorInitSql?: string[];
 }
 
 export const TEST_STATE_DIR = join(tmpdir(), 'isp-park-sync-test-state');
@@ -112,7 +114,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       options.config ?? {},
     ),
   );
-  const rt = createRuntime(config, { logger: silentLogger });
+  const rt = createRuntime(config, {
+    logger: silentLogger,
+    ...(options.vendorInitSql ? { vendorInitSql: options.vendorInitSql } : {}),
+  });
   const harness: Harness = {
     style,
     db,

@@ -272,6 +272,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
         held: [],
         deleteGuard: null,
       },
+      vendorClock: null,
       deliveredPerMinute,
       chartHours: CHART_HOURS,
       nextFullSync: Math.floor(next.toSeconds()),

@@ -37,17 +37,18 @@ async function lotsSentOnce(rt: Runtime): Promise<boolean> {
 
 /**
  * The exclusive upper bound (Unix s) on what a poll of `stream` may read: nothing before the lots
- * have been sent once; then the followed stream's watermark, and `upTo` if given; undefined: no
+ * have been sent once (`lotsFirst`: a live poll; a dry run shows rows before any lot was sent); then the followed stream's watermark, and `upTo` if given; undefined: no
  * bound. Until the followed stream has been read live once, nothing may go (`GATE_NOT_STARTED`).
  */
 export function gateOf(
   rt: Runtime,
   stream: EventStreamName,
   upTo?: number,
+  lotsFirst = true,
 ): () => Promise<number | undefined> {
   const followed = EVENT_STREAMS[stream].follows;
   return async () => {
-    if (!(await lotsSentOnce(rt))) return GATE_NOT_STARTED;
+    if (lotsFirst && !(await lotsSentOnce(rt))) return GATE_NOT_STARTED;
     if (followed === undefined) return upTo;
     if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
     const mark = await watermarkOf(rt, followed);

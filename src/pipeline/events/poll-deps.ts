@@ -12,6 +12,7 @@ import { enqueuePush, type PushOrigin } from '../push-queue.js';
 import { pendingDepth } from '../queues.js';
 import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventRow, type EventStreamName } from '../streams.js';
+import { noteVendorClock } from '../vendor-clock.js';
 import { gateOf } from './departure-gate.js';
 import { deliverDirect, Lanes } from './direct-delivery.js';
 import type { PushJobSpec } from './page.js';
@@ -29,6 +30,8 @@ export interface EventPollOptions {
    * work that pushers on several machines share.
    */
   direct?: boolean;
+  /** Read nothing before the lots have been sent once (default true; a dry run shows rows anyway). */
+  lotsFirst?: boolean;
 }
 
 /** Unix seconds of a cursor of `stream` (how far it has read), undefined when it does not parse. */
@@ -74,7 +77,7 @@ export function eventPollDeps(
   let queueEmpty = false;
   /** Shared by the two pages a poll may hand on at once. */
   const lanes = new Lanes(rt.config.pipeline.pushConcurrency);
-  const gate = gateOf(rt, stream, options.upTo);
+  const gate = gateOf(rt, stream, options.upTo, options.lotsFirst ?? true);
   return {
     stream,
     pageSize: cfg.pageSize,
@@ -83,7 +86,11 @@ export function eventPollDeps(
     budgetMs: options.budgetMs ?? 5_000,
     getCheckpoint: () => rt.checkpoints.get(stream),
     setCheckpoint: (cursor) => rt.checkpoints.set(stream, cursor),
-    readBound: async () => (await readVendorNow(rt.vendor)) - vendorCfg.commitLagSeconds,
+    readBound: async () => {
+      const vendorNow = await readVendorNow(rt.vendor);
+      await noteVendorClock(rt, vendorNow);
+      return vendorNow - vendorCfg.commitLagSeconds;
+    },
     gateUpTo: gate,
     ...(def.follows ? { gateWaitMs: cfg.pollEveryMs } : {}),
     readPage: (after, limit, upTo) =>
