@@ -2,8 +2,8 @@
  * BullMQ processor of the push queues. Turns the pipeline's typed failures into queue behaviour:
  * - ISP unavailable: retry with backoff; after a few failures in a row the whole queue is rate
  *   limited (workers pause instead of burning attempts) and resumes by itself;
- * - code 1: retried `rejectedAttempts` times, then the batch is bisected and the rejected records
- *   are parked alone in the failed set with ISP's message;
+ * - code 1: retried `rejectedAttempts` times, then the batch is split (events: each record alone;
+ *   lots: halves) and the rejected records are parked alone in the failed set with ISP's message;
  * - a job failing for longer than `retryForMs` goes to the failed set, replayable.
  */
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
@@ -99,8 +99,8 @@ export function pushProcessor(rt: Runtime) {
 }
 
 async function runPush(rt: Runtime, job: Job, data: PushJobData) {
-  const bisect = (data.rejections ?? 0) + 1 >= rt.config.pipeline.rejectedAttempts;
-  // First run of a record (or lot) isolated by bisection: ISP has just rejected it; park it in the
+  const split = (data.rejections ?? 0) + 1 >= rt.config.pipeline.rejectedAttempts;
+  // First run of a record (or lot) isolated by a split: ISP has just rejected it; park it in the
   // failed set without sending again. A replay (retry) sends it.
   if (data.kind === 'events' && data.isolated && !data.isolated.parked) {
     await job.updateData({ ...data, isolated: { ...data.isolated, parked: true } });
@@ -125,14 +125,23 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
       data.isolatedKeys = [...(data.isolatedKeys ?? []), ...rejected.map((r) => r.record.key)];
       await job.updateData(data);
     };
+    deps.onSplit = async () => {
+      if (data.splitting) return;
+      data.splitting = true;
+      await job.updateData(data);
+    };
+    // A split cut short by a transient error goes on record by record, and so does a batch ISP
+    // refused as often as it may be: the same batch is not sent again first.
+    if (data.splitting || (!data.isolated && (data.rejections ?? 0) >= rt.config.pipeline.rejectedAttempts))
+      deps.maxItems = 1;
     return pushEvents(records, deps, {
       ledger: data.resend ? 'resend' : 'check',
       // A replayed single record is sent alone; rejected again, it goes back to the failed set.
-      bisectRejected: data.isolated ? false : bisect,
+      splitRejected: data.isolated ? false : split,
       ...(key === undefined ? {} : { isolatedKey: key }),
     });
   }
-  const deps = lotFlushDeps(rt, data.stream, job, bisect);
+  const deps = lotFlushDeps(rt, data.stream, job, split);
   // A replayed lot, count or DELETE: what the vendor holds now, never the job's old snapshot.
   if (data.isolated) return sendCurrentState(rt, { ...data, isolated: data.isolated }, deps);
   return flushLots(deps);

@@ -16,6 +16,11 @@ export interface EnvVar {
    * `WEB_USER=admin` broke every link with "admin" in it) and give nothing away alone.
    */
   secret: boolean;
+  /**
+   * Not a secret, but a credential's other half: may also come from `<NAME>_FILE`, so a deployment
+   * keeps the user with its password (docker-compose.yml, deploy/ read them from files).
+   */
+  fromFile?: boolean;
   doc: string;
 }
 
@@ -41,7 +46,14 @@ export const ENV_VARS: EnvVar[] = [
     secret: false,
     doc: 'extra CA certificates (PEM)',
   },
-  { name: 'ISP_CLIENT_ID', key: 'isp.auth.clientId', kind: 'string', secret: false, doc: 'ISP client id' },
+  {
+    name: 'ISP_CLIENT_ID',
+    key: 'isp.auth.clientId',
+    kind: 'string',
+    secret: false,
+    fromFile: true,
+    doc: 'ISP client id',
+  },
   {
     name: 'ISP_CLIENT_SECRET',
     key: 'isp.auth.clientSecret',
@@ -54,6 +66,7 @@ export const ENV_VARS: EnvVar[] = [
     key: 'isp.auth.username',
     kind: 'string',
     secret: false,
+    fromFile: true,
     doc: 'ISP user (password grant)',
   },
   {
@@ -107,7 +120,14 @@ export const ENV_VARS: EnvVar[] = [
   },
   { name: 'WEB_HOST', key: 'web.host', kind: 'string', secret: false, doc: 'dashboard bind address' },
   { name: 'WEB_PORT', key: 'web.port', kind: 'int', secret: false, doc: 'dashboard port' },
-  { name: 'WEB_USER', key: 'web.user', kind: 'string', secret: false, doc: 'dashboard HTTP Basic user' },
+  {
+    name: 'WEB_USER',
+    key: 'web.user',
+    kind: 'string',
+    secret: false,
+    fromFile: true,
+    doc: 'dashboard HTTP Basic user',
+  },
   {
     name: 'WEB_PASSWORD',
     key: 'web.password',
@@ -153,7 +173,7 @@ export const SECRET_KEYS = ENV_VARS.filter((v) => v.secret && !v.key.endsWith('.
 /** Config files to layer over config/default.yaml, comma-separated. */
 export const CONFIG_FILES_VAR = 'ISP_SYNC_CONFIG';
 
-/** `<NAME>_FILE`: the variable's value is the content of that file (secrets only). */
+/** `<NAME>_FILE`: the variable's value is the content of that file (secrets and `fromFile` only). */
 export const FILE_SUFFIX = '_FILE';
 
 /**

@@ -78,7 +78,7 @@ function refuseMissing(tree: Tree, deployment: Tree): void {
   const problems = missing.map((key) => {
     const v = ENV_VARS.find((e) => e.key === key);
     if (!v) return `${key}: is required`;
-    const alt = v.secret ? ` (or ${v.name}${FILE_SUFFIX}=<file>)` : '';
+    const alt = v.secret || v.fromFile ? ` (or ${v.name}${FILE_SUFFIX}=<file>)` : '';
     return `${v.name}${alt} is required: ${v.doc} (config key ${key})`;
   });
   throw new ConfigError(
@@ -173,7 +173,7 @@ function envLayer(env: NodeJS.ProcessEnv): Tree {
 function envValue(env: NodeJS.ProcessEnv, v: EnvVar): string | undefined {
   const direct = env[v.name];
   const fileVar = `${v.name}${FILE_SUFFIX}`;
-  const file = v.secret ? env[fileVar] : undefined;
+  const file = v.secret || v.fromFile ? env[fileVar] : undefined;
   if (file === undefined || file === '') return direct;
   if (direct !== undefined && direct !== '')
     throw new ConfigError(`${v.key}: both ${v.name} and ${fileVar} are set; unset one of them`);
@@ -195,8 +195,10 @@ function envValue(env: NodeJS.ProcessEnv, v: EnvVar): string | undefined {
 function refuseFileVariablesOfNonSecrets(env: NodeJS.ProcessEnv): void {
   for (const v of ENV_VARS) {
     const fileVar = `${v.name}${FILE_SUFFIX}`;
-    if (!v.secret && env[fileVar])
-      throw new ConfigError(`${v.key}: ${fileVar} is not read (only secrets come from files); set ${v.name}`);
+    if (!v.secret && !v.fromFile && env[fileVar])
+      throw new ConfigError(
+        `${v.key}: ${fileVar} is not read (only secrets and credentials come from files); set ${v.name}`,
+      );
   }
 }
 

@@ -363,8 +363,8 @@ export const configSchema = z.strictObject({
       /** First backoff delay, ms; doubles with jitter, capped at maxBackoffMs. */
       backoffMs: positiveInt.default(1_000),
       maxBackoffMs: positiveInt.default(5 * 60_000),
-      /** Attempts for a batch ISP rejects with code 1 before it is bisected. */
-      rejectedAttempts: positiveInt.default(2),
+      /** Attempts for a batch ISP rejects with code 1 before it is split (each record alone). */
+      rejectedAttempts: positiveInt.default(1),
       /**
        * Event push jobs processed at once per process and stream, and batches a direct delivery has
        * in flight per stream (the most a SIGKILL can leave delivered but unrecorded). 8, the ISP

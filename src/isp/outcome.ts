@@ -90,7 +90,7 @@ export function classifyAnswer(answer: Answer, now: number = Date.now()): Classi
     // code 500 and codes the spec does not list: nothing says the payload is at fault.
     return { kind: 'retryable', reason: `ISP answered code ${parsed.code}: ${parsed.message}`, status };
   }
-  // Payload-shaped 4xx: splitting the batch (the pipeline's bisection) can isolate the cause.
+  // Payload-shaped 4xx: splitting the batch (the pipeline's split) can isolate the cause.
   if (status === 400 || status === 413 || status === 422 || parsed?.code === RESPONSE_CODES.rejected) {
     return { kind: 'rejected', message: `HTTP ${status}: ${describe(parsed, answer.body)}`, status };
   }

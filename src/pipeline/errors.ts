@@ -14,7 +14,7 @@ export class IspUnavailableError extends Error {
   }
 }
 
-/** ISP answered code 1 for a batch; retried a few times before the batch is bisected. */
+/** ISP answered code 1 for a batch; retried a few times before the batch is split. */
 export class IspRejectedError extends Error {
   override readonly name = 'IspRejectedError';
   constructor(readonly ispMessage: string) {
@@ -32,7 +32,7 @@ export class IspAuthError extends Error {
   }
 }
 
-/** A single record ISP rejected, isolated by bisection; lands in the failed set for a replay. */
+/** A single record ISP rejected, isolated by a split; lands in the failed set for a replay. */
 export class RecordRejectedError extends Error {
   override readonly name = 'RecordRejectedError';
   constructor(

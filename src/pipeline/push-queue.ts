@@ -28,6 +28,8 @@ export interface EventsJobData {
   isolated?: { message: string; parked?: boolean };
   /** Ledger keys of records this job's split has isolated already (not sent again on a retry). */
   isolatedKeys?: string[];
+  /** The job's batch was refused and is being split: a retry sends each record alone at once. */
+  splitting?: boolean;
   /** Start of the current run of failures (ms): retrying stops `retryForMs` after it. */
   failingSince?: number;
 }

@@ -29,7 +29,7 @@ export interface FailedJobInfo {
   /** Records carried (events), 1 for an isolated lot, 0 otherwise. */
   records: number;
   kind: 'events' | 'lots' | 'other';
-  /** A single record or lot ISP rejected, parked by bisection. */
+  /** A single record or lot ISP rejected, parked by a split. */
   isolated: boolean;
   /** The job sends its records even if the ledger says ISP has them (`replay --force`). */
   resend: boolean;

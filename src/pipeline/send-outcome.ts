@@ -2,7 +2,7 @@
  * The one mapping from what ISP answered to what the pipeline does with a batch:
  * - delivered: done (the caller writes the ledger);
  * - retryable (5xx, 429, timeout, connection): the job is retried with backoff;
- * - rejected (code 1): the batch is retried a few times, then bisected until the refused records
+ * - rejected (code 1): the batch is retried a few times, then split until the refused records
  *   are alone, and each is isolated in the failed set with ISP's message;
  * - auth-failed: the job waits, retried with backoff, until an operator fixes the credentials.
  * `sendOutcome` reduces the ISP client's per-part result to one outcome; `throwUnlessDelivered`
@@ -45,7 +45,7 @@ export function sendOutcome(result: BatchResult): SendOutcome {
 /**
  * Throws the error a push job fails with unless the batch was delivered. `isolatedKey`: the batch is
  * one record (or lot) already isolated, so a rejection is final for it and parks it in the failed
- * set instead of asking for another bisection.
+ * set instead of asking for another split.
  */
 export function throwUnlessDelivered(outcome: SendOutcome, isolatedKey?: string): void {
   switch (outcome.kind) {

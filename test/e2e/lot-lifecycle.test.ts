@@ -298,4 +298,57 @@ describe('lot lifecycle against a strict ISP', () => {
     expect(failed?.failedReason).toContain('lot has open invoices');
     expect(failed?.failedReason).toContain(refused);
   }, 60_000);
+
+  it('splits a refused batch record by record, through a 500, while other lots’ departures flow', async () => {
+    const h = await start({ pipeline: { rejectedAttempts: 1 } }, 4);
+    const [lots] = (await h.db.admin.query(
+      'SELECT park_no FROM parkinfo ORDER BY park_no LIMIT 2',
+    )) as unknown as [Array<{ park_no: string }>];
+    const [a, b] = [lots[0]!.park_no, lots[1]!.park_no];
+    // Lot A: 100 entrances in one page and one job, 3 of them refused by ISP.
+    const refused = ['鲁R00007', '鲁R00042', '鲁R00077'];
+    // Slow enough answers that the split of 100 records takes seconds.
+    h.sim.patchFaults({
+      latencyMs: 40,
+      rejectRules: refused.map((plate) => ({
+        kind: 'entrance' as const,
+        field: 'plate_number',
+        equals: plate,
+        message: `plate ${plate} blacklisted`,
+      })),
+    });
+    const rows = Array.from({ length: 100 }, (_, i) => [a, `鲁R${String(i).padStart(5, '0')}`]);
+    await h.db.admin.query(
+      `INSERT INTO car_inout (park_no, in_plate, in_time, car_kind) VALUES ${rows.map(() => `(?, ?, ${wall(4)}, '小型车')`).join(', ')}`,
+      rows.flat(),
+    );
+    // Meanwhile lot B's visits come and go, and are not held by lot A's trouble.
+    await addVisits(h, b, 10, 4, 'B');
+    // A transient 500 in the middle of the split (after the batch and the first single were refused).
+    await waitFor('the split under way', () => h.sim.state.counters.rejected >= 2, 30_000, 5);
+    h.sim.patchFaults({ http500Rate: 1 });
+    await new Promise((r) => setTimeout(r, 150));
+    h.sim.patchFaults({ http500Rate: 0 });
+    const bDone = await waitFor(
+      'lot B delivered',
+      async () => ((await simLot(h.sim.url, b))?.accepted.departure === 10 ? Date.now() : 0),
+      30_000,
+    );
+    await waitFor(
+      'the three refused entrances isolated, the other 97 delivered',
+      async () =>
+        (await h.rt.queues.push.entrances.getFailed()).length === 3 &&
+        (await simLot(h.sim.url, a))?.accepted.entrance === 97,
+      60_000,
+    );
+    const aDone = Math.max(...receivedAt(h, 'entrance', a));
+    expect(h.sim.state.counters.http500).toBeGreaterThan(0);
+    // Each refused record reached ISP at most twice: in the batch, then alone.
+    expect(h.sim.state.counters.rejected).toBeLessThanOrEqual(1 + refused.length);
+    expect((await simLot(h.sim.url, a))?.accepted.entrance).toBe(97);
+    // Lot B's departures did not wait for lot A's split.
+    expect(bDone).toBeLessThan(aDone + 5_000);
+    const bDepartures = receivedAt(h, 'departure', b);
+    expect(Math.min(...bDepartures)).toBeLessThan(aDone);
+  }, 90_000);
 });

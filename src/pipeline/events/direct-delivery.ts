@@ -4,7 +4,7 @@
  * (serialize, store, fetch, parse, settle) cost about as much CPU as everything else the worker
  * does; when ISP keeps up, the queue is pure overhead. When it does not, the failed batch and
  * everything after it go to the queue with their usual job ids, where retries, backoff, outage
- * pauses and bisection take over, and the poll goes on enqueueing behind them until the queue has
+ * pauses and splits take over, and the poll goes on enqueueing behind them until the queue has
  * drained again.
  *
  * Nothing changes for crash safety: the checkpoint still moves only after the page is delivered or
@@ -16,6 +16,8 @@ export interface DirectDeliveryResult<J> {
   handOff: J[];
   /** The first failure (undefined: everything was delivered). */
   error?: unknown;
+  /** The jobs that failed, with their errors (the others in `handOff` were not started). */
+  failures: Map<J, unknown>;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function deliverDirect<J>(
   lanes: Lanes,
 ): Promise<DirectDeliveryResult<J>> {
   const done = new Array<boolean>(jobs.length).fill(false);
+  const failures = new Map<J, unknown>();
   let error: unknown;
   let failed = false;
   await Promise.all(
@@ -65,10 +68,11 @@ export async function deliverDirect<J>(
         } catch (e) {
           if (!failed) error = e;
           failed = true;
+          failures.set(job, e);
         }
       }),
     ),
   );
   const handOff = jobs.filter((_, i) => !done[i]);
-  return failed ? { handOff, error } : { handOff };
+  return failed ? { handOff, error, failures } : { handOff, failures };
 }

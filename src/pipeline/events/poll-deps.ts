@@ -8,6 +8,7 @@ import { directHandOffs } from '../../metrics.js';
 import { readEventPage, readVendorNow } from '../../vendor-db/index.js';
 import { vendorTimeOf } from '../../vendor-db/zone.js';
 import { countDelivered, DeliveryTally } from '../bookkeeping.js';
+import { IspRejectedError } from '../errors.js';
 import { enqueuePush, type PushOrigin } from '../push-queue.js';
 import { pendingDepth } from '../queues.js';
 import type { Runtime } from '../runtime.js';
@@ -52,14 +53,22 @@ export async function enqueueEventJobs(
   rt: Runtime,
   stream: EventStreamName,
   origin: Extract<PushOrigin, 'poll' | 'backfill'>,
-  jobs: PushJobSpec[],
+  jobs: Array<PushJobSpec & { rejections?: number }>,
 ): Promise<void> {
   await rt.progress.addPending(stream, jobs, { backfill: origin === 'backfill' });
   await enqueuePush(
     rt.queues.push,
     stream,
     origin,
-    jobs.map((j) => ({ id: j.id, data: { kind: 'events', stream, records: j.records } })),
+    jobs.map((j) => ({
+      id: j.id,
+      data: {
+        kind: 'events',
+        stream,
+        records: j.records,
+        ...(j.rejections ? { rejections: j.rejections } : {}),
+      },
+    })),
   );
 }
 
@@ -130,7 +139,7 @@ async function deliverPage(
   stream: EventStreamName,
   jobs: PushJobSpec[],
   lanes: Lanes,
-): Promise<PushJobSpec[]> {
+): Promise<Array<PushJobSpec & { rejections?: number }>> {
   const all = jobs.flatMap((j) => j.records);
   const seen = await rt.ledgers[stream].delivered(all);
   let k = 0;
@@ -138,7 +147,7 @@ async function deliverPage(
     .map((job) => ({ ...job, records: job.records.filter(() => !seen[k++]) }))
     .filter((job) => job.records.length > 0);
   const delivered = new DeliveryTally();
-  const { handOff, error } = await deliverDirect(
+  const { handOff, error, failures } = await deliverDirect(
     todo,
     (job) =>
       pushEvents(
@@ -150,7 +159,7 @@ async function deliverPage(
           },
         },
         // The ledger was asked just now, for the whole page.
-        { ledger: 'checked', bisectRejected: false },
+        { ledger: 'checked', splitRejected: false },
       ),
     lanes,
   );
@@ -162,7 +171,9 @@ async function deliverPage(
       'direct delivery failed; the push queue retries these jobs',
     );
   }
-  // A handed-off job goes whole: its retry asks the ledger again and skips what went.
+  // A handed-off job goes whole: its retry asks the ledger again and skips what went. One ISP
+  // refused counts as its first refusal, so the queue does not send the same batch again first.
   const handed = new Set(handOff.map((j) => j.id));
-  return jobs.filter((j) => handed.has(j.id));
+  const refused = new Set([...failures].filter(([, e]) => e instanceof IspRejectedError).map(([j]) => j.id));
+  return jobs.filter((j) => handed.has(j.id)).map((j) => (refused.has(j.id) ? { ...j, rejections: 1 } : j));
 }

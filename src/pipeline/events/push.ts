@@ -2,7 +2,7 @@
  * Delivers one push job of entrances or departures: skips what the ledger says ISP already has,
  * attaches photos a few records at a time (fetched and encoded now, never stored in Redis), sends
  * batches within the count and byte limits, records each delivered batch in the ledger at once,
- * and, for a batch ISP keeps rejecting, bisects until the rejected records are alone.
+ * and, for a batch ISP keeps rejecting, sends each record alone so the rejected ones are isolated.
  *
  * I/O is passed in (`PushEventsDeps`), so the rules here are tested without BullMQ.
  */
@@ -30,6 +30,8 @@ export interface PushEventsDeps {
   quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;
   /** Holds records whose lot ISP does not know (src/pipeline/lots/registration.ts). */
   hold?(held: Array<{ record: EventRecord; lot: string; reason: string }>): Promise<void>;
+  /** A refused batch is being split record by record (the job remembers it across attempts). */
+  onSplit?(): Promise<void>;
   /** Parks records ISP rejected alone in the failed set (as jobs of their own). */
   isolate(rejected: Array<{ record: EventRecord; message: string }>): Promise<void>;
   maxItems: number;
@@ -52,8 +54,8 @@ export interface PushEventsOptions {
    * ISP has (the operator's `replay --force`).
    */
   ledger?: 'check' | 'checked' | 'resend';
-  /** Bisect a rejected batch now instead of failing the job for another attempt. */
-  bisectRejected: boolean;
+  /** Split a rejected batch now (each record alone) instead of failing the job for another attempt. */
+  splitRejected: boolean;
   /** The job is one record isolated earlier (its ledger key): a rejection parks it in the failed set. */
   isolatedKey?: string;
 }
@@ -164,16 +166,18 @@ async function sendBatch(
     result.delivered += head.length;
     batch = batch.slice(outcome.deliveredFirst);
   }
-  if (outcome.kind === 'rejected' && options.bisectRejected) {
+  if (outcome.kind === 'rejected' && options.splitRejected) {
     if (batch.length === 1) {
       const only = batch[0]!;
       await deps.isolate([{ record: only.record, message: outcome.message }]);
       result.isolated++;
       return;
     }
-    const half = Math.ceil(batch.length / 2);
-    await sendBatch(batch.slice(0, half), deps, options, result);
-    await sendBatch(batch.slice(half), deps, options, result);
+    // Each record alone, once: a refused record reaches ISP twice in all (in the batch, then
+    // alone), where bisecting sent it once per level (8 times in a batch of 100). The job is told
+    // first, so a retry after a transient error goes on alone instead of sending the batch again.
+    await deps.onSplit?.();
+    for (const one of batch) await sendBatch([one], deps, options, result);
     return;
   }
   throwUnlessDelivered(outcome, options.isolatedKey);

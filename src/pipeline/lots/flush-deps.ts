@@ -41,7 +41,7 @@ export function lotFlushDeps(
     },
     maxItems: rt.config.isp.batch.maxItems,
     maxBytes: rt.config.isp.batch.maxBytes,
-    bisectRejected: bisect,
+    splitRejected: bisect,
     send: async (items) => {
       const texts = items.map((i) => i.json);
       const outcome = sendOutcome(await rt.isp.pushSerialized(stream, texts, texts.map(utf8Bound)));

@@ -37,7 +37,7 @@ export interface LotFlushDeps {
   deletable?(vanished: Map<string, number>): Promise<{ ready: string[]; waits: Map<string, string> }>;
   maxItems: number;
   maxBytes: number;
-  bisectRejected: boolean;
+  splitRejected: boolean;
   now?(): number;
 }
 
@@ -73,7 +73,7 @@ export async function flushLots(deps: LotFlushDeps): Promise<LotFlushResult> {
 
 async function sendLotBatch(batch: PendingLot[], deps: LotFlushDeps, result: LotFlushResult): Promise<void> {
   const outcome = await deps.send(batch);
-  if (outcome.kind === 'rejected' && deps.bisectRejected) {
+  if (outcome.kind === 'rejected' && deps.splitRejected) {
     if (batch.length === 1) {
       await deps.isolate(batch[0]!, outcome.message, 'upsert');
       // Remembered as refused: not registered, and not retried every poll, only when it changes

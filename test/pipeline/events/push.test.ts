@@ -47,7 +47,7 @@ describe('pushEvents', () => {
   it('reports, after each batch, the earliest time among the records still to go', async () => {
     // Event times need not follow the cursor order (a cursor column other than the event time).
     const s = deps();
-    const result = await pushEvents(rows([10, 30, 20, 50, 40, 45, 70, 60]), s.d, { bisectRejected: true });
+    const result = await pushEvents(rows([10, 30, 20, 50, 40, 45, 70, 60]), s.d, { splitRejected: true });
     expect(result).toMatchObject({ delivered: 8, skipped: 0 });
     expect(s.sent).toEqual([
       ['1', '2', '3'],
@@ -60,7 +60,7 @@ describe('pushEvents', () => {
 
   it('counts quarantined and isolated records as gone, not as still to go', async () => {
     const s = deps({ quarantine: ['2'], reject: (t) => t === '4' });
-    const result = await pushEvents(rows([10, 11, 12, 13, 14, 15, 16]), s.d, { bisectRejected: true });
+    const result = await pushEvents(rows([10, 11, 12, 13, 14, 15, 16]), s.d, { splitRejected: true });
     expect(result).toMatchObject({ delivered: 5, quarantined: 1, isolated: 1 });
     expect(s.quarantined).toEqual(['2']);
     expect(s.isolated).toEqual(['4']);
