@@ -30,7 +30,7 @@ function errorOf(fn: () => unknown): ConfigError {
 describe('secrets from *_FILE', () => {
   it('reads every secret variable from its file, trailing line break removed', () => {
     const env: NodeJS.ProcessEnv = {};
-    for (const v of ENV_VARS.filter((e) => e.secret)) {
+    for (const v of ENV_VARS.filter((e) => e.secret || e.fromFile)) {
       const value = v.key.endsWith('url')
         ? `${v.name.startsWith('REDIS') ? 'redis' : 'mysql'}://u:p@s%40/x:y@h/db-${v.name}`
         : `value of ${v.name} with spaces  `;

@@ -78,7 +78,7 @@ describe('compose files', () => {
 
   it('set only variables the worker reads', () => {
     const known = new Set(
-      ENV_VARS.flatMap((v) => [v.name, ...(v.secret ? [`${v.name}${FILE_SUFFIX}`] : [])]),
+      ENV_VARS.flatMap((v) => [v.name, ...(v.secret || v.fromFile ? [`${v.name}${FILE_SUFFIX}`] : [])]),
     );
     known.add('ISP_SYNC_CONFIG');
     for (const file of [production, demo]) {

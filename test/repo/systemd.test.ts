@@ -38,7 +38,7 @@ describe('systemd unit', () => {
     );
     for (const [name, value] of fileVars) {
       const variable = ENV_VARS.find((v) => `${v.name}${FILE_SUFFIX}` === name);
-      expect(variable?.secret, name).toBe(true);
+      expect(variable?.secret || variable?.fromFile, name).toBe(true);
       const credential = /^%d\/([a-z_]+)$/.exec(value)?.[1];
       expect(credentials.get(credential!), name).toMatch(/^\/etc\/isp-park-sync\/secrets\//);
     }
