@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { type BackfillProgress, backfillDeps, liveCap, runBackfill } from '../pipeline/events/backfill.js';
-import { waitForJobs } from '../pipeline/replay.js';
+import { waitForJobs } from '../pipeline/follow-jobs.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { EVENT_STREAM_NAMES, isEventStream, isLotStream } from '../pipeline/streams.js';
 import { parseOperatorTime } from './operator-time.js';

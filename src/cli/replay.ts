@@ -1,4 +1,6 @@
 /**
+ * Long by design: one command, with its selection flags and its list, discard and audit forms.
+ *
  * `replay`: puts failed jobs back to work — all of them, or those of some queues/streams, a failure
  * time range, some job ids, a lot, a plate or an event time range; or, with `--discard --reason`,
  * removes them on purpose after writing each to the discard audit (`--audit` lists it). Shows what matches and asks before acting (or takes `--yes`;
@@ -12,19 +14,18 @@ import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { discardJobs } from '../pipeline/discard.js';
+import { type JobTally, waitForJobs } from '../pipeline/follow-jobs.js';
 import { createQueues, createRedis } from '../pipeline/queues.js';
 import {
   DEFAULT_REPLAY_QUEUES,
-  discardJobs,
   type FailedJobInfo,
   type FoundJob,
   findFailedJobs,
-  type JobTally,
   queuesToSearch,
   type ReplayFilter,
   ReplaySelectionError,
   replayJobs,
-  waitForJobs,
 } from '../pipeline/replay.js';
 import { DiscardAudit } from '../state/discard-audit.js';
 import { oneLine, positiveWhole, wholeNumber } from './args.js';

@@ -1,17 +1,16 @@
 /**
  * Replay of failed jobs: finds the jobs in the failed sets that an operator's filter selects (queue,
  * failure time, job id, lot, plate, event time) and moves them back to waiting with BullMQ's
- * `job.retry('failed')`, after setting (or clearing) `resend` in the data of event push jobs. Also
- * follows re-enqueued jobs until they are done, for `--wait`, and discards jobs on an operator's
- * word: each is written to the discard audit (src/state/discard-audit.ts) before it is removed.
+ * `job.retry('failed')`, after setting (or clearing) `resend` in the data of event push jobs.
+ * Discarding (discard.ts) and following re-enqueued jobs until done (follow-jobs.ts) use the same
+ * selection.
  *
- * Owns the selection rules, the retry and the discard. Must not send anything itself (the workers
+ * Owns the selection rules and the retry. Must not send anything itself (the workers
  * do, with the ledger check of src/pipeline/events/push.ts) and never touches the ledger, the
  * checkpoints or the vendor DB.
  */
-import type { Job, JobType, Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
-import type { DiscardAudit, DiscardRecord } from '../state/discard-audit.js';
 import { jobLots, readPushJob } from './push-queue.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName } from './queues.js';
 
@@ -258,132 +257,4 @@ export async function replayJobs(
     }
   }
   return result;
-}
-
-export interface DiscardResult {
-  discarded: Array<{ info: FailedJobInfo; auditId: string }>;
-  errors: Array<{ info: FailedJobInfo; message: string }>;
-}
-
-/**
- * Removes the jobs on an operator's word. Each job is first written to the audit (so no job goes
- * without its record), then removed only if it is still failed (a job replayed meanwhile is left
- * alone). `log` is told of each one.
- */
-export async function discardJobs(
-  jobs: readonly FoundJob[],
-  options: {
-    reason: string;
-    audit: DiscardAudit;
-    operator?: string;
-    now?: () => number;
-    log?: (record: DiscardRecord) => void;
-  },
-): Promise<DiscardResult> {
-  const reason = options.reason.trim();
-  if (!reason) throw new ReplaySelectionError('--reason is required to discard failed jobs: say why');
-  const result: DiscardResult = { discarded: [], errors: [] };
-  for (const { job, info } of jobs) {
-    try {
-      const state = await job.getState();
-      if (state !== 'failed') throw new Error(`it is ${state} now, not failed: left alone`);
-      const record: DiscardRecord = {
-        at: (options.now ?? Date.now)(),
-        queue: info.queue,
-        jobId: info.id,
-        keys: info.keys,
-        lots: info.lots,
-        ispReason: info.reason,
-        reason,
-        ...(options.operator ? { operator: options.operator } : {}),
-      };
-      const auditId = await options.audit.add(record);
-      await job.remove();
-      options.log?.(record);
-      result.discarded.push({ info, auditId });
-    } catch (error) {
-      result.errors.push({ info, message: (error as Error).message });
-    }
-  }
-  return result;
-}
-
-/** Where a followed job ended. */
-export interface JobEnd {
-  queue: string;
-  id: string;
-  state: 'completed' | 'failed' | 'gone';
-  /** The processor's return value (push jobs: delivered, skipped, quarantined, isolated). */
-  result?: Record<string, unknown>;
-  reason?: string;
-}
-
-export interface JobTally {
-  jobs: { completed: number; failed: number; gone: number; pending: number };
-  /** Sums of the push results of completed jobs. */
-  delivered: number;
-  /** Records the ledger said ISP already had. */
-  skipped: number;
-  quarantined: number;
-  /** Records ISP rejected, now in failed jobs of their own. */
-  isolated: number;
-}
-
-const FINISHED: JobType[] = ['completed', 'failed'];
-
-/**
- * Follows jobs until each is completed, failed or gone, calling `onTick` with the tally so far.
- * Stops early when `signal` aborts (the jobs carry on; only the following stops).
- */
-export async function waitForJobs(
-  jobs: ReadonlyArray<{ queue: Queue; id: string }>,
-  options: {
-    everyMs?: number;
-    onTick?: (tally: JobTally) => void;
-    signal?: AbortSignal;
-    sleep?: (ms: number) => Promise<void>;
-  } = {},
-): Promise<{ ends: JobEnd[]; tally: JobTally }> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const ends = new Map<string, JobEnd>();
-  const key = (j: { queue: Queue; id: string }) => `${j.queue.name}/${j.id}`;
-  for (;;) {
-    for (const j of jobs) {
-      if (ends.has(key(j))) continue;
-      const state = await j.queue.getJobState(j.id);
-      if (state === 'unknown') ends.set(key(j), { queue: j.queue.name, id: j.id, state: 'gone' });
-      else if (FINISHED.includes(state as JobType)) {
-        const job = await j.queue.getJob(j.id);
-        const end: JobEnd = { queue: j.queue.name, id: j.id, state: state as 'completed' | 'failed' };
-        if (job?.returnvalue && typeof job.returnvalue === 'object') end.result = job.returnvalue;
-        if (job?.failedReason) end.reason = job.failedReason;
-        ends.set(key(j), end);
-      }
-    }
-    const tally = tallyOf([...ends.values()], jobs.length);
-    options.onTick?.(tally);
-    if (ends.size >= jobs.length || options.signal?.aborted) return { ends: [...ends.values()], tally };
-    await sleep(options.everyMs ?? 500);
-  }
-}
-
-export function tallyOf(ends: readonly JobEnd[], total: number): JobTally {
-  const tally: JobTally = {
-    jobs: { completed: 0, failed: 0, gone: 0, pending: total - ends.length },
-    delivered: 0,
-    skipped: 0,
-    quarantined: 0,
-    isolated: 0,
-  };
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  for (const end of ends) {
-    tally.jobs[end.state]++;
-    if (end.state !== 'completed' || !end.result) continue;
-    // Event pushes report `delivered`; a replayed isolated lot reports `sent`.
-    tally.delivered += num(end.result.delivered) + num(end.result.sent);
-    tally.skipped += num(end.result.skipped);
-    tally.quarantined += num(end.result.quarantined);
-    tally.isolated += num(end.result.isolated);
-  }
-  return tally;
 }

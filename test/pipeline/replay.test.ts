@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { tallyOf } from '../../src/pipeline/follow-jobs.js';
 import {
   describeFailedJob,
   matchesFilter,
   queuesToSearch,
   ReplaySelectionError,
-  tallyOf,
 } from '../../src/pipeline/replay.js';
 import { runCli } from '../helpers/cli.js';
 import { expectedEvents } from '../helpers/expected.js';

@@ -287,24 +287,11 @@ export function makeEntryTimes(
   return times.sort();
 }
 
-function hourInZone(zone: string): (epoch: number) => number {
-  const offsets = new Map<number, number>();
-  return (epoch) => {
-    const hourKey = Math.floor(epoch / 3600);
-    let offset = offsets.get(hourKey);
-    if (offset === undefined) {
-      offset = DateTime.fromSeconds(hourKey * 3600, { zone }).offset * 60;
-      offsets.set(hourKey, offset);
-    }
-    return Math.floor(((epoch + offset) % 86_400) / 3600);
-  };
-}
-
 /**
- * Unix seconds -> the vendor's wall-clock 'YYYY-MM-DD HH:mm:ss' in `zone`. Fast (per-hour offset
- * cache, no luxon per value) because a seed formats a million of them.
+ * Unix seconds -> seconds to add for the wall clock of `zone`, cached per hour (a seed converts a
+ * million times; luxon per value would dominate).
  */
-export function wallClock(zone: string): (epoch: number) => string {
+function zoneOffsets(zone: string): (epoch: number) => number {
   const offsets = new Map<number, number>();
   return (epoch) => {
     const hourKey = Math.floor(epoch / 3600);
@@ -314,7 +301,36 @@ export function wallClock(zone: string): (epoch: number) => string {
       if (offsets.size > 100_000) offsets.clear();
       offsets.set(hourKey, offset);
     }
-    return new Date((epoch + offset) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    return offset;
+  };
+}
+
+function hourInZone(zone: string): (epoch: number) => number {
+  const offsetOf = zoneOffsets(zone);
+  return (epoch) => Math.floor(((epoch + offsetOf(epoch)) % 86_400) / 3600);
+}
+
+/** Unix seconds -> the vendor's wall-clock 'YYYY-MM-DD HH:mm:ss' in `zone`. */
+export function wallClock(zone: string): (epoch: number) => string {
+  const offsetOf = zoneOffsets(zone);
+  return (epoch) => new Date((epoch + offsetOf(epoch)) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** A visit still inside the lot, as a style reads it back (traffic resumes after a restart). */
+export function insideVisit(
+  read: { id: number; parkCode: string; plate: string; kind: CarKind; brand: string; inEpoch: number },
+  rnd: Random,
+): Visit {
+  return {
+    ...read,
+    outPlate: null,
+    outEpoch: null,
+    payableFen: 0,
+    paidFen: 0,
+    payEpoch: null,
+    pay: makePay(read.kind, rnd),
+    inPhoto: null,
+    outPhoto: null,
   };
 }
 

@@ -10,7 +10,7 @@
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
 import { DATETIME_FORMAT } from '../../vendor-db/zone.js';
-import { type CarKind, makePay, type PayKind, toBd09, type Visit, wallClock } from './data.js';
+import { type CarKind, insideVisit, type PayKind, toBd09, type Visit, wallClock } from './data.js';
 import { placePhotoFile } from './photo-pool.js';
 import { bulkInsert, type DemoStyle, lotFolder, type PhotoSink, type SqlValue } from './style.js';
 import { ZERO_DATETIME } from './visit-table.js';
@@ -295,12 +295,7 @@ export const entryExit: DemoStyle = {
       entryRow(visit, null, wall).slice(1),
     );
     visit.id = result.insertId;
-    const photo = photoFor(visit, 'in', visit.id, sink, wall);
-    if (photo.path) {
-      // The id is known only now: name the file after it, as a camera store does.
-      if (photo.file) await writeFiles(sink, [photo.file]);
-      await conn.query('UPDATE t_entry SET photo_path = ? WHERE entry_id = ?', [photo.path, visit.id]);
-    }
+    await storePhoto(conn, visit, 'in', visit.id, sink, wall);
     return String(visit.id);
   },
 
@@ -313,11 +308,7 @@ export const entryExit: DemoStyle = {
       row.slice(1),
     );
     visit.exitId = result.insertId;
-    const photo = photoFor(visit, 'out', visit.exitId, sink, wall);
-    if (photo.path) {
-      if (photo.file) await writeFiles(sink, [photo.file]);
-      await conn.query('UPDATE t_exit SET photo_path = ? WHERE exit_id = ?', [photo.path, visit.exitId]);
-    }
+    await storePhoto(conn, visit, 'out', visit.exitId, sink, wall);
     return String(visit.exitId);
   },
 
@@ -353,25 +344,36 @@ export const entryExit: DemoStyle = {
     );
     return rows.map((r) => {
       const kind = kindOf(Number(r.car_type_id));
-      return {
-        id: Number(r.entry_id),
-        parkCode: String(r.park_code),
-        plate: String(r.plate_no),
-        outPlate: null,
-        kind,
-        brand: String(r.brand ?? ''),
-        inEpoch: DateTime.fromFormat(String(r.entry_time), DATETIME_FORMAT, { zone }).toSeconds(),
-        outEpoch: null,
-        payableFen: 0,
-        paidFen: 0,
-        payEpoch: null,
-        pay: makePay(kind, rnd),
-        inPhoto: null,
-        outPhoto: null,
-      } satisfies Visit;
+      return insideVisit(
+        {
+          id: Number(r.entry_id),
+          parkCode: String(r.park_code),
+          plate: String(r.plate_no),
+          kind,
+          brand: String(r.brand ?? ''),
+          inEpoch: DateTime.fromFormat(String(r.entry_time), DATETIME_FORMAT, { zone }).toSeconds(),
+        },
+        rnd,
+      );
     });
   },
 };
+
+/** The id of a row is known only once it is inserted: its photo file is named after it, as a camera store does. */
+async function storePhoto(
+  conn: mysql.Connection,
+  visit: Visit,
+  side: 'in' | 'out',
+  id: number,
+  sink: PhotoSink,
+  wall: (e: number) => string,
+): Promise<void> {
+  const photo = photoFor(visit, side, id, sink, wall);
+  if (!photo.path) return;
+  if (photo.file) await writeFiles(sink, [photo.file]);
+  const [table, idColumn] = side === 'in' ? ['t_entry', 'entry_id'] : ['t_exit', 'exit_id'];
+  await conn.query(`UPDATE ${table} SET photo_path = ? WHERE ${idColumn} = ?`, [photo.path, id]);
+}
 
 function kindOf(typeId: number): CarKind {
   const found = (Object.keys(TYPE_ID) as CarKind[]).find((k) => TYPE_ID[k] === typeId);

@@ -7,7 +7,7 @@
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
 import { DATETIME_FORMAT } from '../../vendor-db/zone.js';
-import { type CarKind, makePay, type PayKind, type Visit, wallClock } from './data.js';
+import { type CarKind, insideVisit, type PayKind, type Visit, wallClock } from './data.js';
 import { bulkInsert, type DemoStyle, type PhotoSink, type SqlValue } from './style.js';
 
 export const ZERO_DATETIME = '0000-00-00 00:00:00';
@@ -226,22 +226,17 @@ export const visitTable: DemoStyle = {
     );
     return rows.map((r) => {
       const kind = kindOf(String(r.car_kind));
-      return {
-        id: Number(r.id),
-        parkCode: String(r.park_no),
-        plate: String(r.in_plate),
-        outPlate: null,
-        kind,
-        brand: String(r.car_brand ?? ''),
-        inEpoch: DateTime.fromFormat(String(r.in_time), DATETIME_FORMAT, { zone }).toSeconds(),
-        outEpoch: null,
-        payableFen: 0,
-        paidFen: 0,
-        payEpoch: null,
-        pay: makePay(kind, rnd),
-        inPhoto: null,
-        outPhoto: null,
-      } satisfies Visit;
+      return insideVisit(
+        {
+          id: Number(r.id),
+          parkCode: String(r.park_no),
+          plate: String(r.in_plate),
+          kind,
+          brand: String(r.car_brand ?? ''),
+          inEpoch: DateTime.fromFormat(String(r.in_time), DATETIME_FORMAT, { zone }).toSeconds(),
+        },
+        rnd,
+      );
     });
   },
 };
