@@ -1,6 +1,5 @@
 /** One clear line when Redis is away, before a command makes the clients that would retry noisily. */
 import { probeRedis, ServiceUnreachableError } from '../pipeline/reachability.js';
-import { redactUrl } from '../redact.js';
 
 /**
  * One attempt to reach Redis (src/pipeline/reachability.ts: what was tried, what to check); when it
@@ -11,6 +10,6 @@ export async function assertRedisReachable(url: string, what: string): Promise<v
     await probeRedis(url);
   } catch (error) {
     if (!(error instanceof ServiceUnreachableError)) throw error;
-    throw new Error(`Redis is unreachable at ${redactUrl(url)} (${error.reason}): ${error.advice}. ${what}`);
+    throw new Error(`${error.message}. ${what}`);
   }
 }

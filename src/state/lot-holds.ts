@@ -104,6 +104,8 @@ export class LotHoldStore {
  * Entrance jobs that hold back their lots' departures: a job whose batch ISP refused (being split,
  * retried) or a refused entrance parked in the failed set. Per lot, the earliest entrance time each
  * such job carries; a departure of the lot at or after it waits, departures of other lots do not.
+ * One hash per lot (job id -> time) and one set per job (its lots): every change is one command on
+ * one field, so jobs blocking and unblocking the same lot at once never undo each other.
  */
 export class EntranceBlockStore {
   constructor(
@@ -111,45 +113,37 @@ export class EntranceBlockStore {
     private readonly prefix: string,
   ) {}
 
-  private lotsKey() {
-    return stateKey(this.prefix, 'entrance-blocks');
+  private lotKey(lot: string) {
+    return stateKey(this.prefix, 'entrance-block', lot);
   }
 
-  private jobKey() {
-    return stateKey(this.prefix, 'entrance-block-jobs');
+  private jobKey(jobId: string) {
+    return stateKey(this.prefix, 'entrance-block-job', jobId);
+  }
+
+  private lotsKey() {
+    return stateKey(this.prefix, 'entrance-block-lots');
   }
 
   /** `jobId` holds each lot's departures from the time given (Unix s). */
   async block(jobId: string, lotTimes: ReadonlyMap<string, number>): Promise<void> {
     if (lotTimes.size === 0) return;
-    const lots = [...lotTimes.keys()];
-    const current = await this.redis.hmget(this.lotsKey(), ...lots);
     const multi = this.redis.multi();
-    lots.forEach((lot, i) => {
-      const jobs = current[i] ? (JSON.parse(current[i]!) as Record<string, number>) : {};
-      jobs[jobId] = Math.min(jobs[jobId] ?? Number.POSITIVE_INFINITY, lotTimes.get(lot)!);
-      multi.hset(this.lotsKey(), lot, JSON.stringify(jobs));
-    });
-    const known = await this.redis.hget(this.jobKey(), jobId);
-    const all = new Set([...(known ? (JSON.parse(known) as string[]) : []), ...lots]);
-    multi.hset(this.jobKey(), jobId, JSON.stringify([...all]));
+    for (const [lot, time] of lotTimes) {
+      multi.hset(this.lotKey(lot), jobId, String(time));
+      multi.sadd(this.lotsKey(), lot);
+    }
+    multi.sadd(this.jobKey(jobId), ...lotTimes.keys());
     await multi.exec();
   }
 
   /** `jobId` holds nothing any more; returns the lots it held. */
   async unblock(jobId: string): Promise<string[]> {
-    const known = await this.redis.hget(this.jobKey(), jobId);
-    if (!known) return [];
-    const lots = JSON.parse(known) as string[];
-    const current = await this.redis.hmget(this.lotsKey(), ...lots);
+    const lots = await this.redis.smembers(this.jobKey(jobId));
+    if (lots.length === 0) return [];
     const multi = this.redis.multi();
-    lots.forEach((lot, i) => {
-      const jobs = current[i] ? (JSON.parse(current[i]!) as Record<string, number>) : {};
-      delete jobs[jobId];
-      if (Object.keys(jobs).length) multi.hset(this.lotsKey(), lot, JSON.stringify(jobs));
-      else multi.hdel(this.lotsKey(), lot);
-    });
-    multi.hdel(this.jobKey(), jobId);
+    for (const lot of lots) multi.hdel(this.lotKey(lot), jobId);
+    multi.del(this.jobKey(jobId));
     await multi.exec();
     return lots;
   }
@@ -158,16 +152,19 @@ export class EntranceBlockStore {
   async blocks(lots: readonly string[]): Promise<Map<string, { mark: number; jobs: string[] }>> {
     const out = new Map<string, { mark: number; jobs: string[] }>();
     if (lots.length === 0) return out;
-    const current = await this.redis.hmget(this.lotsKey(), ...lots);
+    const pipeline = this.redis.pipeline();
+    for (const lot of lots) pipeline.hgetall(this.lotKey(lot));
+    const results = (await pipeline.exec()) ?? [];
     lots.forEach((lot, i) => {
-      if (!current[i]) return;
-      const jobs = JSON.parse(current[i]!) as Record<string, number>;
-      out.set(lot, { mark: Math.min(...Object.values(jobs)), jobs: Object.keys(jobs) });
+      const jobs = (results[i]?.[1] ?? {}) as Record<string, string>;
+      const ids = Object.keys(jobs);
+      if (ids.length) out.set(lot, { mark: Math.min(...ids.map((id) => Number(jobs[id]))), jobs: ids });
     });
     return out;
   }
 
+  /** Every lot with a block (status). */
   async all(): Promise<Map<string, { mark: number; jobs: string[] }>> {
-    return this.blocks(await this.redis.hkeys(this.lotsKey()));
+    return this.blocks(await this.redis.smembers(this.lotsKey()));
   }
 }

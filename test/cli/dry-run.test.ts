@@ -40,9 +40,7 @@ describe('dry-run', () => {
 
     const down = await runCli(['dry-run', 'entrances'], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(down.code).toBe(1);
-    expect(down.stderr.trim()).toMatch(
-      /^Redis is unreachable at redis:\/\/127\.0\.0\.1:1 \(connect ECONNREFUSED/,
-    );
+    expect(down.stderr.trim()).toMatch(/^Redis at 127\.0\.0\.1:1 .*unreachable: .*ECONNREFUSED/);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
   }, 90_000);
 });

@@ -309,7 +309,7 @@ describe('lot lifecycle against a strict ISP', () => {
     const refused = ['鲁R00007', '鲁R00042', '鲁R00077'];
     // Slow enough answers that the split of 100 records takes seconds.
     h.sim.patchFaults({
-      latencyMs: 40,
+      latencyMs: 80,
       rejectRules: refused.map((plate) => ({
         kind: 'entrance' as const,
         field: 'plate_number',

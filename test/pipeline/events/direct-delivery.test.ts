@@ -23,7 +23,7 @@ describe('deliverDirect', () => {
       },
       new Lanes(3),
     );
-    expect(result).toEqual({ handOff: [] });
+    expect(result).toEqual({ handOff: [], failures: new Map() });
     expect(peak).toBe(3);
     expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
@@ -83,6 +83,9 @@ describe('deliverDirect', () => {
   });
 
   it('does nothing with no jobs', async () => {
-    expect(await deliverDirect([], async () => undefined, new Lanes(4))).toEqual({ handOff: [] });
+    expect(await deliverDirect([], async () => undefined, new Lanes(4))).toEqual({
+      handOff: [],
+      failures: new Map(),
+    });
   });
 });
