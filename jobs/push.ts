@@ -129,6 +129,8 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
       if (data.splitting) return;
       data.splitting = true;
       await job.updateData(data);
+      // A split takes a request per record: its own lots' departures wait, every other lot's go on.
+      await blockFollowers(rt, data.stream, String(job.id), records);
     };
     // A split cut short by a transient error goes on record by record, and so does a batch ISP
     // refused as often as it may be: the same batch is not sent again first.

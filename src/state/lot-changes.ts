@@ -51,15 +51,21 @@ export interface DeleteGuard {
   reason: string;
 }
 
-// KEYS: pending, pending-at, delivered-at, vanished, superseded. ARGV: code, json, at triples.
-// Sets what is newer than both the pending and the delivered state; counts what is not.
+// KEYS: pending, pending-at, delivered-at, vanished, superseded, delivered.
+// ARGV: force, then code, json, at, fingerprint quads. Sets what is newer than both the pending and
+// the delivered state; counts what is not. Without `force` (a full sync sends every lot again), a
+// state equal to the delivered one is not pending: a poll that read it just before a flush recorded
+// it must not set it pending again after (nothing would flush it).
 const SET_IF_NEWER = `
 local superseded = 0
-for i = 1, #ARGV, 3 do
+local force = ARGV[1] == '1'
+for i = 2, #ARGV, 4 do
   local code, at = ARGV[i], tonumber(ARGV[i + 2])
   local pendingAt = tonumber(redis.call('HGET', KEYS[2], code) or '-1')
   local deliveredAt = tonumber(redis.call('HGET', KEYS[3], code) or '-1')
-  if at > pendingAt and at > deliveredAt then
+  if not force and redis.call('HGET', KEYS[6], code) == ARGV[i + 3] then
+    -- already delivered as it is
+  elseif at > pendingAt and at > deliveredAt then
     redis.call('HSET', KEYS[1], code, ARGV[i + 1])
     redis.call('HSET', KEYS[2], code, ARGV[i + 2])
     redis.call('HDEL', KEYS[4], code)
@@ -102,7 +108,7 @@ export class LotChangeStore {
     private readonly prefix: string,
   ) {
     this.commands = scriptCommands<LotChangeCommands>(redis, {
-      ispLotsSetIfNewer: { numberOfKeys: 5, lua: SET_IF_NEWER },
+      ispLotsSetIfNewer: { numberOfKeys: 6, lua: SET_IF_NEWER },
       ispLotsMarkSent: { numberOfKeys: 6, lua: MARK_SENT },
     });
   }
@@ -128,8 +134,11 @@ export class LotChangeStore {
     );
   }
 
-  /** Sets each lot's state unless a newer one is pending or delivered; returns how many were older. */
-  async setPending(stream: string, items: readonly ReadLot[]): Promise<number> {
+  /**
+   * Sets each lot's state unless a newer one is pending or delivered (returns how many were older),
+   * or, without `force`, it is what ISP has already.
+   */
+  async setPending(stream: string, items: readonly ReadLot[], force = false): Promise<number> {
     if (!items.length) return 0;
     return this.commands.ispLotsSetIfNewer(
       this.key('pending', stream),
@@ -137,7 +146,9 @@ export class LotChangeStore {
       this.key('delivered-at', stream),
       this.key('vanished', stream),
       this.key('superseded', stream),
-      ...items.flatMap((i) => [i.code, JSON.stringify(i.payload), i.at]),
+      this.key('delivered', stream),
+      force ? '1' : '0',
+      ...items.flatMap((i) => [i.code, JSON.stringify(i.payload), i.at, fingerprint(i.payload)]),
     );
   }
 

@@ -26,8 +26,8 @@ export function lotPollDeps(rt: Runtime, stream: LotStreamName): LotPollDeps {
       setVanished: (s, codes, at) => store.setVanished(s, codes, at),
       setGuard: (s, guard) => store.setGuard(s, guard),
       takeConfirmation: (s) => store.takeConfirmation(s),
-      setPending: async (s, items) => {
-        const superseded = await store.setPending(s, items);
+      setPending: async (s, items, force) => {
+        const superseded = await store.setPending(s, items, force);
         if (superseded) lotStatesSuperseded.inc({ stream }, superseded);
         return superseded;
       },

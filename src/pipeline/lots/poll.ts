@@ -19,8 +19,11 @@ export interface LotPollStore {
   delivered(stream: LotStreamName): Promise<Map<string, string>>;
   /** code -> fingerprint of the state ISP refused last (not sent again unchanged). */
   refused(stream: LotStreamName): Promise<Map<string, string>>;
-  /** Sets what is newer than what is pending or delivered; returns how many were older. */
-  setPending(stream: LotStreamName, items: ReadLot[]): Promise<number>;
+  /**
+   * Sets what is newer than what is pending or delivered; returns how many were older. Without
+   * `force`, a state ISP already has is not set.
+   */
+  setPending(stream: LotStreamName, items: ReadLot[], force?: boolean): Promise<number>;
   vanished(stream: LotStreamName): Promise<Map<string, number>>;
   setVanished(stream: LotStreamName, codes: string[], at: number): Promise<void>;
   setGuard(stream: LotStreamName, guard: DeleteGuard | undefined): Promise<void>;
@@ -89,7 +92,9 @@ export async function pollLots(deps: LotPollDeps, full = false): Promise<LotPoll
     const fp = fingerprint(item.payload);
     return delivered.get(item.code) !== fp && refused.get(item.code) !== fp;
   });
-  const superseded = changed.length ? await deps.store.setPending(deps.stream, changed) : 0;
+  // A full sync sends every lot again; a lot back after vanishing is sent again too.
+  const forced = full || changed.some((item) => vanishing.has(item.code));
+  const superseded = changed.length ? await deps.store.setPending(deps.stream, changed, forced) : 0;
   const result: LotPollResult = {
     rows: rows.length,
     changed: changed.length,
