@@ -22,6 +22,8 @@ COPY config ./config
 COPY --from=build /app/dist ./dist
 # Fails the build if the production image would need a compiler: prints the version from dist/.
 RUN node bin/isp-park-sync.js --version
+# The worker's state evidence (STATE_DIR): a volume mounted here takes this owner on first use.
+RUN mkdir -p /var/lib/isp-park-sync && chown node:node /var/lib/isp-park-sync
 # The image's own non-root user (uid 1000); the whole filesystem may be mounted read-only.
 USER node
 # Node flags of the worker: src/cli/memory.ts WORKER_NODE_FLAGS (why, and what they cost).
