@@ -133,9 +133,12 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
       await blockFollowers(rt, data.stream, String(job.id), records);
     };
     // A split cut short by a transient error goes on record by record, and so does a batch ISP
-    // refused as often as it may be: the same batch is not sent again first.
-    if (data.splitting || (!data.isolated && (data.rejections ?? 0) >= rt.config.pipeline.rejectedAttempts))
+    // refused as often as it may be: the same batch is not sent again first. Such a job holds only
+    // its own lots' departures meanwhile, not the watermark.
+    if (data.splitting || (!data.isolated && (data.rejections ?? 0) >= rt.config.pipeline.rejectedAttempts)) {
       deps.maxItems = 1;
+      await blockFollowers(rt, data.stream, String(job.id), records);
+    }
     return pushEvents(records, deps, {
       ledger: data.resend ? 'resend' : 'check',
       // A replayed single record is sent alone; rejected again, it goes back to the failed set.
