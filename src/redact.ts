@@ -44,6 +44,12 @@ export function urlPasswords(url: string): string[] {
   return [...new Set([raw, decoded])];
 }
 
+/**
+ * Keys whose value is a secret: passwords, client secrets, authorization headers, and a token
+ * itself (`token`, `accessToken`, `access_token`), not every key that mentions one (`tokenPath`).
+ */
+const SECRET_KEY = /secret|password|authorization|^(access_?)?token$/i;
+
 /** Deep copy with photos shortened and secret-looking keys replaced; for dashboards and dry runs. */
 export function redactForDisplay(value: unknown): unknown {
   if (typeof value === 'string') {
@@ -57,7 +63,7 @@ export function redactForDisplay(value: unknown): unknown {
     if (Buffer.isBuffer(value)) return `[binary, ${value.length} bytes]`;
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = /secret|password|token|authorization/i.test(key) ? '[redacted]' : redactForDisplay(v);
+      out[key] = SECRET_KEY.test(key) ? '[redacted]' : redactForDisplay(v);
     }
     return out;
   }

@@ -68,3 +68,25 @@ describe('redactUrl', () => {
     }
   });
 });
+
+describe('redactForDisplay by key', () => {
+  it('replaces secrets and tokens, not every key that mentions a token', () => {
+    const shown = redactForDisplay({
+      isp: { auth: { clientSecret: 's3', password: 'pw', tokenPath: '/oauth/token', clientId: 'id' } },
+      web: { token: 't0k', user: 'admin' },
+      headers: { authorization: 'Bearer x', accessToken: 'a', access_token: 'b' },
+    });
+    expect(shown).toEqual({
+      isp: {
+        auth: {
+          clientSecret: '[redacted]',
+          password: '[redacted]',
+          tokenPath: '/oauth/token',
+          clientId: 'id',
+        },
+      },
+      web: { token: '[redacted]', user: 'admin' },
+      headers: { authorization: '[redacted]', accessToken: '[redacted]', access_token: '[redacted]' },
+    });
+  });
+});
