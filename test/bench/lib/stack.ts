@@ -8,7 +8,7 @@
  * environment, never through the config file it writes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../../src/config/index.js';
@@ -106,6 +106,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     workerUrl = u.toString();
   }
   const workers: WorkerProcess[] = [];
+  // The workers' evidence of their Redis state (state-loss detection) belongs to this stack: a run
+  // that starts again from an empty prefix is a fresh start, not a lost state.
+  const stateDir = mkdtempSync(join(tmpdir(), 'isp-bench-state-'));
   const stopWorkers = async () => {
     const stopped = workers.splice(0);
     await Promise.all(stopped.map((w) => w.stop(10_000).catch(() => undefined)));
@@ -124,6 +127,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     REDIS_PREFIX: redis.prefix,
     PHOTO_ROOT: photoDir,
     LOG_LEVEL: 'warn',
+    STATE_DIR: stateDir,
   });
   let closed = false;
   const stack: Stack = {
@@ -143,6 +147,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async resetRedis() {
       await stopWorkers();
       await deleteKeys(redis.client, `${redis.prefix}*`);
+      rmSync(stateDir, { recursive: true, force: true });
+      mkdirSync(stateDir, { recursive: true });
     },
     async close() {
       if (closed) return;
@@ -154,6 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await sim.close();
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
   const done = undoOnInterrupt(() => stack.close());
