@@ -9,7 +9,9 @@ import type { LotStanding } from '../../state/lot-changes.js';
 import type { EventRecord } from '../events/records.js';
 import { enqueueReleased, pushJobIds } from '../push-queue.js';
 import type { Runtime } from '../runtime.js';
-import type { EventStreamName } from '../streams.js';
+import { EVENT_STREAMS, type EventStreamName, isEventStream } from '../streams.js';
+
+const follows = (stream: string) => isEventStream(stream) && EVENT_STREAMS[stream].follows !== undefined;
 
 /** How long a lot found registered is believed so without asking Redis again. */
 const REGISTERED_TTL_MS = 1_000;
@@ -129,7 +131,8 @@ export async function releaseHeld(rt: Runtime, codes: readonly string[]): Promis
     if (!holding.has(code)) continue;
     const events = await rt.holds.take<EventRecord>(code);
     const split = { entrances: [] as EventRecord[], departures: [] as EventRecord[] };
-    for (const e of events) (e.stream === 'departures' ? split.departures : split.entrances).push(e.record);
+    // Events of a stream that follows another (departures) go behind the ones they follow.
+    for (const e of events) (follows(e.stream) ? split.departures : split.entrances).push(e.record);
     const at = Date.now();
     // The released entrances hold their lot's later departures until they are delivered, as a
     // pending live job would: they are not in the watermark.
