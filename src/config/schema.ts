@@ -443,6 +443,15 @@ export const configSchema = z.strictObject({
       storage: z.enum(['full', 'light']).default('full'),
     })
     .prefault({}),
+  reconcile: z
+    .strictObject({
+      /**
+       * Days the per-day figures are kept after the day ends: the delivery figures per lot and day
+       * (the daily report's latency, photos missing, replayed; the status page's 14-day chart).
+       */
+      retainDays: positiveInt.default(35),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),
