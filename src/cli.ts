@@ -14,6 +14,7 @@ import { dryRunCommand } from './cli/dry-run.js';
 import { fullSyncCommand } from './cli/full-sync.js';
 import { quarantineCommand } from './cli/quarantine.js';
 import { replayCommand } from './cli/replay.js';
+import { reportCommand } from './cli/report.js';
 import { resumeCommand } from './cli/resume.js';
 import { simCommand } from './cli/sim.js';
 import { startCommand } from './cli/start.js';
@@ -60,6 +61,7 @@ program.addCommand(replayCommand());
 program.addCommand(resumeCommand());
 program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
+program.addCommand(reportCommand());
 program.addCommand(demoCommand());
 
 try {
