@@ -3,6 +3,7 @@
  * is the documented, stable API: add fields, never rename or remove them.
  */
 import type { StreamName } from '../config/index.js';
+import type { RecentDay } from './report/recent-days.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -94,6 +95,8 @@ export interface StatusSnapshot {
   /** Records delivered per minute, all streams, over the last `chartHours` hours (oldest first). */
   deliveredPerMinute: Array<{ minute: number; count: number }>;
   chartHours: number;
+  /** The last 14 days (vendor zone), oldest first: delivered, and completeness from nightly reconciles. */
+  recentDays: RecentDay[];
   /** Unix seconds of the next nightly full sync, when scheduled. */
   nextFullSync: number | null;
 }

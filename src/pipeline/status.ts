@@ -8,6 +8,7 @@ import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { redactUrl } from '../redact.js';
 import { StateMarkerStore } from '../state/state-marker.js';
 import { cursorEpoch } from './events/poll-deps.js';
+import { recentDays } from './report/recent-days.js';
 import type { Runtime } from './runtime.js';
 import { missingSchedules, nextFullSync } from './schedules.js';
 import { lossAdvice } from './state-guard.js';
@@ -101,6 +102,7 @@ export async function collectStatus(
       .then((c) => (c ? { skewSeconds: Math.round(c.skewMs / 1000), at: c.at } : null)),
     deliveredPerMinute,
     chartHours: CHART_HOURS,
+    recentDays: await recentDays(rt, nowMs),
     nextFullSync: next ? Math.floor(next / 1000) : null,
   };
 }

@@ -14,9 +14,12 @@ import pino from 'pino';
 import { type Config, loadConfig, STREAM_NAMES, type StreamName } from '../../src/config/index.js';
 import type { Logger } from '../../src/log.js';
 import { createQueues, type Queues, workerConnection } from '../../src/pipeline/queues.js';
+import type { StoredReconcile } from '../../src/pipeline/reconcile/types.js';
+import { type NightlySource, recentDays } from '../../src/pipeline/report/recent-days.js';
 import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-types.js';
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
+import { DeliveryDayStore } from '../../src/state/delivery-days.js';
 import { stateKey } from '../../src/state/keys.js';
 import { StreamProgress } from '../../src/state/stream-progress.js';
 import type { WebDeps } from '../../src/web/server.js';
@@ -221,6 +224,52 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   }
   await redis.client.rpush(stateKey(redis.prefix, 'quarantine', 'departures'), 'row-1', 'row-2');
 
+  // The last days: deliveries per day (by event time) written as the pushers write them, and two
+  // nightly reconcile results (yesterday complete, the day before one event short).
+  const deliveryDays = new DeliveryDayStore(redis.client, redis.prefix, TIME_ZONE, 35);
+  const days = deliveryDays.days;
+  const today = days.dayOf(Math.floor(now / 1000));
+  const dayCounts = [120, 0, 95, 180, 150, 40];
+  for (const [i, n] of dayCounts.entries()) {
+    const day = days.before(today, dayCounts.length - 1 - i);
+    const time = days.bounds(day).start + 9 * 3600;
+    await deliveryDays.record(
+      'entrances',
+      deliveryDays.tally().add(
+        Array.from({ length: n }, () => ({ time, lot: 'ATXL/1' })),
+        { nowMs: (time + 4) * 1000 },
+      ),
+    );
+  }
+  const nightlyResult = (day: string, recorded: number, delivered: number): StoredReconcile => ({
+    day,
+    checkedAt: now,
+    complete: recorded === delivered,
+    missingByStream: { entrances: recorded - delivered, departures: 0 },
+    rows: [
+      {
+        day,
+        parkCode: 'ATXL/1',
+        stream: 'entrances',
+        recorded,
+        delivered,
+        quarantined: 0,
+        failed: 0,
+        pending: 0,
+        unread: 0,
+        missing: [],
+        missingCount: recorded - delivered,
+        provisional: false,
+      },
+    ],
+  });
+  const nightly: NightlySource = async (list) =>
+    new Map(
+      [nightlyResult(days.before(today, 1), 150, 150), nightlyResult(days.before(today, 2), 181, 180)]
+        .filter((r) => list.includes(r.day))
+        .map((r) => [r.day, r]),
+    );
+
   let mysqlConn: mysql.Connection | undefined;
 
   async function status(): Promise<StatusSnapshot> {
@@ -275,6 +324,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       vendorClock: null,
       deliveredPerMinute,
       chartHours: CHART_HOURS,
+      recentDays: await recentDays({ deliveryDays }, nowMs, nightly),
       nextFullSync: Math.floor(next.toSeconds()),
     };
   }
