@@ -13,6 +13,7 @@ import { demoCommand } from './cli/demo.js';
 import { dryRunCommand } from './cli/dry-run.js';
 import { fullSyncCommand } from './cli/full-sync.js';
 import { quarantineCommand } from './cli/quarantine.js';
+import { reconcileCommand } from './cli/reconcile.js';
 import { replayCommand } from './cli/replay.js';
 import { resumeCommand } from './cli/resume.js';
 import { simCommand } from './cli/sim.js';
@@ -60,6 +61,7 @@ program.addCommand(replayCommand());
 program.addCommand(resumeCommand());
 program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
+program.addCommand(reconcileCommand());
 program.addCommand(demoCommand());
 
 try {
