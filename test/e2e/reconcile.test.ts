@@ -15,6 +15,7 @@ import type { ReconcileReport } from '../../src/pipeline/reconcile/types.js';
 import { EVENT_STREAMS, type EventRow, type EventStreamName } from '../../src/pipeline/streams.js';
 import { readEventPage } from '../../src/vendor-db/index.js';
 import { runCli } from '../helpers/cli.js';
+import { insertDayVisits, lotCodesOf } from '../helpers/day-visits.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 const ZONE = 'Asia/Shanghai';
@@ -75,40 +76,12 @@ beforeAll(async () => {
     config: { streams: { entrances: { photo: null }, departures: { photo: null } } },
   });
   day = DateTime.now().setZone(ZONE).minus({ days: 1 }).toFormat('yyyy-MM-dd');
-  lots = (
-    (await h.db.admin.query('SELECT park_no FROM parkinfo ORDER BY park_no')) as unknown as [
-      Array<{ park_no: string }>,
-    ]
-  )[0].map((r) => r.park_no);
-  const midnight = DateTime.fromISO(day, { zone: ZONE });
-  const fmt = (d: DateTime) => d.toFormat('yyyy-MM-dd HH:mm:ss');
-  const rows: unknown[][] = [];
-  lots.forEach((lot, l) => {
-    for (let k = 0; k < VISITS; k++) {
-      const entered = midnight.plus({ minutes: 5 + k * 4, seconds: l * 7 });
-      const plate = l === 2 && k === 77 ? REFUSED_PLATE : `鲁${'ABCDE'[l]}${String(k).padStart(5, '0')}`;
-      // One departure with a negative fee: quarantined.
-      const fee = l === 1 && k === 10 ? -5 : 500;
-      rows.push([
-        lot,
-        plate,
-        fmt(entered),
-        fmt(entered.plus({ minutes: 30 })),
-        '小型车',
-        fee,
-        Math.max(fee, 0),
-        '微信',
-        fmt(entered.plus({ minutes: 29 })),
-      ]);
-    }
+  lots = await lotCodesOf(h);
+  await insertDayVisits(h, day, lots, VISITS, {
+    plate: (l, k) => (l === 2 && k === 77 ? REFUSED_PLATE : `鲁${'ABCDE'[l]}${String(k).padStart(5, '0')}`),
+    // One departure with a negative fee: quarantined.
+    fee: (l, k) => (l === 1 && k === 10 ? -5 : 500),
   });
-  for (let i = 0; i < rows.length; i += 500) {
-    const slice = rows.slice(i, i + 500);
-    await h.db.admin.query(
-      `INSERT INTO car_inout (park_no, in_plate, in_time, out_time, car_kind, should_pay, real_pay, pay_kind, pay_time) VALUES ${slice.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      slice.flat(),
-    );
-  }
   await h.start();
   await waitFor(
     'the day delivered (less one quarantined and one refused departure)',
