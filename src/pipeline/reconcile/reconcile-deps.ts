@@ -6,6 +6,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Cursor } from '../../config/vendor-rows.js';
+import { RECONCILE_EXPLAIN_ROWS } from '../../vendor-db/explain.js';
 import { readEventPage } from '../../vendor-db/index.js';
 import { cursorEpoch } from '../events/poll-deps.js';
 import type { EventRecord } from '../events/records.js';
@@ -18,7 +19,7 @@ import type { ReconcileDeps } from './reconcile.js';
  * Rows per reconcile page: one statement reads this many index entries and one more, so larger
  * pages examine fewer rows beyond those returned; a page's rows are dropped once counted.
  */
-export const RECONCILE_PAGE_ROWS = 5_000;
+export const RECONCILE_PAGE_ROWS = RECONCILE_EXPLAIN_ROWS;
 /** Jobs fetched from a queue per call. */
 const JOB_PAGE = 500;
 const PENDING_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
