@@ -13,6 +13,7 @@ import { demoCommand } from './cli/demo.js';
 import { dryRunCommand } from './cli/dry-run.js';
 import { fullSyncCommand } from './cli/full-sync.js';
 import { quarantineCommand } from './cli/quarantine.js';
+import { reconcileCommand } from './cli/reconcile.js';
 import { replayCommand } from './cli/replay.js';
 import { reportCommand } from './cli/report.js';
 import { resumeCommand } from './cli/resume.js';
@@ -61,6 +62,7 @@ program.addCommand(replayCommand());
 program.addCommand(resumeCommand());
 program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
+program.addCommand(reconcileCommand());
 program.addCommand(reportCommand());
 program.addCommand(demoCommand());
 

@@ -1,7 +1,8 @@
 /**
  * `check`: can this configuration run against this vendor database without hurting it? Connects
  * with the configured (read-only) user, prints its privileges and warns when it could write,
- * validates every stream's tables and columns, and runs EXPLAIN on each event stream's page query.
+ * validates every stream's tables and columns, and runs EXPLAIN on each event stream's page query
+ * and on reconcile's (a day read through the same index).
  * Exits non-zero when a stream does not fit the schema or would scan a whole table, and says what
  * to do (e.g. which index to ask the vendor's DBA for). Never writes to the vendor database.
  */
@@ -88,7 +89,8 @@ export async function runCheck(
           : 'no plan';
         const size = plan.tableRows === null ? '' : `, ~${plan.tableRows} rows`;
         const label = plan.verdict === 'ok' ? 'ok' : plan.verdict === 'warn' ? 'WARNING' : 'FAIL';
-        print(`${plan.stream}: ${label} (${how}${size})`);
+        const which = plan.query === 'reconcile' ? `${plan.stream} (reconcile, one day)` : plan.stream;
+        print(`${which}: ${label} (${how}${size})`);
         for (const reason of plan.reasons) print(`  ${reason}`);
         if (plan.advice) print(`  what to do: ${plan.advice}`);
         if (plan.verdict === 'fail') ok = false;

@@ -417,6 +417,23 @@ export const configSchema = z.strictObject({
       quarantineMax: positiveInt.default(10_000),
     })
     .prefault({}),
+  reconcile: z
+    .strictObject({
+      /**
+       * Days the records a reconciliation needs are kept: the delivered-key ledger lives
+       * max(pipeline.ledgerTtlDays, retainDays + 1) days (the extra day covers the vendor zone's
+       * offset from UTC, the ledger's day), and each nightly result as long. Days older than this
+       * cannot be reconciled. Measured cost: docs/operations.md#reconciliation. The delivery
+       * figures per lot and day (the daily report's latency, photos missing and replayed; the
+       * status page's 14-day chart) are kept as long after their day.
+       */
+      retainDays: positiveInt.default(35),
+      /** The nightly reconcile of yesterday also enqueues what it found missing (as `reconcile --repair`). */
+      nightlyRepair: z.boolean().default(false),
+      /** Days of nightly results the status page shows (lot × day grid). */
+      pageDays: positiveInt.max(62).default(14),
+    })
+    .prefault({}),
   web: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
@@ -441,15 +458,6 @@ export const configSchema = z.strictObject({
       jsonlFile: z.string().optional(),
       /** `full` keeps every record; `light` keeps only natural keys and receipt times (benchmarks). */
       storage: z.enum(['full', 'light']).default('full'),
-    })
-    .prefault({}),
-  reconcile: z
-    .strictObject({
-      /**
-       * Days the per-day figures are kept after the day ends: the delivery figures per lot and day
-       * (the daily report's latency, photos missing, replayed; the status page's 14-day chart).
-       */
-      retainDays: positiveInt.default(35),
     })
     .prefault({}),
   log: z

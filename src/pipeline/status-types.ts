@@ -2,7 +2,9 @@
  * The status facts shown by the status page, `/api/status` and the `status` command. This shape
  * is the documented, stable API: add fields, never rename or remove them.
  */
+
 import type { StreamName } from '../config/index.js';
+import type { ReconcileGrid } from './reconcile/nightly.js';
 import type { RecentDay } from './report/recent-days.js';
 
 export interface QueueCounts {
@@ -59,6 +61,8 @@ export interface LotLifecycleStatus {
   } | null;
 }
 
+export type { ReconcileGrid };
+
 export interface StatusSnapshot {
   /** Unix seconds. */
   generatedAt: number;
@@ -99,4 +103,6 @@ export interface StatusSnapshot {
   recentDays: RecentDay[];
   /** Unix seconds of the next nightly full sync, when scheduled. */
   nextFullSync: number | null;
+  /** The nightly reconciles kept (`reconcile.pageDays` latest): a lot × day grid; none run yet: no days. */
+  reconcile?: ReconcileGrid;
 }

@@ -1,5 +1,6 @@
 /**
- * Asks the vendor server how it would run each event stream's page query (EXPLAIN), and whether an
+ * Asks the vendor server how it would run each event stream's page query (EXPLAIN), the poll's and
+ * reconcile's (a day from its start), and whether an
  * index leads with the cursor's time column, so `check` can refuse a configuration that would scan
  * a whole vendor table every second, and say which index to ask the vendor's DBA for.
  *
@@ -10,6 +11,9 @@ import { eventPageQuery } from './events.js';
 import { columnRef, tableFor } from './from-clause.js';
 import type { VendorPool } from './pool.js';
 import { vendorTimeOf, zoneOffset } from './zone.js';
+
+/** The page size reconcile reads with (RECONCILE_PAGE_ROWS in src/pipeline/reconcile/reconcile-deps.ts). */
+export const RECONCILE_EXPLAIN_ROWS = 5_000;
 
 /** A table at least this big must be read through a range on the cursor index. */
 export const BIG_TABLE_ROWS = 10_000;
@@ -28,8 +32,12 @@ export interface IndexInfo {
   columns: string[];
 }
 
+/** Which of a stream's reads: the poll's page after a cursor, or reconcile's page of one day. */
+export type PlannedQuery = 'poll' | 'reconcile';
+
 export interface StreamPlan {
   stream: EventStreamName;
+  query: PlannedQuery;
   /** The table the cursor lives in, when the cursor columns are plain columns. */
   table?: string;
   timeColumn?: string;
@@ -54,9 +62,10 @@ export async function explainStreams(
   options: { bigTableRows?: number } = {},
 ): Promise<StreamPlan[]> {
   const out: StreamPlan[] = [];
-  for (const stream of ['entrances', 'departures'] as const) {
-    out.push(await explainStream(pool, config, stream, options.bigTableRows ?? BIG_TABLE_ROWS));
-  }
+  for (const query of ['poll', 'reconcile'] as const)
+    for (const stream of ['entrances', 'departures'] as const) {
+      out.push(await explainStream(pool, config, stream, query, options.bigTableRows ?? BIG_TABLE_ROWS));
+    }
   return out;
 }
 
@@ -64,18 +73,28 @@ async function explainStream(
   pool: VendorPool,
   config: Config,
   stream: EventStreamName,
+  query: PlannedQuery,
   bigTableRows: number,
 ): Promise<StreamPlan> {
   const cfg = config.streams[stream];
   const timeRef = columnRef(cfg.cursor.time);
   const idRef = columnRef(cfg.cursor.id);
   const from = timeRef ? tableFor(cfg.from, timeRef.qualifier) : undefined;
-  // A typical steady-state page: after a cursor an hour old.
-  const sample = vendorTimeOf(Date.now() / 1000 - 3600, cfg.timeFormat, config.vendor.timeZone);
-  const statement = eventPageQuery(cfg).statement({ time: String(sample), id: '0' }, cfg.pageSize, {
+  const at = (ago: number) => vendorTimeOf(Date.now() / 1000 - ago, cfg.timeFormat, config.vendor.timeZone);
+  const bounds = {
     lagSeconds: config.vendor.commitLagSeconds,
     zoneOffset: zoneOffset(config.vendor.timeZone),
-  });
+  };
+  // The poll: a typical steady-state page after a cursor an hour old. Reconcile: the first page of
+  // a day (from its start, before its end), as src/pipeline/reconcile/reconcile-deps.ts reads it.
+  const statement =
+    query === 'poll'
+      ? eventPageQuery(cfg).statement({ time: String(at(3600)), id: '0' }, cfg.pageSize, bounds)
+      : eventPageQuery(cfg).statement(null, RECONCILE_EXPLAIN_ROWS, {
+          ...bounds,
+          from: at(2 * 86_400),
+          upTo: at(86_400),
+        });
   const raw = await pool.query<Record<string, unknown>>(
     `EXPLAIN ${statement.sql}`,
     statement.params,
@@ -105,6 +124,7 @@ async function explainStream(
   });
   return {
     stream,
+    query,
     table: from?.table,
     timeColumn: timeRef?.column,
     idColumn: idRef?.column,
