@@ -91,6 +91,20 @@ describe('report', () => {
     );
     h.sim.patchFaults({ rejectRules: [] });
     const env = h.childEnv();
+    const report = async (...args: string[]): Promise<DailyReport> => {
+      const run = await runCli(['report', ...args, '--format', 'json'], env);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as DailyReport;
+    };
+
+    // Before the replay the refused entrance is failed, and the lot's later departures wait
+    // behind it (pending): its day is short, nothing is missing.
+    const [parked] = (await report('--date', String(victim!.day), '--lot', String(victim!.park_no))).rows;
+    expect(parked).toMatchObject({ failed: 1, missing: 0, replayed: 0 });
+    expect(parked!.delivered + parked!.pending! + parked!.failed!).toBe(
+      parked!.entrances + parked!.departures,
+    );
+    expect(parked!.completeness).toBeLessThan(100);
     const replay = await runCli(['replay', '--stream', 'entrances', '--yes', '--wait'], env);
     expect(replay.code, replay.stderr + replay.stdout).toBe(0);
     await waitFor(
@@ -101,28 +115,42 @@ describe('report', () => {
       90_000,
     );
 
-    const run = await runCli(['report', '--date', days[0]!, '--to', days.at(-1)!, '--format', 'json'], env);
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as DailyReport;
-    expect(report.zone).toBe(ZONE);
-    const got = new Map(report.rows.map((r) => [`${r.day}|${r.parkCode}`, r]));
+    const all = await report('--date', days[0]!, '--to', days.at(-1)!);
+    expect(all.zone).toBe(ZONE);
+    expect(all.reconciled).toBe(true);
+    const got = new Map(all.rows.map((r) => [`${r.day}|${r.parkCode}`, r]));
     expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, want] of expected) {
       const row = got.get(id)!;
       expect({ entrances: row.entrances, departures: row.departures }, id).toEqual(want);
       expect(row.delivered, id).toBe(want.entrances + want.departures);
+      expect(
+        {
+          missing: row.missing,
+          quarantined: row.quarantined,
+          failed: row.failed,
+          completeness: row.completeness,
+        },
+        id,
+      ).toEqual({
+        missing: 0,
+        quarantined: 0,
+        failed: 0,
+        completeness: 100,
+      });
       expect(row.lotName, id).toBe(String(lotRows.find((l) => l.park_no === row.parkCode)?.park_name ?? ''));
     }
 
     // Photos missing: only the spoiled one; replayed: only the refused one.
-    for (const row of report.rows) {
+    for (const row of all.rows) {
       const spoiledHere = row.day === spoiled!.day && row.parkCode === spoiled!.park_no;
       expect(row.photosMissing, `${row.day} ${row.parkCode} photos missing`).toBe(spoiledHere ? 1 : 0);
       const victimHere = row.day === victim!.day && row.parkCode === victim!.park_no;
       expect(row.replayed, `${row.day} ${row.parkCode} replayed`).toBe(victimHere ? 1 : 0);
     }
-    expect(report.total.photosMissing).toBe(1);
-    expect(report.total.replayed).toBe(1);
+    expect(all.total.photosMissing).toBe(1);
+    expect(all.total.replayed).toBe(1);
+    expect(all.total.completeness).toBe(100);
 
     // Latency: the same percentiles as the simulator's receipt times minus the event times,
     // within half a bucket (9%) and a second (the worker's clock reads acceptance a moment later).
@@ -138,7 +166,7 @@ describe('report', () => {
         latencies.set(id, [...(latencies.get(id) ?? []), e.receivedAt / 1000 - time]);
       }
     }
-    for (const row of report.rows) {
+    for (const row of all.rows) {
       const samples = latencies.get(`${row.day}|${row.parkCode}`)!;
       for (const [p, derived] of [
         [0.5, row.latencyP50],
@@ -173,7 +201,7 @@ describe('report', () => {
     expect(lines).toHaveLength(2);
     const unknown = await runCli(['report', '--date', String(spoiled!.day), '--lot', 'NO-SUCH-LOT'], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no lot "NO-SUCH-LOT"');
+    expect(unknown.stderr).toContain('NO-SUCH-LOT');
     const badDay = await runCli(['report', '--date', '2026-13-01'], env);
     expect(badDay.code).toBe(1);
     expect(badDay.stderr).toContain('yyyy-MM-dd');

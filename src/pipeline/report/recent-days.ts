@@ -3,7 +3,7 @@
  * the delivery figures per day, and the completeness a nightly reconcile found for it (none for a
  * day without one, and for today). Reads only.
  */
-
+import { reconcileResults } from '../reconcile/nightly.js';
 import type { StoredReconcile } from '../reconcile/types.js';
 import type { Runtime } from '../runtime.js';
 import { completeness } from './daily-report.js';
@@ -25,8 +25,17 @@ export interface RecentDay {
 /** The nightly reconcile results kept for `days` (absent for a day without one). */
 export type NightlySource = (days: readonly string[]) => Promise<ReadonlyMap<string, StoredReconcile>>;
 
-/** Until the nightly reconcile's results are part of the build there are none. */
+/** No nightly results (a test of the volume alone). */
 export const noNightlyResults: NightlySource = async () => new Map();
+
+/** The nightly reconcile's results as it keeps them in Redis (src/state/reconcile-results.ts). */
+export function storedNightlyResults(rt: Runtime): NightlySource {
+  const store = reconcileResults(rt);
+  return async (days) => {
+    const results = await Promise.all(days.map((day) => store.get(day)));
+    return new Map(results.flatMap((r, i) => (r ? [[days[i]!, r] as const] : [])));
+  };
+}
 
 export async function recentDays(
   rt: Pick<Runtime, 'deliveryDays'>,
