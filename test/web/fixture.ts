@@ -14,8 +14,7 @@ import pino from 'pino';
 import { type Config, loadConfig, STREAM_NAMES, type StreamName } from '../../src/config/index.js';
 import type { Logger } from '../../src/log.js';
 import { createQueues, type Queues, workerConnection } from '../../src/pipeline/queues.js';
-import type { StoredReconcile } from '../../src/pipeline/reconcile/types.js';
-import { type NightlySource, recentDays } from '../../src/pipeline/report/recent-days.js';
+import { recentDays } from '../../src/pipeline/report/recent-days.js';
 import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-types.js';
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
@@ -224,8 +223,8 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   }
   await redis.client.rpush(stateKey(redis.prefix, 'quarantine', 'departures'), 'row-1', 'row-2');
 
-  // The last days: deliveries per day (by event time) written as the pushers write them, and two
-  // nightly reconcile results (yesterday complete, the day before one event short).
+  // The last days: deliveries per day (by event time) written as the pushers write them, and what
+  // two nightly reconciles found (yesterday complete, the day before one event short).
   const deliveryDays = new DeliveryDayStore(redis.client, redis.prefix, TIME_ZONE, 35);
   const days = deliveryDays.days;
   const today = days.dayOf(Math.floor(now / 1000));
@@ -241,34 +240,10 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       ),
     );
   }
-  const nightlyResult = (day: string, recorded: number, delivered: number): StoredReconcile => ({
-    day,
-    checkedAt: now,
-    complete: recorded === delivered,
-    missingByStream: { entrances: recorded - delivered, departures: 0 },
-    rows: [
-      {
-        day,
-        parkCode: 'ATXL/1',
-        stream: 'entrances',
-        recorded,
-        delivered,
-        quarantined: 0,
-        failed: 0,
-        pending: 0,
-        unread: 0,
-        missing: [],
-        missingCount: recorded - delivered,
-        provisional: false,
-      },
-    ],
-  });
-  const nightly: NightlySource = async (list) =>
-    new Map(
-      [nightlyResult(days.before(today, 1), 150, 150), nightlyResult(days.before(today, 2), 181, 180)]
-        .filter((r) => list.includes(r.day))
-        .map((r) => [r.day, r]),
-    );
+  const nights = new Map([
+    [days.before(today, 1), { recorded: 150, delivered: 150, missing: 0 }],
+    [days.before(today, 2), { recorded: 181, delivered: 180, missing: 1 }],
+  ]);
 
   let mysqlConn: mysql.Connection | undefined;
 
@@ -324,7 +299,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       vendorClock: null,
       deliveredPerMinute,
       chartHours: CHART_HOURS,
-      recentDays: await recentDays({ deliveryDays }, nowMs, nightly),
+      recentDays: await recentDays({ deliveryDays }, nowMs, nights),
       nextFullSync: Math.floor(next.toSeconds()),
     };
   }

@@ -1,10 +1,9 @@
 /**
  * The status page's last days: per day (vendor zone, by event time) the events delivered, from
- * the delivery figures per day, and the completeness a nightly reconcile found for it (none for a
- * day without one, and for today). Reads only.
+ * the delivery figures per day, and the completeness a nightly reconcile found for it (from the
+ * nights the status page's grid already read; none for a day without one, and for today).
  */
-import { reconcileResults } from '../reconcile/nightly.js';
-import type { StoredReconcile } from '../reconcile/types.js';
+import type { ReconcileGrid } from '../reconcile/nightly.js';
 import type { Runtime } from '../runtime.js';
 import { completeness } from './daily-report.js';
 
@@ -22,47 +21,53 @@ export interface RecentDay {
   missing: number | null;
 }
 
-/** The nightly reconcile results kept for `days` (absent for a day without one). */
-export type NightlySource = (days: readonly string[]) => Promise<ReadonlyMap<string, StoredReconcile>>;
+/** What a nightly reconcile found for a day, every lot and stream together. */
+export interface NightTotals {
+  recorded: number;
+  delivered: number;
+  missing: number;
+}
 
-/** No nightly results (a test of the volume alone). */
-export const noNightlyResults: NightlySource = async () => new Map();
-
-/** The nightly reconcile's results as it keeps them in Redis (src/state/reconcile-results.ts). */
-export function storedNightlyResults(rt: Runtime): NightlySource {
-  const store = reconcileResults(rt);
-  return async (days) => {
-    const results = await Promise.all(days.map((day) => store.get(day)));
-    return new Map(results.flatMap((r, i) => (r ? [[days[i]!, r] as const] : [])));
-  };
+/** Per day, the totals of the nights the status page's grid holds (no second read of them). Pure. */
+export function nightTotals(grid: ReconcileGrid | undefined): Map<string, NightTotals> {
+  const out = new Map<string, NightTotals>();
+  for (const [d, day] of (grid?.days ?? []).entries()) {
+    const t = { recorded: 0, delivered: 0, missing: 0 };
+    for (const lot of grid!.lots) {
+      const cell = lot.cells[d];
+      if (!cell) continue;
+      t.recorded += cell.recorded;
+      t.delivered += cell.delivered;
+      t.missing += cell.missing;
+    }
+    out.set(day, t);
+  }
+  return out;
 }
 
 export async function recentDays(
   rt: Pick<Runtime, 'deliveryDays'>,
   nowMs: number,
-  nightly: NightlySource = noNightlyResults,
+  nights: ReadonlyMap<string, NightTotals> = new Map(),
   count = RECENT_DAYS,
 ): Promise<RecentDay[]> {
   const { days } = rt.deliveryDays;
   const today = days.dayOf(Math.floor(nowMs / 1000));
   const list = days.range(days.before(today, count - 1), today);
-  const [entrances, departures, stored] = await Promise.all([
+  const [entrances, departures] = await Promise.all([
     rt.deliveryDays.deliveredPerDay('entrances', list),
     rt.deliveryDays.deliveredPerDay('departures', list),
-    nightly(list),
   ]);
   return list.map((day, i) => {
-    const result = stored.get(day);
     const delivered = (entrances[i] ?? 0) + (departures[i] ?? 0);
-    if (!result) return { day, delivered, recorded: null, completeness: null, missing: null };
-    let recorded = 0;
-    let reconciledDelivered = 0;
-    let missing = 0;
-    for (const row of result.rows) {
-      recorded += row.recorded;
-      reconciledDelivered += row.delivered;
-      missing += row.missingCount;
-    }
-    return { day, delivered, recorded, completeness: completeness(reconciledDelivered, recorded), missing };
+    const night = nights.get(day);
+    if (!night) return { day, delivered, recorded: null, completeness: null, missing: null };
+    return {
+      day,
+      delivered,
+      recorded: night.recorded,
+      completeness: completeness(night.delivered, night.recorded),
+      missing: night.missing,
+    };
   });
 }
