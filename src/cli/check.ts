@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { type Config, loadConfig } from '../config/index.js';
 import { BIG_TABLE_ROWS, explainStreams, type PlanRow } from '../vendor-db/explain.js';
-import { vendorPrivileges } from '../vendor-db/grants.js';
+import { type VendorPrivileges, vendorPrivileges } from '../vendor-db/grants.js';
 import { createVendorPool } from '../vendor-db/pool.js';
 import { validateStreams } from '../vendor-db/validate.js';
 import { zoneOffset } from '../vendor-db/zone.js';
@@ -24,6 +24,40 @@ export interface CheckOptions {
   bigTableRows?: number;
 }
 
+/** The vendor user's grants, and a WARNING for each way it could break the read-only promise. */
+export function printPrivileges(
+  privileges: VendorPrivileges,
+  database: string,
+  print: (line: string) => void,
+): void {
+  print('privileges of the vendor user (SHOW GRANTS):');
+  for (const grant of privileges.grants) print(`  ${grant}`);
+  if (privileges.canWrite) {
+    print(
+      `WARNING: this user can write to ${database} (${privileges.writePrivileges.join(', ')}). ` +
+        `We never write, but give the sync a read-only account: GRANT SELECT ON \`${database}\`.* TO 'isp_sync'@'<host>'`,
+    );
+  }
+  for (const { privilege, why } of privileges.risky) {
+    print(
+      `WARNING: this user has ${privilege}, which breaks the read-only promise: it ${why}. ` +
+        `Revoke it: REVOKE ${privilege} ON ${privilege === 'FILE' || privilege === 'SUPER' || privilege === 'READ_ONLY ADMIN' ? '*.*' : `\`${database}\`.*`} FROM <user>`,
+    );
+  }
+  if (privileges.loadFile) {
+    print(
+      `WARNING: LOAD_FILE works for this user: it can read ${privileges.loadFile} on the database server ` +
+        '(FILE privilege); revoke FILE, or set secure_file_priv on the server',
+    );
+  }
+  for (const role of privileges.roles) {
+    print(
+      `WARNING: role ${role} is granted to this user; its privileges come on top and may break the ` +
+        `read-only promise: check SHOW GRANTS FOR \`${role}\`, or REVOKE \`${role}\` FROM <user>`,
+    );
+  }
+}
+
 /** Runs every check, printing as it goes; true when the configuration may run. */
 export async function runCheck(
   config: Config,
@@ -34,33 +68,7 @@ export async function runCheck(
   let ok = true;
   try {
     print(`vendor database ${pool.where}`);
-    const privileges = await vendorPrivileges(pool);
-    print('privileges of the vendor user (SHOW GRANTS):');
-    for (const grant of privileges.grants) print(`  ${grant}`);
-    if (privileges.canWrite) {
-      print(
-        `WARNING: this user can write to ${pool.database} (${privileges.writePrivileges.join(', ')}). ` +
-          `We never write, but give the sync a read-only account: GRANT SELECT ON \`${pool.database}\`.* TO 'isp_sync'@'<host>'`,
-      );
-    }
-    for (const { privilege, why } of privileges.risky) {
-      print(
-        `WARNING: this user has ${privilege}, which breaks the read-only promise: it ${why}. ` +
-          `Revoke it: REVOKE ${privilege} ON ${privilege === 'FILE' || privilege === 'SUPER' || privilege === 'READ_ONLY ADMIN' ? '*.*' : `\`${pool.database}\`.*`} FROM <user>`,
-      );
-    }
-    if (privileges.loadFile) {
-      print(
-        `WARNING: LOAD_FILE works for this user: it can read ${privileges.loadFile} on the database server ` +
-          '(FILE privilege); revoke FILE, or set secure_file_priv on the server',
-      );
-    }
-    for (const role of privileges.roles) {
-      print(
-        `WARNING: role ${role} is granted to this user; its privileges come on top and may break the ` +
-          `read-only promise: check SHOW GRANTS FOR \`${role}\`, or REVOKE \`${role}\` FROM <user>`,
-      );
-    }
+    printPrivileges(await vendorPrivileges(pool), pool.database, print);
 
     const [clock] = await pool.query<{ tz: string; sys: string; vendorNow: string }>(
       "SELECT @@session.time_zone AS tz, @@system_time_zone AS sys, CAST(CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) AS CHAR) AS vendorNow",

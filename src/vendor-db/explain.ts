@@ -1,4 +1,6 @@
 /**
+ * Long by design: the plan of a plain table, of a derived table's parts, and the facts each needs.
+ *
  * Asks the vendor server how it would run each event stream's page query (EXPLAIN), and whether an
  * index leads with the cursor's time column, so `check` can refuse a configuration that would scan
  * a whole vendor table every second, and say which index to ask the vendor's DBA for.
