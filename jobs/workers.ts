@@ -7,6 +7,7 @@ import { Worker, type WorkerOptions } from 'bullmq';
 import { STREAM_NAMES } from '../src/config/index.js';
 import { backoffDelay } from '../src/pipeline/backoff.js';
 import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
+import { restoreReconcileGauges } from '../src/pipeline/reconcile/nightly.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
 import { StateGuard } from '../src/pipeline/state-guard.js';
@@ -71,6 +72,10 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
   // Poll queues are singletons cluster-wide: at most one active poll per stream.
   for (const stream of STREAM_NAMES) await rt.queues.poll[stream].setGlobalConcurrency(1);
   await rt.queues.fullSync.setGlobalConcurrency(1);
+  // The last nightly reconcile's gauges, so /metrics after a restart does not read "nothing missing".
+  await restoreReconcileGauges(rt).catch((error: Error) =>
+    rt.logger.warn({ err: error.message }, 'could not read the last nightly reconcile'),
+  );
 
   if (roles.has('scheduler')) {
     await upsertSchedules(config, rt.queues);

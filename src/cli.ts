@@ -14,6 +14,7 @@ import { dryRunCommand } from './cli/dry-run.js';
 import { fullSyncCommand } from './cli/full-sync.js';
 import { initCommand } from './cli/init.js';
 import { quarantineCommand } from './cli/quarantine.js';
+import { reconcileCommand } from './cli/reconcile.js';
 import { replayCommand } from './cli/replay.js';
 import { resumeCommand } from './cli/resume.js';
 import { simCommand } from './cli/sim.js';
@@ -62,6 +63,7 @@ program.addCommand(replayCommand());
 program.addCommand(resumeCommand());
 program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
+program.addCommand(reconcileCommand());
 program.addCommand(demoCommand());
 
 try {

@@ -126,6 +126,19 @@ export const eventsHeld = new Counter({
   registers: [registry],
 });
 
+export const reconcileMissing = new Gauge({
+  name: 'isp_sync_reconcile_missing',
+  help: 'Events the vendor recorded that ISP did not receive and nothing accounts for, per stream, in the last nightly reconcile (yesterday, vendor zone)',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
+export const reconcileCheckedAt = new Gauge({
+  name: 'isp_sync_reconcile_checked_timestamp_seconds',
+  help: 'When the last nightly reconcile ran (Unix s): alert when it is more than a day old',
+  registers: [registry],
+});
+
 export const vendorClockSkew = new Gauge({
   name: 'isp_sync_vendor_clock_skew_seconds',
   help: "The vendor database's clock minus this host's, as measured at the last event poll",

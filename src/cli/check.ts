@@ -1,7 +1,8 @@
 /**
  * `check`: can this configuration run against this vendor database without hurting it? Connects
  * with the configured (read-only) user, prints its privileges and warns when it could write,
- * validates every stream's tables and columns, and runs EXPLAIN on each event stream's page query.
+ * validates every stream's tables and columns, and runs EXPLAIN on each event stream's page query
+ * and on reconcile's (a day read through the same index).
  * Exits non-zero when a stream does not fit the schema or would scan a whole table, and says what
  * to do (e.g. which index to ask the vendor's DBA for). Never writes to the vendor database.
  */
@@ -102,7 +103,8 @@ export async function runCheck(
         const how = plan.parts
           ? `derived table ${plan.table}, materialized from its ${plan.parts.length} parts on every page`
           : `${accessOf(plan.plan)}${size}`;
-        print(`${plan.stream}: ${LABEL[plan.verdict]} (${how})`);
+        const which = plan.query === 'reconcile' ? `${plan.stream} (reconcile, one day)` : plan.stream;
+        print(`${which}: ${LABEL[plan.verdict]} (${how})`);
         for (const part of plan.parts ?? []) {
           const partSize = part.tableRows === null ? '' : `, ~${part.tableRows} rows`;
           print(`  part ${part.table}: ${LABEL[part.verdict]} (${accessOf(part.plan)}${partSize})`);

@@ -417,6 +417,21 @@ export const configSchema = z.strictObject({
       quarantineMax: positiveInt.default(10_000),
     })
     .prefault({}),
+  reconcile: z
+    .strictObject({
+      /**
+       * Days the records a reconciliation needs are kept: the delivered-key ledger lives
+       * max(pipeline.ledgerTtlDays, retainDays + 1) days (the extra day covers the vendor zone's
+       * offset from UTC, the ledger's day), and each nightly result as long. Days older than this
+       * cannot be reconciled. Measured cost: docs/operations.md#reconciliation.
+       */
+      retainDays: positiveInt.default(35),
+      /** The nightly reconcile of yesterday also enqueues what it found missing (as `reconcile --repair`). */
+      nightlyRepair: z.boolean().default(false),
+      /** Days of nightly results the status page shows (lot × day grid). */
+      pageDays: positiveInt.max(62).default(14),
+    })
+    .prefault({}),
   web: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

@@ -85,7 +85,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const hostNow = options.now ?? Date.now;
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
-  const ttl = config.pipeline.ledgerTtlDays;
+  const ttl = ledgerDays(config);
   const tokenRecord = new TokenRecordStore(redis, prefix);
   let closed = false;
   return {
@@ -129,3 +129,11 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
 }
 
 export type { StreamName };
+
+/**
+ * Days a delivered key is remembered: `pipeline.ledgerTtlDays`, longer when reconciliation keeps
+ * its days longer (one day more: a vendor day straddles two UTC days, the ledger's day).
+ */
+export function ledgerDays(config: Config): number {
+  return Math.max(config.pipeline.ledgerTtlDays, config.reconcile.retainDays + 1);
+}

@@ -2,7 +2,9 @@
  * The status facts shown by the status page, `/api/status` and the `status` command. This shape
  * is the documented, stable API: add fields, never rename or remove them.
  */
+
 import type { StreamName } from '../config/index.js';
+import type { ReconcileGrid } from './reconcile/nightly.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -58,6 +60,8 @@ export interface LotLifecycleStatus {
   } | null;
 }
 
+export type { ReconcileGrid };
+
 export interface StatusSnapshot {
   /** Unix seconds. */
   generatedAt: number;
@@ -96,4 +100,6 @@ export interface StatusSnapshot {
   chartHours: number;
   /** Unix seconds of the next nightly full sync, when scheduled. */
   nextFullSync: number | null;
+  /** The nightly reconciles kept (`reconcile.pageDays` latest): a lot × day grid; none run yet: no days. */
+  reconcile?: ReconcileGrid;
 }

@@ -8,6 +8,7 @@ import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { redactUrl } from '../redact.js';
 import { StateMarkerStore } from '../state/state-marker.js';
 import { cursorEpoch } from './events/poll-deps.js';
+import { reconcileGrid, reconcileResults } from './reconcile/nightly.js';
 import type { Runtime } from './runtime.js';
 import { missingSchedules, nextFullSync } from './schedules.js';
 import { lossAdvice } from './state-guard.js';
@@ -65,6 +66,15 @@ export async function collectStatus(
           `within ${Math.round(rt.config.pipeline.stateCheckEveryMs / 1000)} s; if none runs, start one`,
       );
   }
+  const reconcile = reconcileGrid(await reconcileResults(rt).recent(rt.config.reconcile.pageDays));
+  const night = reconcile.latest;
+  if (night && !night.complete) {
+    const n = night.missingByStream.entrances + night.missingByStream.departures;
+    alerts.push(
+      `nightly reconcile of ${night.day}: ${n} event(s) the vendor recorded are missing at ISP; ` +
+        `\`isp-park-sync reconcile --date ${night.day}\` lists them, \`--repair\` sends them`,
+    );
+  }
   return {
     generatedAt: now,
     version,
@@ -102,6 +112,7 @@ export async function collectStatus(
     deliveredPerMinute,
     chartHours: CHART_HOURS,
     nextFullSync: next ? Math.floor(next / 1000) : null,
+    reconcile,
   };
 }
 

@@ -64,6 +64,20 @@ export class LotHoldStore {
     return items.map((json) => JSON.parse(json) as HeldEvent<R>);
   }
 
+  /** Every event held, per lot, without taking any (what a reconciliation counts as on its way). */
+  async peekAll<R>(): Promise<Array<HeldEvent<R>>> {
+    const codes = await this.heldCodes();
+    if (codes.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const code of codes) pipeline.lrange(this.listKey(code), 0, -1);
+    const out: Array<HeldEvent<R>> = [];
+    for (const [error, items] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      for (const json of items as string[]) out.push(JSON.parse(json) as HeldEvent<R>);
+    }
+    return out;
+  }
+
   /** Puts events back at the head of the lot's list (a release that could not be enqueued). */
   async putBack<R>(code: string, events: ReadonlyArray<HeldEvent<R>>, reason: string): Promise<void> {
     if (!events.length) return;

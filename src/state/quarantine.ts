@@ -198,6 +198,16 @@ export class QuarantineStore {
     return (await this.load([id]))[0];
   }
 
+  /** Which of a stream's vendor rows are in the quarantine (same order). One Redis call. */
+  async present(stream: StreamName, vendorKeys: readonly string[]): Promise<boolean[]> {
+    if (vendorKeys.length === 0) return [];
+    const seen = await this.redis.hmget(
+      this.key('seen'),
+      ...vendorKeys.map((k) => QuarantineStore.idOf(stream, k)),
+    );
+    return seen.map((v) => v !== null);
+  }
+
   /** Entries per stream. */
   async counts(): Promise<Record<StreamName, number>> {
     const pipeline = this.redis.pipeline();

@@ -1,8 +1,8 @@
 /**
  * Long by design: the plan of a plain table, of a derived table's parts, and the facts each needs.
  *
- * Asks the vendor server how it would run each event stream's page query (EXPLAIN), and whether an
- * index leads with the cursor's time column, so `check` can refuse a configuration that would scan
+ * Asks the vendor server how it would run each event stream's page query (EXPLAIN), the poll's and
+ * reconcile's (a day from its start), and whether an index leads with the cursor's time column, so `check` can refuse a configuration that would scan
  * a whole vendor table every second, and say which index to ask the vendor's DBA for.
  *
  * Must not write to the vendor database (it only advises a CREATE INDEX; it never runs one).
@@ -34,8 +34,15 @@ import { vendorTimeOf, zoneOffset } from './zone.js';
 
 export { BIG_TABLE_ROWS, type IndexInfo, judgePlan, type PlanFacts, type PlanRow } from './plan-verdict.js';
 
+/** The page size reconcile reads with (RECONCILE_PAGE_ROWS in src/pipeline/reconcile/reconcile-deps.ts). */
+export const RECONCILE_EXPLAIN_ROWS = 5_000;
+
+/** Which of a stream's reads: the poll's page after a cursor, or reconcile's page of one day. */
+export type PlannedQuery = 'poll' | 'reconcile';
+
 export interface StreamPlan {
   stream: EventStreamName;
+  query: PlannedQuery;
   /** The table the cursor lives in, when the cursor columns are plain columns. */
   table?: string;
   timeColumn?: string;
@@ -62,9 +69,10 @@ export async function explainStreams(
   options: { bigTableRows?: number } = {},
 ): Promise<StreamPlan[]> {
   const out: StreamPlan[] = [];
-  for (const stream of ['entrances', 'departures'] as const) {
-    out.push(await explainStream(pool, config, stream, options.bigTableRows ?? BIG_TABLE_ROWS));
-  }
+  for (const query of ['poll', 'reconcile'] as const)
+    for (const stream of ['entrances', 'departures'] as const) {
+      out.push(await explainStream(pool, config, stream, query, options.bigTableRows ?? BIG_TABLE_ROWS));
+    }
   return out;
 }
 
@@ -72,25 +80,42 @@ async function explainStream(
   pool: VendorPool,
   config: Config,
   stream: EventStreamName,
+  query: PlannedQuery,
   bigTableRows: number,
 ): Promise<StreamPlan> {
   const cfg = config.streams[stream];
   const timeRef = columnRef(cfg.cursor.time);
   const idRef = columnRef(cfg.cursor.id);
   const from = timeRef ? tableFor(cfg.from, timeRef.qualifier) : undefined;
-  // A typical steady-state page: after a cursor an hour old.
-  const sample = vendorTimeOf(Date.now() / 1000 - 3600, cfg.timeFormat, config.vendor.timeZone);
-  const statement = eventPageQuery(cfg).statement({ time: String(sample), id: '0' }, cfg.pageSize, {
+  const at = (ago: number) => vendorTimeOf(Date.now() / 1000 - ago, cfg.timeFormat, config.vendor.timeZone);
+  const bounds = {
     lagSeconds: config.vendor.commitLagSeconds,
     zoneOffset: zoneOffset(config.vendor.timeZone),
-  });
+  };
+  // The poll: a typical steady-state page after a cursor an hour old. Reconcile: the first page of
+  // a day (from its start, before its end), as src/pipeline/reconcile/reconcile-deps.ts reads it.
+  const statement =
+    query === 'poll'
+      ? eventPageQuery(cfg).statement({ time: String(at(3600)), id: '0' }, cfg.pageSize, bounds)
+      : eventPageQuery(cfg).statement(null, RECONCILE_EXPLAIN_ROWS, {
+          ...bounds,
+          from: at(2 * 86_400),
+          upTo: at(86_400),
+        });
   const raw = await pool.query<Record<string, unknown>>(
     `EXPLAIN ${statement.sql}`,
     statement.params,
     'explain',
   );
   const explain = raw.map(toPlanRow);
-  const base = { stream, explain, sql: statement.sql, timeColumn: timeRef?.column, idColumn: idRef?.column };
+  const base = {
+    stream,
+    query,
+    explain,
+    sql: statement.sql,
+    timeColumn: timeRef?.column,
+    idColumn: idRef?.column,
+  };
   const sizes = await scannedTableSizes(pool, cfg.from, explain);
 
   if (from?.derived && timeRef) {

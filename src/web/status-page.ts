@@ -6,7 +6,8 @@
  * is HTML-escaped here.
  */
 import type { StreamName } from '../config/index.js';
-import type { LotStatus, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
+import type { GridCell } from '../pipeline/reconcile/nightly.js';
+import type { LotStatus, ReconcileGrid, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
 import { renderDeliveriesChart } from './chart.js';
 import { escapeHtml } from './redaction.js';
 import { formatDuration, formatEpoch, NONE, zoneLabel } from './time-format.js';
@@ -98,6 +99,9 @@ ${renderDeliveriesChart(snapshot.deliveredPerMinute, zone)}
 
 <h2>Lots (${snapshot.lots.length})</h2>
 ${lotsTable(snapshot.lots, zone)}
+
+<h2>Reconciliation, nightly</h2>
+${reconcileGrid(snapshot.reconcile, zone)}
 </body>
 </html>
 `;
@@ -196,6 +200,45 @@ ${rows.join('\n')}
 </tbody></table></div>`;
 }
 
+const VERDICT_TEXT: Record<GridCell['verdict'], (c: GridCell) => string> = {
+  complete: () => '✓',
+  provisional: () => '…',
+  quarantined: (c) => `${c.quarantined} quar.`,
+  failed: (c) => `${c.failed} failed`,
+  missing: (c) => `${c.missing} missing`,
+};
+
+/** Lots × days of the nightly reconciles: complete, missing, quarantined, failed per cell. */
+function reconcileGrid(grid: ReconcileGrid | undefined, zone: string): string {
+  if (!grid || grid.days.length === 0)
+    return '<p class="muted" data-testid="no-reconcile">No nightly reconcile yet: it runs after the nightly full sync (`isp-park-sync reconcile` runs one now).</p>';
+  const latest = grid.latest!;
+  const missing = latest.missingByStream.entrances + latest.missingByStream.departures;
+  const summary = `<p class="wrap" data-testid="reconcile-latest" data-day="${escapeHtml(latest.day)}" data-value="${missing}">Last night, ${escapeHtml(latest.day)} (checked ${escapeHtml(formatEpoch(Math.floor(latest.checkedAt / 1000), zone))}): ${
+    latest.complete
+      ? '<span class="good">complete</span>'
+      : `<span class="bad">${latest.missingByStream.entrances} entrances and ${latest.missingByStream.departures} departures missing</span> — <code>isp-park-sync reconcile --date ${escapeHtml(latest.day)} --repair</code>`
+  }${latest.repaired !== undefined ? `; ${latest.repaired} enqueued by the nightly repair` : ''}.</p>`;
+  const head = grid.days.map((d) => `<th scope="col">${escapeHtml(d.slice(5))}</th>`).join('');
+  const rows = grid.lots.map(
+    (lot) =>
+      `<tr data-testid="reconcile-lot" data-park-code="${escapeHtml(lot.parkCode)}"><th scope="row">${escapeHtml(lot.parkCode)}</th>${lot.cells
+        .map((cell, i) => {
+          const day = escapeHtml(grid.days[i]!);
+          if (!cell) return `<td data-testid="reconcile-cell" data-day="${day}" data-verdict="">${NONE}</td>`;
+          const title = `${cell.recorded} recorded, ${cell.delivered} delivered, ${cell.quarantined} quarantined, ${cell.failed} failed, ${cell.missing} missing`;
+          return `<td class="rc-${cell.verdict}" data-testid="reconcile-cell" data-day="${day}" data-verdict="${cell.verdict}" data-value="${cell.missing}" title="${escapeHtml(title)}">${escapeHtml(VERDICT_TEXT[cell.verdict](cell))}</td>`;
+        })
+        .join('')}</tr>`,
+  );
+  return `${summary}
+<div class="scroll"><table class="grid" data-testid="reconcile-grid">
+<thead><tr><th scope="col">Lot</th>${head}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
 /** A count: the number as text, and as data-value. `alarm` marks a non-zero count red. */
 function count(testId: string, n: number, alarm = false): string {
   const cls = alarm && n > 0 ? ' class="bad"' : '';
@@ -241,4 +284,7 @@ figcaption{color:var(--muted);font-size:.9rem}
 table{border-collapse:collapse;width:100%;background:var(--card)}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);white-space:nowrap;font-variant-numeric:tabular-nums}
 thead th{color:var(--muted);font-weight:600}
+.grid td{text-align:center}
+.rc-complete{color:var(--good)}.rc-provisional{color:var(--muted)}
+.rc-quarantined,.rc-failed{color:var(--warn);font-weight:600}.rc-missing{color:var(--bad);font-weight:600}
 `;

@@ -306,6 +306,7 @@ async function explainPlans(stack: Stack): Promise<string> {
   try {
     const plans = await explainStreams(pool, stack.config);
     return plans
+      .filter((p) => p.query === 'poll')
       .map((p) => `${p.stream} ${p.verdict} (${p.plan?.type ?? '?'} on ${p.plan?.key ?? 'no index'})`)
       .join(', ');
   } finally {

@@ -122,9 +122,11 @@ describe('EXPLAIN check', () => {
     ] as const) {
       const config = demoConfig(style, db.url);
       const plans = await withPool(config, (p) => explainStreams(p, config));
-      expect(plans.map((p) => [p.stream, p.verdict, p.plan?.type])).toEqual([
-        ['entrances', 'ok', 'range'],
-        ['departures', 'ok', 'range'],
+      expect(plans.map((p) => [p.stream, p.query, p.verdict, p.plan?.type])).toEqual([
+        ['entrances', 'poll', 'ok', 'range'],
+        ['departures', 'poll', 'ok', 'range'],
+        ['entrances', 'reconcile', 'ok', 'range'],
+        ['departures', 'reconcile', 'ok', 'range'],
       ]);
     }
   });
@@ -149,6 +151,9 @@ describe('EXPLAIN check', () => {
       const lines: string[] = [];
       expect(await runCheck(config, (line) => lines.push(line))).toBe(false);
       expect(lines.join('\n')).toMatch(/departures: FAIL \(ALL on no index of car_inout/);
+      expect(lines.join('\n')).toMatch(
+        /departures \(reconcile, one day\): FAIL \(ALL on no index of car_inout/,
+      );
       expect(lines.at(-1)).toBe('check FAILED');
 
       // The command exits non-zero with the same advice.

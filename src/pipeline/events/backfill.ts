@@ -75,6 +75,11 @@ export interface BackfillDeps<Row extends PageRow> extends BackfillOrdering {
     bounds: BackfillRange & { upTo: number },
   ): Promise<PageRead<Row>>;
   transform(row: Row): RowOutcome;
+  /**
+   * Only these rows (a repair sends exactly what a reconciliation found missing); the others are
+   * neither sent nor quarantined. Default: every row of the range.
+   */
+  only?(row: Row): boolean;
   /** Which records the ledger says ISP already has (same order). */
   delivered(records: EventRecord[]): Promise<boolean[]>;
   quarantine(row: Row, reasons: Array<{ code: string; message: string }>): Promise<void>;
@@ -175,14 +180,15 @@ async function readRange<Row extends PageRow>(
     result.pages++;
     result.read += page.rows.length;
 
-    const { records, rejected } = recordsOfPage(page.rows, deps.transform);
+    const rows = deps.only ? page.rows.filter((row) => deps.only!(row)) : page.rows;
+    const { records, rejected } = recordsOfPage(rows, deps.transform);
     for (const { row, reasons } of rejected) await deps.quarantine(row, reasons);
     result.quarantined += rejected.length;
     const seen = records.length ? await deps.delivered(records) : [];
     const todo = records.filter((_, i) => !seen[i]);
     result.alreadyDelivered += records.length - todo.length;
 
-    const jobs = jobsOfPage(deps.stream, 'backfill', page.rows, todo, deps.maxItemsPerJob);
+    const jobs = jobsOfPage(deps.stream, 'backfill', rows, todo, deps.maxItemsPerJob);
     if (jobs.length) await deps.enqueue(jobs);
     result.enqueued += todo.length;
     result.jobIds.push(...jobs.map((j) => j.id));
@@ -213,7 +219,7 @@ export async function liveCap(rt: Runtime, stream: EventStreamName): Promise<num
 export function backfillDeps(
   rt: Runtime,
   stream: EventStreamName,
-  options: Pick<BackfillDeps<never>, 'onProgress' | 'signal' | 'waitMs'> = {},
+  options: Pick<BackfillDeps<EventRow>, 'onProgress' | 'signal' | 'waitMs' | 'only'> = {},
 ): BackfillDeps<EventRow> {
   const cfg = rt.config.streams[stream];
   return {

@@ -34,6 +34,12 @@ export function ledgerKey(naturalKey: string, vendorKey: string): string {
   return `${naturalKey}#${vendorKey}`;
 }
 
+/** The natural key inside a ledger key (`ledgerKey(natural, vendorKey)`). */
+export function naturalKeyOf(key: string, vendorKey: string): string {
+  const tail = `#${vendorKey}`;
+  return key.endsWith(tail) ? key.slice(0, -tail.length) : key;
+}
+
 /** The push record of a transformed event (its payload serialized here, once). */
 export function eventRecord(
   draft: { readonly park_code?: unknown },

@@ -83,6 +83,28 @@ export class ReceivedStore {
     return out;
   }
 
+  /**
+   * Forgets events by natural key, as if they had never arrived (rehearsing deliveries lost on the
+   * way: a reconciliation must find them). Returns how many entries went.
+   */
+  forget(kind: RecordKind, keys: Iterable<string>): number {
+    const gone = new Set(keys);
+    const log = this.logs[kind];
+    const kept = freshLogs()[kind];
+    for (let i = 0; i < log.keys.length; i++) {
+      const key = log.keys[i]!;
+      if (gone.has(key)) continue;
+      kept.keys.push(key);
+      kept.times.push(log.times[i]!);
+      if (this.mode === 'full') kept.records.push(log.records[i]!);
+      kept.seen.add(key);
+    }
+    const removed = log.keys.length - kept.keys.length;
+    kept.duplicates = log.duplicates;
+    this.logs[kind] = kept;
+    return removed;
+  }
+
   /** Forgets what was received (the JSONL file, an append-only log, is kept). */
   clear(): void {
     this.logs = freshLogs();
