@@ -21,7 +21,8 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   await createDemoSchema(db.url, 'visit-table');
-  await seedDemo(db.url, 'visit-table', { visits: 3000, lots: 3, photos: false, days: 2 });
+  // Sixty days, so that reconcile's one-day read is a small range of each part, as in real history tables.
+  await seedDemo(db.url, 'visit-table', { visits: 3000, lots: 3, photos: false, days: 60 });
   await splitVisits(db.admin, 'car_inout_hist', 1500);
   // The same older visits in a copy without the time indexes.
   await db.admin.query('CREATE TABLE car_inout_old LIKE car_inout_hist');
