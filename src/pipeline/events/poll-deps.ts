@@ -127,7 +127,15 @@ export function eventPollDeps(
     markRead: async (rows) => {
       if (await marking()) await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
     },
-    ...(byRecord ? { mayGo: followerGate(rt, stream) } : {}),
+    // A held-back departure waits in the poll until the entrance sweep would have passed its
+    // entrance (the commit lag and a poll): left to the departure sweep, it would wait that long
+    // again behind the entrance watermark.
+    ...(byRecord
+      ? {
+          mayGo: followerGate(rt, stream),
+          deferWaitMs: vendorCfg.commitLagSeconds * 1000 + cfg.pollEveryMs,
+        }
+      : {}),
     ...(def.follows ? { gateWaitMs: cfg.pollEveryMs } : {}),
     readPage: (after, limit, upTo) =>
       readEventPage(rt.vendor, stream, cfg, vendorCfg, after, {

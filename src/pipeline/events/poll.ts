@@ -41,9 +41,11 @@ export interface PollEventsDeps<Row extends PageRow> {
   /**
    * Low-latency follower (departures): which records may go now, their precedent (entrance)
    * being settled (departure-gate.ts `mayGoNow`). The others wait in the poll, looked at again
-   * every DEFER_CHECK_MS up to `gateWaitMs`; what still waits then is left to the sweep.
+   * every DEFER_CHECK_MS (reading on meanwhile) up to `deferWaitMs`; what still waits then is
+   * left to the sweep.
    */
   mayGo?(records: EventRecord[], precedents: Array<Precedent | undefined>): Promise<boolean[]>;
+  deferWaitMs?: number;
   transform(row: Row): RowOutcome;
   /** Unix seconds of a cursor time (to report how far the stream has read). */
   cursorEpoch(cursor: Cursor): number | undefined;
@@ -69,8 +71,11 @@ export const GATE_CHECK_MS = 25;
  */
 export const GATE_WAIT_WITHIN_S = 10;
 export const GATE_BACKLOG_CHECK_MS = 100;
-/** How often a low-latency follower looks again at the records it holds back. */
-export const DEFER_CHECK_MS = 50;
+/**
+ * How often a low-latency follower looks again at the records it holds back (and reads on): each
+ * look is a keyset read of what came meanwhile, so this bounds the statements a waiting poll runs.
+ */
+export const DEFER_CHECK_MS = 100;
 /** The gate of a stream whose other stream has read nothing yet. */
 export const GATE_NOT_STARTED = 0;
 
@@ -189,7 +194,7 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
       if (!full) {
         await handing;
         if (waiting.length > 0) {
-          if (now() + DEFER_CHECK_MS <= started + (deps.gateWaitMs ?? 0)) {
+          if (now() + DEFER_CHECK_MS <= started + (deps.deferWaitMs ?? 0)) {
             await sleep(DEFER_CHECK_MS);
             await release();
             // Reads on meanwhile: the poll ends at a short page with nothing held back.
