@@ -127,15 +127,10 @@ export function eventPollDeps(
     markRead: async (rows) => {
       if (await marking()) await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
     },
-    // A held-back departure waits in the poll until the entrance sweep would have passed its
-    // entrance (the commit lag and a poll): left to the departure sweep, it would wait that long
-    // again behind the entrance watermark.
-    ...(byRecord
-      ? {
-          mayGo: followerGate(rt, stream),
-          deferWaitMs: vendorCfg.commitLagSeconds * 1000 + cfg.pollEveryMs,
-        }
-      : {}),
+    // A held-back departure waits in the poll for up to a poll interval. Longer held the poll, and
+    // the departure sweep behind it, from running (measured: waiting the commit lag too took the
+    // p99 from 7.3 s to 11.4 s, the late departures waiting for the sweep).
+    ...(byRecord ? { mayGo: followerGate(rt, stream), deferWaitMs: cfg.pollEveryMs } : {}),
     ...(def.follows ? { gateWaitMs: cfg.pollEveryMs } : {}),
     readPage: (after, limit, upTo) =>
       readEventPage(rt.vendor, stream, cfg, vendorCfg, after, {
