@@ -181,11 +181,11 @@ describe('traffic control', () => {
       const report = await traffic.done;
       // One slot would commit at most ~2 s / 0.3 s late transactions; six commit many more.
       expect(report.counts.lateTransactions).toBeGreaterThan(10);
-      // Entrances stamped at least the backdate plus the hold before their commit (a departure is
-      // never stamped before its car came in, so it may be stamped later).
+      // Entrances stamped at least the backdate before their commit (the hold is cut short when
+      // the traffic stops; a departure is never stamped before its car came in, so it may be later).
       const late = report.entrances.filter((e) => e.late);
       expect(late.length).toBeGreaterThan(10);
-      for (const e of late) expect(e.committedAt / 1000 - e.epoch).toBeGreaterThanOrEqual(2.2);
+      for (const e of late) expect(e.committedAt / 1000 - e.epoch).toBeGreaterThanOrEqual(2);
     } finally {
       await db.drop();
     }
