@@ -4,9 +4,11 @@
  */
 import type { Job } from 'bullmq';
 import type { StreamName } from '../src/config/index.js';
-import { streamLag } from '../src/metrics.js';
+import { streamLag, sweptLateRows } from '../src/metrics.js';
 import { pollEvents } from '../src/pipeline/events/poll.js';
 import { eventPollDeps } from '../src/pipeline/events/poll-deps.js';
+import { sweepEvents } from '../src/pipeline/events/sweep.js';
+import { eventSweepDeps, startSweep } from '../src/pipeline/events/sweep-deps.js';
 import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
@@ -32,7 +34,14 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: 
     try {
       let result: unknown;
       if (isEventStream(stream)) {
-        result = await pollEvents(eventPollDeps(rt, stream, { direct: options.direct ?? false }));
+        await startSweep(rt, stream);
+        const deps = eventPollDeps(rt, stream, { direct: options.direct ?? false });
+        const live = await pollEvents(deps);
+        // Low-latency mode: the sweep behind the live read, in the same singleton slot (it reads
+        // the live checkpoint as this poll left it). Idle, one Redis read.
+        const sweep = await sweepEvents(eventSweepDeps(rt, stream, deps));
+        if (sweep.late > 0) sweptLateRows.inc({ stream }, sweep.late);
+        result = sweep.stoppedBy === 'idle' ? live : { ...live, sweep };
       } else {
         result = await pollLots(lotPollDeps(rt, stream));
         // A lot table is read whole: the stream has read everything up to now.

@@ -29,6 +29,13 @@ export const eventsRejected = new Counter({
   registers: [registry],
 });
 
+export const sweptLateRows = new Counter({
+  name: 'isp_sync_swept_late_rows_total',
+  help: 'Low-latency mode: rows committed late that the live poll never read, found and handed on by the sweep, per stream',
+  labelNames: ['stream'] as const,
+  registers: [registry],
+});
+
 export const directHandOffs = new Counter({
   name: 'isp_sync_direct_handoffs_total',
   help: 'Push jobs a poll could not deliver directly and handed to the push queue (retries), per stream',

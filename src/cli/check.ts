@@ -8,14 +8,55 @@
  */
 import { Command } from 'commander';
 import { type Config, loadConfig } from '../config/index.js';
-import { BIG_TABLE_ROWS, explainStreams } from '../vendor-db/explain.js';
-import { vendorPrivileges } from '../vendor-db/grants.js';
+import { BIG_TABLE_ROWS, explainStreams, type PlanRow } from '../vendor-db/explain.js';
+import { type VendorPrivileges, vendorPrivileges } from '../vendor-db/grants.js';
 import { createVendorPool } from '../vendor-db/pool.js';
 import { validateStreams } from '../vendor-db/validate.js';
 import { zoneOffset } from '../vendor-db/zone.js';
 
+const LABEL = { ok: 'ok', warn: 'WARNING', fail: 'FAIL' } as const;
+
+/** `range on idx_in_time of car_inout`, as EXPLAIN says the table is read. */
+function accessOf(row: PlanRow | undefined): string {
+  return row ? `${row.type} on ${row.key ?? 'no index'} of ${row.table}` : 'no plan';
+}
+
 export interface CheckOptions {
   bigTableRows?: number;
+}
+
+/** The vendor user's grants, and a WARNING for each way it could break the read-only promise. */
+export function printPrivileges(
+  privileges: VendorPrivileges,
+  database: string,
+  print: (line: string) => void,
+): void {
+  print('privileges of the vendor user (SHOW GRANTS):');
+  for (const grant of privileges.grants) print(`  ${grant}`);
+  if (privileges.canWrite) {
+    print(
+      `WARNING: this user can write to ${database} (${privileges.writePrivileges.join(', ')}). ` +
+        `We never write, but give the sync a read-only account: GRANT SELECT ON \`${database}\`.* TO 'isp_sync'@'<host>'`,
+    );
+  }
+  for (const { privilege, why } of privileges.risky) {
+    print(
+      `WARNING: this user has ${privilege}, which breaks the read-only promise: it ${why}. ` +
+        `Revoke it: REVOKE ${privilege} ON ${privilege === 'FILE' || privilege === 'SUPER' || privilege === 'READ_ONLY ADMIN' ? '*.*' : `\`${database}\`.*`} FROM <user>`,
+    );
+  }
+  if (privileges.loadFile) {
+    print(
+      `WARNING: LOAD_FILE works for this user: it can read ${privileges.loadFile} on the database server ` +
+        '(FILE privilege); revoke FILE, or set secure_file_priv on the server',
+    );
+  }
+  for (const role of privileges.roles) {
+    print(
+      `WARNING: role ${role} is granted to this user; its privileges come on top and may break the ` +
+        `read-only promise: check SHOW GRANTS FOR \`${role}\`, or REVOKE \`${role}\` FROM <user>`,
+    );
+  }
 }
 
 /** Runs every check, printing as it goes; true when the configuration may run. */
@@ -28,33 +69,7 @@ export async function runCheck(
   let ok = true;
   try {
     print(`vendor database ${pool.where}`);
-    const privileges = await vendorPrivileges(pool);
-    print('privileges of the vendor user (SHOW GRANTS):');
-    for (const grant of privileges.grants) print(`  ${grant}`);
-    if (privileges.canWrite) {
-      print(
-        `WARNING: this user can write to ${pool.database} (${privileges.writePrivileges.join(', ')}). ` +
-          `We never write, but give the sync a read-only account: GRANT SELECT ON \`${pool.database}\`.* TO 'isp_sync'@'<host>'`,
-      );
-    }
-    for (const { privilege, why } of privileges.risky) {
-      print(
-        `WARNING: this user has ${privilege}, which breaks the read-only promise: it ${why}. ` +
-          `Revoke it: REVOKE ${privilege} ON ${privilege === 'FILE' || privilege === 'SUPER' || privilege === 'READ_ONLY ADMIN' ? '*.*' : `\`${pool.database}\`.*`} FROM <user>`,
-      );
-    }
-    if (privileges.loadFile) {
-      print(
-        `WARNING: LOAD_FILE works for this user: it can read ${privileges.loadFile} on the database server ` +
-          '(FILE privilege); revoke FILE, or set secure_file_priv on the server',
-      );
-    }
-    for (const role of privileges.roles) {
-      print(
-        `WARNING: role ${role} is granted to this user; its privileges come on top and may break the ` +
-          `read-only promise: check SHOW GRANTS FOR \`${role}\`, or REVOKE \`${role}\` FROM <user>`,
-      );
-    }
+    printPrivileges(await vendorPrivileges(pool), pool.database, print);
 
     const [clock] = await pool.query<{ tz: string; sys: string; vendorNow: string }>(
       "SELECT @@session.time_zone AS tz, @@system_time_zone AS sys, CAST(CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', ?) AS CHAR) AS vendorNow",
@@ -84,15 +99,24 @@ export async function runCheck(
       for (const plan of await explainStreams(pool, config, {
         bigTableRows: options.bigTableRows ?? BIG_TABLE_ROWS,
       })) {
-        const how = plan.plan
-          ? `${plan.plan.type} on ${plan.plan.key ?? 'no index'} of ${plan.plan.table}`
-          : 'no plan';
         const size = plan.tableRows === null ? '' : `, ~${plan.tableRows} rows`;
-        const label = plan.verdict === 'ok' ? 'ok' : plan.verdict === 'warn' ? 'WARNING' : 'FAIL';
+        const how = plan.parts
+          ? `derived table ${plan.table}, materialized from its ${plan.parts.length} parts on every page`
+          : `${accessOf(plan.plan)}${size}`;
         const which = plan.query === 'reconcile' ? `${plan.stream} (reconcile, one day)` : plan.stream;
-        print(`${which}: ${label} (${how}${size})`);
+        print(`${which}: ${LABEL[plan.verdict]} (${how})`);
+        for (const part of plan.parts ?? []) {
+          const partSize = part.tableRows === null ? '' : `, ~${part.tableRows} rows`;
+          print(`  part ${part.table}: ${LABEL[part.verdict]} (${accessOf(part.plan)}${partSize})`);
+        }
         for (const reason of plan.reasons) print(`  ${reason}`);
         if (plan.advice) print(`  what to do: ${plan.advice}`);
+        if (plan.parts && plan.verdict !== 'fail') {
+          print(
+            `  note: a page gathers every row after the cursor from each part (~${plan.plan?.rows ?? '?'} for a cursor an hour old) ` +
+              'and sorts them; a long backlog is gathered again for each page: start with a `where` time bound (docs/mapping.md)',
+          );
+        }
         if (plan.verdict === 'fail') ok = false;
       }
     }

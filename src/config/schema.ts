@@ -232,6 +232,13 @@ const eventStreamBase = {
   pollEveryMs: positiveInt.default(1_000),
   /** Rows read per query. */
   pageSize: positiveInt.default(1_000),
+  /**
+   * `guarded`: the poll reads only rows older than the vendor's now minus `vendor.commitLagSeconds`
+   * (a row committed late is still ahead of the cursor). `low-latency`: the poll reads rows as soon
+   * as they are committed, and a sweep behind it re-reads the keys of the commit-lag window once
+   * to catch rows committed late (src/pipeline/events/sweep.ts). docs/operations.md says which to choose.
+   */
+  mode: z.enum(['guarded', 'low-latency']).default('guarded'),
 };
 
 export const entrancesStreamSchema = z.strictObject({

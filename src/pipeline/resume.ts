@@ -25,6 +25,8 @@ export interface ResumeResult {
 export async function resumeState(rt: Runtime, from: number | null): Promise<ResumeResult> {
   const checkpoints: ResumeResult['checkpoints'] = {};
   for (const stream of EVENT_STREAM_NAMES) {
+    // A low-latency sweep starts again from where the live read starts (set at its next poll).
+    await rt.progress.clearSweptUpTo(stream);
     if (from === null) {
       await rt.checkpoints.reset(stream);
       checkpoints[stream] = null;

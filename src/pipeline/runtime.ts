@@ -14,6 +14,7 @@ import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
 import { QuarantineStore } from '../state/quarantine.js';
+import { RecentKeys } from '../state/recent-keys.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { TokenRecordStore } from '../state/token-record.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
@@ -31,6 +32,10 @@ export interface Runtime {
   isp: IspClient;
   transform: TransformContext;
   ledgers: { entrances: DeliveredLedger; departures: DeliveredLedger };
+  /** Low-latency mode: the rows each live poll has read (vendor keys), for the sweep behind it. */
+  readMarks: { entrances: RecentKeys; departures: RecentKeys };
+  /** Low-latency followers: natural keys ISP accepted lately, per followed stream (departure gate). */
+  acceptedKeys: { entrances: RecentKeys; departures: RecentKeys };
   checkpoints: CheckpointStore;
   progress: StreamProgress;
   lotChanges: LotChangeStore;
@@ -52,6 +57,13 @@ export interface Runtime {
   vendorClock: { skewMs: number; measuredAt: number | null };
   close(): Promise<void>;
 }
+
+/**
+ * How long the low-latency mode's recent keys live after their last write: far longer than the
+ * sweep trails the live poll (the commit lag and a poll), so that a sweep slowed by a backlog
+ * still finds them. Expired, the sweep fetches those rows again and the ledger skips what ISP has.
+ */
+export const RECENT_KEYS_TTL_SECONDS = 900;
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -112,6 +124,14 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     ledgers: {
       entrances: new DeliveredLedger(redis, prefix, 'entrances', ttl),
       departures: new DeliveredLedger(redis, prefix, 'departures', ttl),
+    },
+    readMarks: {
+      entrances: new RecentKeys(redis, prefix, 'read:entrances', RECENT_KEYS_TTL_SECONDS),
+      departures: new RecentKeys(redis, prefix, 'read:departures', RECENT_KEYS_TTL_SECONDS),
+    },
+    acceptedKeys: {
+      entrances: new RecentKeys(redis, prefix, 'accepted:entrances', RECENT_KEYS_TTL_SECONDS),
+      departures: new RecentKeys(redis, prefix, 'accepted:departures', RECENT_KEYS_TTL_SECONDS),
     },
     checkpoints: new CheckpointStore(redis, prefix),
     progress: new StreamProgress(redis, prefix),

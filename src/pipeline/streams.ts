@@ -20,6 +20,7 @@ import {
 } from '../isp-spec/index.js';
 import {
   type DepartureDraft,
+  type DepartureTransformed,
   type EntranceDraft,
   type TimeParser,
   type TransformContext,
@@ -30,7 +31,7 @@ import {
   transformSpotNum,
 } from '../transform/index.js';
 import { readParks, readSpotNums, type VendorPool } from '../vendor-db/index.js';
-import { eventRecord, type RowOutcome } from './events/records.js';
+import { eventRecord, type Precedent, type RowOutcome } from './events/records.js';
 
 export type { EventStreamName, StreamName };
 export type LotStreamName = Exclude<StreamName, EventStreamName>;
@@ -78,8 +79,13 @@ export interface LotStream {
   lotActivity?: 'lastSpotNum';
 }
 
-function eventStream<D extends EntranceDraft | DepartureDraft>(def: {
-  transform(row: EventRow, ctx: TransformContext): Transformed<D>;
+function eventStream<
+  D extends EntranceDraft | DepartureDraft,
+  T extends Transformed<D> = Transformed<D>,
+>(def: {
+  transform(row: EventRow, ctx: TransformContext): T;
+  /** The event this one follows, from the transform's result (departures: their entrance). */
+  precedent?(transformed: Extract<T, { ok: true }>): Precedent | undefined;
   draftSchema: z.ZodType<D>;
   key(draft: D): string;
   time(draft: D): number;
@@ -94,9 +100,9 @@ function eventStream<D extends EntranceDraft | DepartureDraft>(def: {
     kind: 'events',
     toRecord(row, ctx) {
       const t = def.transform(row, ctx);
-      return t.ok
-        ? { ok: true, record: recordOf(t.value, row.vendorKey) }
-        : { ok: false, reasons: t.reasons };
+      if (!t.ok) return { ok: false, reasons: t.reasons };
+      const precedent = def.precedent?.(t as Extract<T, { ok: true }>);
+      return { ok: true, record: recordOf(t.value as D, row.vendorKey), ...(precedent ? { precedent } : {}) };
     },
     draftRecord(draft, vendorKey) {
       const parsed = def.draftSchema.safeParse(draft);
@@ -133,8 +139,22 @@ export const EVENT_STREAMS: Readonly<Record<EventStreamName, EventStream>> = {
     cursorTime: (ctx) => ctx.entranceTime,
     lotActivity: 'lastEntrance',
   }),
-  departures: eventStream<DepartureDraft>({
+  departures: eventStream<DepartureDraft, DepartureTransformed>({
     transform: transformDeparture,
+    // Its entrance as the entrance stream keys it: the plate read at the exit (the entry plate when
+    // the exit read none) and the visit's entrance time. A misread plate finds no entrance, and the
+    // departure waits for the entrances' time instead (src/pipeline/events/departure-gate.ts).
+    precedent: (t) =>
+      t.enterTime === null
+        ? undefined
+        : {
+            key: entranceKey({
+              park_code: t.value.park_code,
+              plate_number: t.value.plate_number,
+              enter_time: t.enterTime,
+            }),
+            time: t.enterTime,
+          },
     draftSchema: departureSchema.omit({ depart_pic: true }),
     key: departureKey,
     time: (d) => d.depart_time,

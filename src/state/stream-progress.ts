@@ -4,7 +4,9 @@
  *   on (enqueued or quarantined);
  * - pending push jobs with their earliest event time, removed when a job is settled (delivered,
  *   or parked in the failed set).
- * The entrance watermark is the smaller of the two: every entrance before it is settled, so a
+ * - in low-latency mode, `sweptUpTo`: where the sweep behind the live read has got (rows committed
+ *   late before it have been handed on).
+ * The entrance watermark is the smallest of them: every entrance before it is settled, so a
  * departure before it can go without overtaking its entrance.
  *
  * Backfills keep their jobs in a set of their own, with a *hold* at the time a running backfill has
@@ -55,6 +57,28 @@ export class StreamProgress {
   async caughtUp(stream: string): Promise<number | undefined> {
     const value = await this.redis.get(this.caughtUpKey(stream));
     return value === null ? undefined : Number(value);
+  }
+
+  private sweptKey(stream: string) {
+    return stateKey(this.prefix, 'swept-up-to', stream);
+  }
+
+  /**
+   * The low-latency sweep of `stream` has handed on every row committed late before `epoch` (Unix
+   * s). While set, it bounds the watermark too: a row before the live read may still come from it.
+   */
+  async setSweptUpTo(stream: string, epoch: number): Promise<void> {
+    await this.redis.set(this.sweptKey(stream), String(epoch));
+  }
+
+  async sweptUpTo(stream: string): Promise<number | undefined> {
+    const value = await this.redis.get(this.sweptKey(stream));
+    return value === null ? undefined : Number(value);
+  }
+
+  /** No sweep is due (a guarded stream whose sweep caught up, or a resume that re-reads anyway). */
+  async clearSweptUpTo(stream: string): Promise<void> {
+    await this.redis.del(this.sweptKey(stream));
   }
 
   /** Jobs enqueued, with their earliest event time; `backfill`: enqueued by a backfill. */
@@ -130,11 +154,15 @@ export class StreamProgress {
     isLive: (jobId: string) => Promise<boolean>,
     options: { withBackfills?: boolean } = {},
   ): Promise<number | undefined> {
-    const caughtUp = await this.caughtUp(stream);
+    const [caughtUp, swept] = await Promise.all([this.caughtUp(stream), this.sweptUpTo(stream)]);
     let mark =
       caughtUp === undefined
         ? Number.POSITIVE_INFINITY
-        : Math.min(caughtUp, await this.oldestLive(this.pendingKey(stream), isLive));
+        : Math.min(
+            caughtUp,
+            swept ?? Number.POSITIVE_INFINITY,
+            await this.oldestLive(this.pendingKey(stream), isLive),
+          );
     if (options.withBackfills) {
       const live = (id: string) =>
         id.startsWith(HOLD)

@@ -1,36 +1,41 @@
 /**
+ * Long by design: the plan of a plain table, of a derived table's parts, and the facts each needs.
+ *
  * Asks the vendor server how it would run each event stream's page query (EXPLAIN), the poll's and
- * reconcile's (a day from its start), and whether an
- * index leads with the cursor's time column, so `check` can refuse a configuration that would scan
+ * reconcile's (a day from its start), and whether an index leads with the cursor's time column, so `check` can refuse a configuration that would scan
  * a whole vendor table every second, and say which index to ask the vendor's DBA for.
  *
  * Must not write to the vendor database (it only advises a CREATE INDEX; it never runs one).
  */
 import type { Config, EventStreamName } from '../config/index.js';
 import { eventPageQuery } from './events.js';
-import { columnRef, tableFor } from './from-clause.js';
+import {
+  columnRef,
+  type DerivedTable,
+  type FromTable,
+  maskNested,
+  partSources,
+  tableFor,
+  tablesOf,
+} from './from-clause.js';
+import { type JsonPlanTable, planTables } from './plan-json.js';
+import {
+  BIG_TABLE_ROWS,
+  type IndexInfo,
+  judgePlan,
+  type PartFacts,
+  type PartVerdict,
+  type PlanFacts,
+  type PlanRow,
+  sameName,
+} from './plan-verdict.js';
 import type { VendorPool } from './pool.js';
 import { vendorTimeOf, zoneOffset } from './zone.js';
 
+export { BIG_TABLE_ROWS, type IndexInfo, judgePlan, type PlanFacts, type PlanRow } from './plan-verdict.js';
+
 /** The page size reconcile reads with (RECONCILE_PAGE_ROWS in src/pipeline/reconcile/reconcile-deps.ts). */
 export const RECONCILE_EXPLAIN_ROWS = 5_000;
-
-/** A table at least this big must be read through a range on the cursor index. */
-export const BIG_TABLE_ROWS = 10_000;
-
-export interface PlanRow {
-  table: string | null;
-  type: string | null;
-  possible_keys: string | null;
-  key: string | null;
-  rows: number | null;
-  Extra: string | null;
-}
-
-export interface IndexInfo {
-  name: string;
-  columns: string[];
-}
 
 /** Which of a stream's reads: the poll's page after a cursor, or reconcile's page of one day. */
 export type PlannedQuery = 'poll' | 'reconcile';
@@ -46,14 +51,16 @@ export interface StreamPlan {
   tableRows: number | null;
   /** The index used for the cursor: the first one that leads with the time column. */
   timeIndex: IndexInfo | null;
-  /** EXPLAIN's line for the cursor table (or the first line). */
+  /** EXPLAIN's line for the cursor table (or its derived table, or the first line). */
   plan?: PlanRow;
   explain: PlanRow[];
   sql: string;
   verdict: 'ok' | 'warn' | 'fail';
   reasons: string[];
-  /** What to ask the vendor's DBA for, when the verdict is not ok. */
+  /** What to ask the vendor's DBA for, or to change in the mapping, when the verdict is not ok. */
   advice?: string;
+  /** The cursor lives in a derived table: each of its parts, judged. */
+  parts?: PartVerdict[];
 }
 
 export async function explainStreams(
@@ -101,104 +108,195 @@ async function explainStream(
     'explain',
   );
   const explain = raw.map(toPlanRow);
-  const plan = (from && explain.find((r) => r.table === from.alias || r.table === from.table)) ?? explain[0];
+  const base = {
+    stream,
+    query,
+    explain,
+    sql: statement.sql,
+    timeColumn: timeRef?.column,
+    idColumn: idRef?.column,
+  };
+  const sizes = await scannedTableSizes(pool, cfg.from, explain);
+
+  if (from?.derived && timeRef) {
+    const json = await pool.query<Record<string, unknown>>(
+      `EXPLAIN FORMAT=JSON ${statement.sql}`,
+      statement.params,
+      'explain',
+    );
+    const facts = await derivedFacts(pool, from.derived, timeRef.column, idRef?.column, explain, json);
+    const photo = cfg.photo ? columnRef(cfg.photo.column) : undefined;
+    const photoColumn =
+      photo &&
+      (photo.qualifier === undefined || sameName(photo.qualifier, from.alias)) &&
+      from.derived.names.some((n) => sameName(n, photo.column))
+        ? photo.column
+        : undefined;
+    if (facts) {
+      const plan = explain.find((r) => r.table === facts.table);
+      const judged = judgePlan({
+        plan,
+        tableRows: null,
+        timeIndex: null,
+        cursorTable: undefined,
+        timeColumn: timeRef.column,
+        idColumn: idRef?.column,
+        primary: [],
+        bigTableRows,
+        rows: explain,
+        sizes,
+        derived: { ...facts, ...(photoColumn ? { photoColumn } : {}) },
+      });
+      return { ...base, table: from.alias, tableRows: null, timeIndex: null, plan, ...judged };
+    }
+  }
+
+  // A plain table, or a one-part derived table the server merged into the outer query.
+  const merged =
+    from?.derived?.parts.length === 1 && timeRef ? partSources(from.derived, timeRef.column) : undefined;
+  const cursorTable = merged ? merged[0]?.table : from?.derived ? undefined : from?.table;
+  const cursorAlias = merged ? tablesOf(from!.derived!.parts[0]!.from)[0]?.alias : from?.alias;
+  const timeColumn = merged ? merged[0]?.column : timeRef?.column;
+  const idColumn = merged && idRef ? partSources(from!.derived!, idRef.column)?.[0]?.column : idRef?.column;
+  const plan =
+    (cursorTable ? explain.find((r) => r.table === cursorAlias || r.table === cursorTable) : undefined) ??
+    explain[0];
 
   let tableRows: number | null = null;
   let timeIndex: IndexInfo | null = null;
   let primary: string[] = [];
-  if (from && timeRef) {
-    const indexes = await tableIndexes(pool, from.table);
+  if (cursorTable && timeColumn) {
+    const indexes = await tableIndexes(pool, cursorTable);
     primary = indexes.find((i) => i.name === 'PRIMARY')?.columns ?? [];
-    timeIndex = indexes.find((i) => sameName(i.columns[0], timeRef.column)) ?? null;
-    tableRows = await tableRowEstimate(pool, from.table);
+    timeIndex = indexes.find((i) => sameName(i.columns[0], timeColumn)) ?? null;
+    tableRows = await tableRowEstimate(pool, cursorTable);
   }
   const judged = judgePlan({
     plan,
     tableRows,
     timeIndex,
-    cursorTable: from?.table,
-    timeColumn: timeRef?.column,
-    idColumn: idRef?.column,
+    cursorTable,
+    timeColumn,
+    idColumn,
     primary,
     bigTableRows,
+    rows: explain,
+    sizes,
   });
-  return {
-    stream,
-    query,
-    table: from?.table,
-    timeColumn: timeRef?.column,
-    idColumn: idRef?.column,
-    tableRows,
-    timeIndex,
-    plan,
-    explain,
-    sql: statement.sql,
-    ...judged,
-  };
+  return { ...base, table: cursorTable, tableRows, timeIndex, plan, ...judged };
 }
 
-export interface PlanFacts {
-  plan: PlanRow | undefined;
-  tableRows: number | null;
-  timeIndex: IndexInfo | null;
-  cursorTable: string | undefined;
-  timeColumn: string | undefined;
-  idColumn: string | undefined;
-  /** Primary key columns of the cursor table (InnoDB appends them to every secondary index). */
-  primary: string[];
-  bigTableRows: number;
-}
-
-/** The verdict on one stream's plan, from what EXPLAIN and the index list say. Pure. */
-export function judgePlan(f: PlanFacts): Pick<StreamPlan, 'verdict' | 'reasons' | 'advice'> {
-  const reasons: string[] = [];
-  let verdict: StreamPlan['verdict'] = 'ok';
-  const fail = (why: string) => {
-    verdict = 'fail';
-    reasons.push(why);
-  };
-  const warn = (why: string) => {
-    if (verdict === 'ok') verdict = 'warn';
-    reasons.push(why);
-  };
-  const big = f.tableRows === null || f.tableRows >= f.bigTableRows;
-  const size = f.tableRows === null ? 'unknown size' : `~${f.tableRows} rows`;
-  if (f.cursorTable && f.timeColumn && !f.timeIndex) {
-    fail(`no index of ${f.cursorTable} starts with the cursor time column ${f.timeColumn}`);
-  } else if (f.timeIndex && f.idColumn && f.timeColumn) {
-    const second = f.timeIndex.columns[1];
-    const idFollows =
-      sameName(second, f.idColumn) ||
-      (second === undefined && f.primary.length === 1 && sameName(f.primary[0], f.idColumn));
-    if (!idFollows) {
-      warn(
-        `index ${f.timeIndex.name} (${f.timeIndex.columns.join(', ')}) does not continue with ${f.idColumn}: rows with equal times are sorted`,
-      );
-    }
+/**
+ * The facts of each part of the derived table the cursor lives in, from EXPLAIN FORMAT=JSON: its
+ * access, whether the cursor condition reached it, and its table's indexes. Undefined when the
+ * server merged the derived table (no materialization holds our parts).
+ */
+async function derivedFacts(
+  pool: VendorPool,
+  derived: DerivedTable,
+  timeName: string,
+  idName: string | undefined,
+  explain: PlanRow[],
+  json: Record<string, unknown>[],
+): Promise<PlanFacts['derived'] | undefined> {
+  const text = json[0] ? String(Object.values(json[0])[0] ?? '') : '';
+  let accesses: JsonPlanTable[] = [];
+  try {
+    accesses = planTables(JSON.parse(text));
+  } catch {
+    accesses = [];
   }
-  if (!f.plan) fail('EXPLAIN returned no plan');
-  else if (f.plan.type === 'ALL') fail(`EXPLAIN: full table scan of ${f.plan.table} (${size}) on every page`);
-  else if (f.plan.type === 'index') {
-    const why = `EXPLAIN: full index scan (${f.plan.key}) of ${f.plan.table} (${size}) instead of a range`;
-    if (big) fail(why);
-    else warn(`${why}; tolerable while the table is small`);
-  } else if (big && f.plan.Extra?.includes('filesort')) {
-    warn(`EXPLAIN: sorts the matching rows of ${f.plan.table} (${size}) on every page`);
-  }
-  const advice =
-    verdict !== 'ok' && f.cursorTable && f.timeColumn
-      ? `ask the vendor's DBA for: CREATE INDEX idx_${f.timeColumn}_${f.idColumn ?? 'id'} ON ${f.cursorTable} (${[f.timeColumn, f.idColumn].filter(Boolean).join(', ')})`
+  const times = partSources(derived, timeName);
+  if (!times) return undefined;
+  const ids = idName ? partSources(derived, idName) : undefined;
+  const used = new Set<JsonPlanTable>();
+  const blockers = await pushdownBlockers(pool);
+  const parts: PartFacts[] = [];
+  let table: string | undefined;
+  for (const [i, part] of derived.parts.entries()) {
+    const source = times[i]!;
+    const named = tablesOf(part.from).find((t) => t.table === source.table);
+    const access = accesses.find(
+      (a) => a.partOf && !used.has(a) && (a.table === named?.alias || a.table === source.table),
+    );
+    if (access) used.add(access);
+    table ??= access?.partOf;
+    const plan = access
+      ? explain.find(
+          (r) => r.id === access.selectId && (r.table === access.table || r.table === source.table),
+        )
       : undefined;
-  return { verdict, reasons, advice };
+    const indexes = await tableIndexes(pool, source.table);
+    const idColumn = ids?.[i]?.column;
+    parts.push({
+      plan,
+      tableRows: await tableRowEstimate(pool, source.table),
+      timeIndex: source.column ? (indexes.find((x) => sameName(x.columns[0], source.column)) ?? null) : null,
+      cursorTable: source.table,
+      timeColumn: source.column,
+      idColumn,
+      primary: indexes.find((x) => x.name === 'PRIMARY')?.columns ?? [],
+      timeExpr: source.expr,
+      pushed: access !== undefined && (access.conditions.length > 0 || access.accessType === 'range'),
+      blocker: blockerOf(part.sql, blockers),
+    });
+  }
+  if (!table) return undefined;
+  return { table, unionDistinct: derived.distinct, parts };
 }
 
-function sameName(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+/** What stops the server from pushing a condition into any derived table, from its settings. */
+async function pushdownBlockers(pool: VendorPool): Promise<string | undefined> {
+  const [row] = await pool.query<{ sw: string }>('SELECT @@optimizer_switch AS sw', [], 'optimizer switch');
+  const off = /\b(condition_pushdown_for_derived|derived_condition_pushdown)=off\b/.exec(row?.sw ?? '');
+  return off
+    ? `the server's optimizer_switch has ${off[1]}=off, so no condition reaches a derived table: ask the vendor's DBA for SET GLOBAL optimizer_switch='${off[1]}=on', or read the table directly in \`from\``
+    : undefined;
+}
+
+/** Why the cursor condition could not reach this part, as the mapping should change. */
+function blockerOf(partSql: string, server: string | undefined): string | undefined {
+  const masked = maskNested(partSql);
+  if (/\bLIMIT\b/i.test(masked)) {
+    return 'the part has a LIMIT, which stops the server from pushing the cursor condition into it: remove the LIMIT from the part';
+  }
+  if (/\bOVER\s*\(/i.test(partSql)) {
+    return 'the part computes a window function (OVER ...), which stops the server from pushing the cursor condition into it: select plain columns';
+  }
+  return server;
+}
+
+/** Row estimates of the tables EXPLAIN reads whole (ALL, index), keyed by the name EXPLAIN shows. */
+async function scannedTableSizes(
+  pool: VendorPool,
+  from: string,
+  explain: PlanRow[],
+): Promise<Record<string, number | null>> {
+  const names = new Map<string, string>();
+  const add = (tables: FromTable[]) => {
+    for (const t of tables) {
+      if (t.derived) for (const part of t.derived.parts) add(tablesOf(part.from));
+      else {
+        names.set(t.alias, t.table);
+        names.set(t.table, t.table);
+      }
+    }
+  };
+  add(tablesOf(from));
+  const sizes: Record<string, number | null> = {};
+  for (const row of explain) {
+    if (!row.table || (row.type !== 'ALL' && row.type !== 'index')) continue;
+    const table = names.get(row.table);
+    if (table) sizes[row.table] = await tableRowEstimate(pool, table);
+  }
+  return sizes;
 }
 
 function toPlanRow(r: Record<string, unknown>): PlanRow {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   return {
+    id: r.id === null || r.id === undefined ? null : Number(r.id),
+    select_type: text(r.select_type),
     table: text(r.table),
     type: text(r.type),
     possible_keys: text(r.possible_keys),

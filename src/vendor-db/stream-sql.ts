@@ -84,14 +84,22 @@ function selectList(columns: Record<string, string | undefined>): string {
     .join(', ');
 }
 
-export function buildEventPageQuery(cfg: EventStreamConfig): EventPageQuery {
+/**
+ * `select: 'keys'`: only the cursor (time and id), for the low-latency sweep, which looks the keys up
+ * in what the live poll read and fetches whole rows only for the few it did not
+ * (`buildRowsAtQuery`). Served from the (time, id) index alone when `from` is one table.
+ */
+export function buildEventPageQuery(
+  cfg: EventStreamConfig,
+  select: 'rows' | 'keys' = 'rows',
+): EventPageQuery {
   const t = cfg.cursor.time;
   const id = cfg.cursor.id;
   const guard = lagGuardSql(cfg.timeFormat);
   const numericTime = cfg.timeFormat !== 'datetime';
   const head =
-    `SELECT CAST(${t} AS CHAR) AS cursorTime, CAST(${id} AS CHAR) AS vendorKey, ` +
-    `${selectList(cfg.columns)} FROM ${cfg.from} WHERE `;
+    `SELECT CAST(${t} AS CHAR) AS cursorTime, CAST(${id} AS CHAR) AS vendorKey` +
+    `${select === 'rows' ? `, ${selectList(cfg.columns)}` : ''} FROM ${cfg.from} WHERE `;
   const tail = ` ORDER BY ${t}, ${id} LIMIT `;
 
   const text = (lower: LowerBound, upper: UpperBound): string => {
@@ -144,6 +152,21 @@ export function buildEventPageQuery(cfg: EventStreamConfig): EventPageQuery {
       return { sql, params };
     },
   };
+}
+
+/**
+ * Whole rows at `count` cursors (time, id), for the sweep: an OR of point ranges on the (time, id)
+ * index the keyset already needs, so it examines only those rows. Parameters: time, id per cursor.
+ */
+export function buildRowsAtQuery(cfg: EventStreamConfig, count: number): string {
+  const t = cfg.cursor.time;
+  const id = cfg.cursor.id;
+  const points = new Array(count).fill(`(${t} = ? AND ${id} = ?)`).join(' OR ');
+  const where = cfg.where ? `(${cfg.where}) AND ` : '';
+  return (
+    `SELECT CAST(${t} AS CHAR) AS cursorTime, CAST(${id} AS CHAR) AS vendorKey, ${selectList(cfg.columns)} ` +
+    `FROM ${cfg.from} WHERE ${where}(${points}) ORDER BY ${t}, ${id}`
+  );
 }
 
 /** Parks and spot counts: the whole (small) table, keyed by the park code as text. */

@@ -3,7 +3,8 @@
  * test/bench/results.json and test/bench/results.md (the table docs/benchmarks.md quotes).
  *
  * Groups, in order: ceilings (ISP ingest, transforms, sharp), throughput (mysql keyset ceiling,
- * reader ratio, no-photo throughput, vendor cost, scale-out, baseline), photos, latency, catchup.
+ * reader ratio, no-photo throughput, vendor cost, scale-out, baseline), photos, latency, catchup,
+ * reconcile.
  * The full run fits in 10 minutes on 2 cores, --quick in 2 (smaller sizes, fewer runs; the file
  * says so). Every database, Redis prefix and user it makes is its own (`ipsbench_…`) and removed.
  */
@@ -24,10 +25,11 @@ import type { BenchContext, Sizes } from './lib/context.js';
 import { makeResult, type Result, type ResultsFile, toMarkdown, writeResults } from './lib/report.js';
 import { BENCH_MYSQL_URL, BENCH_REDIS_URL, removeStaleBenchData } from './lib/services.js';
 import { runPhotosGroup } from './photos.js';
+import { runReconcileGroup } from './reconcile.js';
 import { runThroughputGroup } from './throughput.js';
 import { makeOversizePhotos, measureSharpCeiling, measureTransformRows } from './transform.js';
 
-const GROUPS = ['ceilings', 'throughput', 'photos', 'latency', 'catchup'] as const;
+const GROUPS = ['ceilings', 'throughput', 'photos', 'latency', 'catchup', 'reconcile'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -64,6 +66,8 @@ const FULL: Sizes = {
   latency: { rate: 500, seconds: 60, runs: 1 },
   // ~1.88 events per visit over one day (a few cars still inside): 532,000 visits ≈ 1,000,000 events.
   catchup: { visits: 532_000, days: 1, outageSeconds: 15, deadlineSeconds: 200 },
+  // ~1.9 events a visit within the day: 532,000 visits ≈ 1,000,000 events.
+  reconcile: { visits: 532_000, lots: 200, lotEventsPerDay: 5_000 },
 };
 const QUICK: Sizes = {
   ingest: { records: 100_000, batch: 100, inflight: defaults.isp.connections, rounds: 1 },
@@ -77,6 +81,7 @@ const QUICK: Sizes = {
   photosOversize: { visits: 40, runs: 1, deadlineSeconds: 20 },
   latency: { rate: 500, seconds: 12, runs: 1 },
   catchup: { visits: 50_000, days: 1, outageSeconds: 6, deadlineSeconds: 40 },
+  reconcile: { visits: 50_000, lots: 200, lotEventsPerDay: 5_000 },
 };
 const sizes = values.quick ? QUICK : FULL;
 
@@ -244,6 +249,7 @@ try {
   await run('photos', () => runPhotosGroup(ctx, oversize));
   await run('latency', () => runLatencyGroup(ctx));
   await run('catchup', () => runCatchupGroup(ctx));
+  await run('reconcile', () => runReconcileGroup(ctx));
 } finally {
   const servers = await serverVersions().catch(() => ({ mariadb: '?', redis: '?' }));
   const file: ResultsFile = {

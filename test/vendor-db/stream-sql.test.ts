@@ -154,6 +154,8 @@ describe('grants', () => {
 describe('plan verdict', () => {
   const facts: PlanFacts = {
     plan: {
+      id: 1,
+      select_type: 'SIMPLE',
       table: 'car_inout',
       type: 'range',
       possible_keys: 'idx_out_time',

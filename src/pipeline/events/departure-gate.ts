@@ -2,13 +2,18 @@
  * The departure gate: a stream that follows another (departures follow entrances, see the stream
  * table) is read only up to the followed stream's watermark, the earliest event time it still
  * holds undelivered, so no departure reaches ISP before its entrance. Backfills of the followed
- * stream hold the gate too, as a car backfilled in may be leaving now.
+ * stream hold the gate too, as a car backfilled in may be leaving now. A followed stream in
+ * low-latency mode holds it at its sweep too (late entrances come from there). A follower in
+ * low-latency mode is gated record by record instead (`mayGoNow`): a departure goes as soon as its
+ * own entrance is settled, not when every entrance before it is.
  */
 import { randomBytes } from 'node:crypto';
 import { releaseWhereClear } from '../lots/registration.js';
 import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventStreamName, followersOf } from '../streams.js';
 import { GATE_NOT_STARTED } from './poll.js';
+import type { EventRecord, Precedent } from './records.js';
+import { MARK_SLICE_SECONDS } from './sweep.js';
 
 /** A push job of `stream` that is still to run (not completed, failed or gone). */
 export async function isLiveJob(rt: Runtime, stream: EventStreamName, jobId: string): Promise<boolean> {
@@ -45,15 +50,64 @@ export function gateOf(
   stream: EventStreamName,
   upTo?: number,
   lotsFirst = true,
+  /** `record`: a low-latency follower, gated record by record (`mayGoNow`), not by its read. */
+  by: 'read' | 'record' = 'read',
 ): () => Promise<number | undefined> {
   const followed = EVENT_STREAMS[stream].follows;
   return async () => {
     if (lotsFirst && !(await lotsSentOnce(rt))) return GATE_NOT_STARTED;
     if (followed === undefined) return upTo;
     if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
+    if (by === 'record') return upTo;
     const mark = await watermarkOf(rt, followed);
     return Math.min(mark ?? GATE_NOT_STARTED, upTo ?? Number.POSITIVE_INFINITY);
   };
+}
+
+/**
+ * The gate of a low-latency follower, record by record: a departure may go at once when its
+ * entrance is settled, either by time (before the entrance watermark, which in low-latency mode
+ * includes the entrances' sweep: no late entrance can come before it) or because ISP has accepted
+ * that very entrance lately (`accepted`). A departure that names no entrance waits for its own time
+ * to pass the watermark, as a guarded read does.
+ */
+export function mayGoNow(
+  ownTime: number,
+  precedent: Precedent | undefined,
+  horizon: number | undefined,
+  accepted: boolean,
+): boolean {
+  const settledBefore = horizon ?? GATE_NOT_STARTED;
+  if (!precedent) return ownTime < settledBefore;
+  return precedent.time < settledBefore || accepted;
+}
+
+/** `mayGoNow` for a page of a low-latency follower's records: one watermark read, one key lookup. */
+export function followerGate(
+  rt: Runtime,
+  stream: EventStreamName,
+): (records: EventRecord[], precedents: Array<Precedent | undefined>) => Promise<boolean[]> {
+  const followed = EVENT_STREAMS[stream].follows;
+  return async (records, precedents) => {
+    if (followed === undefined) return records.map(() => true);
+    const horizon = await watermarkOf(rt, followed);
+    const settled = records.map((r, i) => mayGoNow(r.time, precedents[i], horizon, false));
+    const ask = precedents.flatMap((p, i) => (p && !settled[i] ? [{ i, p }] : []));
+    if (ask.length > 0) {
+      const found = await rt.acceptedKeys[followed].has(
+        ask.map(({ p }) => ({ slice: Math.floor(p.time / MARK_SLICE_SECONDS), key: p.key })),
+      );
+      ask.forEach(({ i }, k) => {
+        if (found[k]) settled[i] = true;
+      });
+    }
+    return settled;
+  };
+}
+
+/** Streams whose followers are in low-latency mode: their deliveries are noted in `acceptedKeys`. */
+export function followedByLowLatency(rt: Runtime, stream: EventStreamName): boolean {
+  return followersOf(stream).some((f) => rt.config.streams[f].mode === 'low-latency');
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Cursor } from '../../config/vendor-rows.js';
 import { pushJobIds } from '../push-queue.js';
 import type { EventStreamName } from '../streams.js';
-import type { EventRecord, RowOutcome } from './records.js';
+import type { EventRecord, Precedent, RowOutcome } from './records.js';
 
 /** A vendor row as the page path sees it: its id, and its cursor time as the server wrote it. */
 export interface PageRow {
@@ -30,6 +30,10 @@ export interface PushJobSpec {
 
 export interface PageRecords<Row> {
   records: EventRecord[];
+  /** Each record's row (same order). */
+  rowsOf: Row[];
+  /** Each record's precedent (same order; departures naming their entrance). */
+  precedents: Array<Precedent | undefined>;
   /** Rows that cannot become a record, with the reasons (for the quarantine). */
   rejected: Array<{ row: Row; reasons: Array<{ code: string; message: string }> }>;
 }
@@ -43,13 +47,18 @@ export function recordsOfPage<Row extends PageRow>(
   transform: (row: Row) => RowOutcome,
 ): PageRecords<Row> {
   const records: EventRecord[] = [];
+  const rowsOf: Row[] = [];
+  const precedents: Array<Precedent | undefined> = [];
   const rejected: PageRecords<Row>['rejected'] = [];
   for (const row of rows) {
     const outcome = transform(row);
-    if (outcome.ok) records.push(outcome.record);
-    else rejected.push({ row, reasons: outcome.reasons });
+    if (outcome.ok) {
+      records.push(outcome.record);
+      rowsOf.push(row);
+      precedents.push(outcome.precedent);
+    } else rejected.push({ row, reasons: outcome.reasons });
   }
-  return { records, rejected };
+  return { records, rowsOf, precedents, rejected };
 }
 
 /** Push jobs of at most `size` records, named after the first and last vendor row of each. */

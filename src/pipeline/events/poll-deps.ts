@@ -5,8 +5,9 @@
  */
 import type { Cursor } from '../../config/vendor-rows.js';
 import { directHandOffs } from '../../metrics.js';
+import type { RecentKey } from '../../state/recent-keys.js';
 import { readEventPage, readVendorNow } from '../../vendor-db/index.js';
-import { vendorTimeOf } from '../../vendor-db/zone.js';
+import { type TimeFormat, vendorTimeOf } from '../../vendor-db/zone.js';
 import { countDelivered, DeliveryTally } from '../bookkeeping.js';
 import { IspRejectedError } from '../errors.js';
 import { enqueuePush, type PushOrigin } from '../push-queue.js';
@@ -14,12 +15,13 @@ import { pendingDepth } from '../queues.js';
 import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventRow, type EventStreamName } from '../streams.js';
 import { noteVendorClock } from '../vendor-clock.js';
-import { gateOf } from './departure-gate.js';
+import { followerGate, gateOf } from './departure-gate.js';
 import { deliverDirect, Lanes } from './direct-delivery.js';
 import type { PushJobSpec } from './page.js';
 import type { PollEventsDeps } from './poll.js';
 import { pushEvents } from './push.js';
 import { eventPushDeps } from './push-deps.js';
+import { cursorSlice } from './sweep.js';
 
 export interface EventPollOptions {
   budgetMs?: number;
@@ -33,6 +35,14 @@ export interface EventPollOptions {
   direct?: boolean;
   /** Read nothing before the lots have been sent once (default true; a dry run shows rows anyway). */
   lotsFirst?: boolean;
+}
+
+/** A row's read mark: its vendor key, in the slice of its cursor time (src/pipeline/events/sweep.ts). */
+export function readMark(
+  cfg: { timeFormat: TimeFormat },
+  row: { cursorTime?: unknown; vendorKey: string },
+): RecentKey {
+  return { slice: cursorSlice(String(row.cursorTime ?? ''), cfg.timeFormat), key: row.vendorKey };
 }
 
 /** Unix seconds of a cursor of `stream` (how far it has read), undefined when it does not parse. */
@@ -86,7 +96,20 @@ export function eventPollDeps(
   let queueEmpty = false;
   /** Shared by the two pages a poll may hand on at once. */
   const lanes = new Lanes(rt.config.pipeline.pushConcurrency);
-  const gate = gateOf(rt, stream, options.upTo, options.lotsFirst ?? true);
+  const lowLatency = cfg.mode === 'low-latency';
+  // A low-latency follower reads as soon as rows are committed and is gated record by record.
+  const byRecord = lowLatency && def.follows !== undefined;
+  const gate = gateOf(rt, stream, options.upTo, options.lotsFirst ?? true, byRecord ? 'record' : 'read');
+  // Rows read are marked while a sweep is due: always in low-latency mode, and in guarded mode
+  // until a sweep left from it has caught up (asked once per poll).
+  let sweepDue: Promise<boolean> | undefined;
+  const marking = () => {
+    sweepDue ??= lowLatency
+      ? Promise.resolve(true)
+      : rt.progress.sweptUpTo(stream).then((at) => at !== undefined);
+    return sweepDue;
+  };
+  const lagSeconds = lowLatency ? 0 : vendorCfg.commitLagSeconds;
   return {
     stream,
     pageSize: cfg.pageSize,
@@ -98,13 +121,21 @@ export function eventPollDeps(
     readBound: async () => {
       const vendorNow = await readVendorNow(rt.vendor);
       await noteVendorClock(rt, vendorNow);
-      return vendorNow - vendorCfg.commitLagSeconds;
+      return vendorNow - lagSeconds;
     },
     gateUpTo: gate,
+    markRead: async (rows) => {
+      if (await marking()) await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
+    },
+    // A held-back departure waits in the poll for up to a poll interval. Longer held the poll, and
+    // the departure sweep behind it, from running (measured: waiting the commit lag too took the
+    // p99 from 7.3 s to 11.4 s, the late departures waiting for the sweep).
+    ...(byRecord ? { mayGo: followerGate(rt, stream), deferWaitMs: cfg.pollEveryMs } : {}),
     ...(def.follows ? { gateWaitMs: cfg.pollEveryMs } : {}),
     readPage: (after, limit, upTo) =>
       readEventPage(rt.vendor, stream, cfg, vendorCfg, after, {
         limit,
+        lagSeconds,
         ...(upTo !== undefined && Number.isFinite(upTo)
           ? { upTo: vendorTimeOf(upTo, cfg.timeFormat, vendorCfg.timeZone) }
           : {}),

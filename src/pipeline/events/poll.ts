@@ -9,7 +9,7 @@
 import type { Cursor } from '../../config/vendor-rows.js';
 import type { EventStreamName } from '../streams.js';
 import { jobsOfPage, type PageRead, type PageRow, type PushJobSpec, recordsOfPage } from './page.js';
-import type { RowOutcome } from './records.js';
+import type { EventRecord, Precedent, RowOutcome } from './records.js';
 
 export interface PollEventsDeps<Row extends PageRow> {
   stream: EventStreamName;
@@ -33,6 +33,19 @@ export interface PollEventsDeps<Row extends PageRow> {
    */
   gateWaitMs?: number;
   readPage(after: Cursor | null, limit: number, upTo: number | undefined): Promise<PageRead<Row>>;
+  /**
+   * Low-latency mode: remembers the rows handed on, before they are (the sweep behind the poll
+   * hands on only rows the poll never read). A row held back by `mayGo` is not marked.
+   */
+  markRead?(rows: Row[]): Promise<void>;
+  /**
+   * Low-latency follower (departures): which records may go now, their precedent (entrance)
+   * being settled (departure-gate.ts `mayGoNow`). The others wait in the poll, looked at again
+   * every DEFER_CHECK_MS (reading on meanwhile) up to `deferWaitMs`; what still waits then is
+   * left to the sweep.
+   */
+  mayGo?(records: EventRecord[], precedents: Array<Precedent | undefined>): Promise<boolean[]>;
+  deferWaitMs?: number;
   transform(row: Row): RowOutcome;
   /** Unix seconds of a cursor time (to report how far the stream has read). */
   cursorEpoch(cursor: Cursor): number | undefined;
@@ -58,6 +71,11 @@ export const GATE_CHECK_MS = 25;
  */
 export const GATE_WAIT_WITHIN_S = 10;
 export const GATE_BACKLOG_CHECK_MS = 100;
+/**
+ * How often a low-latency follower looks again at the records it holds back (and reads on): each
+ * look is a keyset read of what came meanwhile, so this bounds the statements a waiting poll runs.
+ */
+export const DEFER_CHECK_MS = 100;
 /** The gate of a stream whose other stream has read nothing yet. */
 export const GATE_NOT_STARTED = 0;
 
@@ -67,6 +85,8 @@ export interface PollResult {
   quarantined: number;
   pages: number;
   stoppedBy: 'caught-up' | 'backpressure' | 'budget' | 'gate';
+  /** Low-latency followers: records still held back when the poll ended (the sweep hands them on). */
+  leftToSweep?: number;
 }
 
 export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>): Promise<PollResult> {
@@ -86,6 +106,29 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
   // the tail of one page's batches overlaps the head of the next one's. Checkpoints still move in
   // page order, each only after its own page and every page before it.
   let handing: Promise<void> | undefined;
+  // Low-latency followers: records read but held back until their precedent is settled.
+  let waiting: Waiting<Row>[] = [];
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  /** Hands on the held-back records that may go now (their rows are marked first). */
+  const release = async () => {
+    const flags = await deps.mayGo!(
+      waiting.map((w) => w.record),
+      waiting.map((w) => w.precedent),
+    );
+    const going = waiting.filter((_, i) => flags[i]);
+    waiting = waiting.filter((_, i) => !flags[i]);
+    if (going.length === 0) return;
+    const rows = going.map((w) => w.row);
+    await deps.markRead?.(rows);
+    const jobs = jobsOfPage(
+      deps.stream,
+      'poll',
+      rows,
+      going.map((w) => w.record),
+      deps.maxItemsPerJob,
+    );
+    await deps.enqueue(jobs);
+  };
   try {
     for (;;) {
       if ((await deps.queueDepth()) > deps.maxQueueDepth) {
@@ -103,9 +146,25 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
         ahead.catch(() => undefined);
       }
 
-      const { records, rejected } = recordsOfPage(page.rows, deps.transform);
+      const paged = recordsOfPage(page.rows, deps.transform);
+      const { rejected } = paged;
+      let { records } = paged;
       for (const { row, reasons } of rejected) await deps.quarantine(row, reasons);
       result.quarantined += rejected.length;
+      let marked: Row[] = page.rows;
+      if (deps.mayGo && records.length > 0) {
+        const flags = await deps.mayGo(records, paged.precedents);
+        const held = new Set<Row>();
+        for (let i = 0; i < records.length; i++) {
+          if (flags[i]) continue;
+          held.add(paged.rowsOf[i]!);
+          waiting.push({ row: paged.rowsOf[i]!, record: records[i]!, precedent: paged.precedents[i] });
+        }
+        if (held.size > 0) {
+          records = records.filter((_, i) => flags[i]);
+          marked = page.rows.filter((row) => !held.has(row));
+        }
+      }
       const jobs = jobsOfPage(deps.stream, 'poll', page.rows, records, deps.maxItemsPerJob);
       result.enqueued += records.length;
       // A short page has read everything before its bound; rows up to the checkpoint were read
@@ -120,7 +179,11 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
       // closure over `page` kept every row of the two pages in hand alive through their delivery,
       // and young-generation GC copies whatever is alive).
       const last = page.last;
+      const markRead = deps.markRead;
       handing = (async () => {
+        // Marked before the hand-on: a poll that dies in between has not moved its checkpoint
+        // and reads them again.
+        if (markRead && marked.length) await markRead(marked);
         if (jobs.length) await deps.enqueue(jobs);
         await previous;
         if (last) await deps.setCheckpoint(last);
@@ -130,6 +193,16 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
 
       if (!full) {
         await handing;
+        if (waiting.length > 0) {
+          if (now() + DEFER_CHECK_MS <= started + (deps.deferWaitMs ?? 0)) {
+            await sleep(DEFER_CHECK_MS);
+            await release();
+            // Reads on meanwhile: the poll ends at a short page with nothing held back.
+            continue;
+          }
+          result.leftToSweep = waiting.length;
+          waiting = [];
+        }
         const gated = gate !== undefined && gate < bound;
         if (gated) {
           const every = bound - gate <= GATE_WAIT_WITHIN_S ? GATE_CHECK_MS : GATE_BACKLOG_CHECK_MS;
@@ -141,6 +214,10 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
       // A full page read ahead is always handed on: reading it was the cost.
       if (!ahead) {
         await handing;
+        if (waiting.length > 0) {
+          await release();
+          result.leftToSweep = waiting.length;
+        }
         result.stoppedBy = 'budget';
         return result;
       }
@@ -153,6 +230,12 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
     ahead?.catch(() => undefined);
     await handing?.catch(() => undefined);
   }
+}
+
+interface Waiting<Row> {
+  row: Row;
+  record: EventRecord;
+  precedent: Precedent | undefined;
 }
 
 interface Read<Row> {

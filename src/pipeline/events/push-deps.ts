@@ -15,8 +15,10 @@ import { enqueuePush, isReplayRun, type PushJobData, pushJobIds } from '../push-
 import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
 import { EVENT_STREAMS, type EventStreamName } from '../streams.js';
+import { followedByLowLatency } from './departure-gate.js';
 import type { PreparedRecord, PushEventsDeps } from './push.js';
-import { type EventRecord, withPhoto } from './records.js';
+import { type EventRecord, naturalKeyOf, withPhoto } from './records.js';
+import { MARK_SLICE_SECONDS } from './sweep.js';
 
 /** Job attempts that wait for a photo that may come back before sending the event without it. */
 const PHOTO_RETRIES = 3;
@@ -46,10 +48,25 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
   const cfg = rt.config.streams[stream];
   const photo = cfg.photo;
   const { photoField, follows } = EVENT_STREAMS[stream];
+  // Low-latency followers go as soon as their own precedent is accepted: note what ISP accepted.
+  const accepted = followedByLowLatency(rt, stream) ? rt.acceptedKeys[stream] : undefined;
   return {
     ledger: {
       delivered: (entries) => rt.ledgers[stream].delivered(entries),
-      markDelivered: (entries) => untilWritten(() => rt.ledgers[stream].markDelivered(entries), rt),
+      markDelivered: async (entries) => {
+        await untilWritten(() => rt.ledgers[stream].markDelivered(entries), rt);
+        if (accepted)
+          await untilWritten(
+            () =>
+              accepted.add(
+                entries.map((e) => ({
+                  slice: Math.floor(e.time / MARK_SLICE_SECONDS),
+                  key: naturalKeyOf(e.key),
+                })),
+              ),
+            rt,
+          );
+      },
     },
     maxItems: rt.config.isp.batch.maxItems,
     maxBytes: rt.config.isp.batch.maxBytes,

@@ -20,9 +20,19 @@ export interface EventRecord {
   payload: string;
 }
 
-/** What a vendor row of an event stream became: a push record, or the reasons it cannot be one. */
+/** The event a record must not overtake at ISP (a departure's entrance): its natural key and time. */
+export interface Precedent {
+  key: string;
+  /** Unix seconds. */
+  time: number;
+}
+
+/**
+ * What a vendor row of an event stream became: a push record, or the reasons it cannot be one.
+ * `precedent`: the event it follows, when the row names it (departures with an entrance time).
+ */
 export type RowOutcome =
-  | { ok: true; record: EventRecord }
+  | { ok: true; record: EventRecord; precedent?: Precedent }
   | { ok: false; reasons: Array<{ code: string; message: string }> };
 
 /**
@@ -34,10 +44,17 @@ export function ledgerKey(naturalKey: string, vendorKey: string): string {
   return `${naturalKey}#${vendorKey}`;
 }
 
-/** The natural key inside a ledger key (`ledgerKey(natural, vendorKey)`). */
-export function naturalKeyOf(key: string, vendorKey: string): string {
-  const tail = `#${vendorKey}`;
-  return key.endsWith(tail) ? key.slice(0, -tail.length) : key;
+/**
+ * The natural key inside a ledger key (`ledgerKey(natural, vendorKey)`): cut at the given vendor
+ * key, or at the last `#` when the caller does not know it.
+ */
+export function naturalKeyOf(key: string, vendorKey?: string): string {
+  if (vendorKey !== undefined) {
+    const tail = `#${vendorKey}`;
+    return key.endsWith(tail) ? key.slice(0, -tail.length) : key;
+  }
+  const at = key.lastIndexOf('#');
+  return at < 0 ? key : key.slice(0, at);
 }
 
 /** The push record of a transformed event (its payload serialized here, once). */

@@ -22,7 +22,11 @@ import type { ReconcileDeps } from './reconcile.js';
 export const RECONCILE_PAGE_ROWS = RECONCILE_EXPLAIN_ROWS;
 /** Jobs fetched from a queue per call. */
 const JOB_PAGE = 500;
-const PENDING_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
+/**
+ * In the order jobs move through them (delayed → wait → active), read one after the other: a job
+ * moving on between two reads is found in the later one (a job that finished is in the ledger).
+ */
+const PENDING_STATES = ['delayed', 'prioritized', 'waiting-children', 'wait', 'active'] as const;
 
 export function reconcileDeps(rt: Runtime, options: { now?: () => number } = {}): ReconcileDeps {
   const vendor = rt.config.vendor;

@@ -16,7 +16,7 @@
  */
 
 import type { RowOutcome } from '../events/records.js';
-import { naturalKeyOf } from '../events/records.js';
+import { ledgerKey, naturalKeyOf } from '../events/records.js';
 import type { EventRow } from '../streams.js';
 import { checkDaysRetained, dayBounds, daysBetween, provisionalFrom } from './days.js';
 import { closeMatches, UnknownLotError } from './lot-names.js';
@@ -108,6 +108,7 @@ export async function reconcileDays(deps: ReconcileDeps, query: ReconcileQuery):
       await deps.readRows(stream, { from: bounds.start, to: bounds.end }, async (page) => {
         await classifyPage(deps, stream, page, { lot: query.lot, open, pending, failed, tally });
       });
+      await lookAgain(deps, stream, [...tallies.values()]);
       for (const t of [...tallies.values()].sort((a, b) => a.parkCode.localeCompare(b.parkCode))) {
         rows.push({
           ...t,
@@ -199,6 +200,29 @@ async function classifyPage(
       reason: `cannot become a payload and is not in the quarantine: ${reason}`,
     });
   });
+}
+
+/**
+ * A second look at what seems missing, with fresh sets: an event that moved on between two of the
+ * first look's reads (a job taken from one state list to another meanwhile) is found now.
+ */
+async function lookAgain(deps: ReconcileDeps, stream: EventStreamName, tallies: Tally[]): Promise<void> {
+  const keyed = tallies.flatMap((t) => t.missing.filter((m) => m.key !== '').map((m) => ({ t, m })));
+  if (keyed.length === 0) return;
+  const pending = await deps.pendingKeys(stream);
+  const failed = await deps.failedKeys(stream);
+  const keys = keyed.map(({ m }) => ({ key: ledgerKey(m.key, m.vendorId), time: m.time }));
+  const seen = await deps.delivered(stream, keys);
+  const found = new Set<MissingEvent>();
+  keyed.forEach(({ t, m }, i) => {
+    const key = keys[i]!.key;
+    if (seen[i]) t.delivered++;
+    else if (failed.has(key)) t.failed++;
+    else if (pending.has(key)) t.pending++;
+    else return;
+    found.add(m);
+  });
+  if (found.size) for (const t of tallies) t.missing = t.missing.filter((m) => !found.has(m));
 }
 
 function missingOf(

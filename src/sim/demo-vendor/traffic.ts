@@ -29,6 +29,17 @@ export interface TrafficOptions {
    * above it, rows are (that is what the guard's setting is about). @defaultValue 3000
    */
   holdMs?: number;
+  /**
+   * Late transactions open at once; a transaction drawn late while all are open is an ordinary
+   * one. 1 makes late rows rare (~0.3% of events at 500 events/s with the default ratio); raise it
+   * for `lateRatio` to be the share of transactions that commit late. @defaultValue 1
+   */
+  lateConcurrency?: number;
+  /**
+   * Late transactions stamp their rows this long before they write them (a gate controller
+   * writing an event it recorded earlier), on top of holding the transaction open. @defaultValue 0
+   */
+  backdateMs?: number;
   /** Events per transaction: 1 to this many. @defaultValue 5 */
   maxPerTransaction?: number;
   /** Chance, per transaction, of an extra hand correction of a lot's count. @defaultValue 0.05 */
@@ -113,9 +124,11 @@ export async function startTraffic(
   const sink: PhotoSink = { pool, dir: options.photoDir };
   const wall = wallClock(zone);
 
+  const lateSlots = Math.max(1, Math.floor(options.lateConcurrency ?? 1));
+  const backdateMs = Math.max(0, options.backdateMs ?? 0);
   const conns: mysql.Connection[] = [];
   try {
-    for (let i = 0; i < WORKERS + 1; i++) conns.push(await connectWriter(url));
+    for (let i = 0; i < WORKERS + lateSlots; i++) conns.push(await connectWriter(url));
     await demoStyleOf(conns[0]!, style);
   } catch (error) {
     await Promise.all(conns.map((c) => c.end().catch(() => undefined)));
@@ -153,7 +166,8 @@ export async function startTraffic(
   const spotRatio = options.spotChangeRatio ?? 0.05;
 
   let stopping = false;
-  let lateRun: Promise<void> | undefined;
+  /** Late transactions under way, by the slot (connection) each holds. */
+  const lateRuns = new Map<number, Promise<void>>();
   const sleepers = new Set<() => void>();
 
   /** A sleep that stop() cuts short. */
@@ -206,8 +220,8 @@ export async function startTraffic(
   }
 
   /** Writes one event's row; the time is "now" on the vendor's wall clock, taken as it is written. */
-  async function write(conn: mysql.Connection, event: Planned): Promise<TrafficEvent> {
-    const epoch = Math.floor(Date.now() / 1000);
+  async function write(conn: mysql.Connection, event: Planned, backdate = 0): Promise<TrafficEvent> {
+    const epoch = Math.floor((Date.now() - backdate) / 1000);
     const { visit } = event;
     let vendorKey: string;
     if (event.stream === 'entrances') {
@@ -297,7 +311,7 @@ export async function startTraffic(
     try {
       await conn.beginTransaction();
       const written: TrafficEvent[] = [];
-      for (const e of events) written.push(await write(conn, e));
+      for (const e of events) written.push(await write(conn, e, backdateMs));
       if (!stopping) await sleep(holdMs / 2 + rnd.next() * (holdMs / 2));
       await conn.commit();
       committed(events, written, true);
@@ -330,6 +344,11 @@ export async function startTraffic(
     }
   }
 
+  function freeLateSlot(): number | undefined {
+    for (let slot = 0; slot < lateSlots; slot++) if (!lateRuns.has(slot)) return slot;
+    return undefined;
+  }
+
   async function loop(): Promise<void> {
     const started = Date.now();
     let issued = 0;
@@ -350,10 +369,14 @@ export async function startTraffic(
         const size = Math.min(round - planned, 1 + Math.floor(rnd.next() * maxPer));
         const events = Array.from({ length: size }, plan);
         planned += size;
-        if (!lateRun && rnd.chance(lateRatio)) {
-          lateRun = runLate(conns[WORKERS]!, events).finally(() => {
-            lateRun = undefined;
-          });
+        const slot = freeLateSlot();
+        if (slot !== undefined && rnd.chance(lateRatio)) {
+          lateRuns.set(
+            slot,
+            runLate(conns[WORKERS + slot]!, events).finally(() => {
+              lateRuns.delete(slot);
+            }),
+          );
         } else {
           queues[worker]!.push(events);
           worker = (worker + 1) % WORKERS;
@@ -375,7 +398,7 @@ export async function startTraffic(
     } finally {
       stopping = true;
       wakeAll(); // a held transaction commits now
-      await lateRun;
+      await Promise.all(lateRuns.values());
       await Promise.all(conns.map((c) => c.end().catch(() => undefined)));
     }
     report.stoppedAt = Date.now();

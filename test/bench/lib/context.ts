@@ -24,6 +24,8 @@ export interface Sizes {
   photosOversize: { visits: number; runs: number; deadlineSeconds: number };
   latency: { rate: number; seconds: number; runs: number };
   catchup: { visits: number; days: number; outageSeconds: number; deadlineSeconds: number };
+  /** One vendor day reconciled: visits (~1.9 events each), lots; one lot's events a day for the memory figure. */
+  reconcile: { visits: number; lots: number; lotEventsPerDay: number };
 }
 
 export interface BenchContext {

@@ -326,4 +326,26 @@ describe('pollEvents', () => {
     expect(s.clock).toBe(0);
     expect(s.caughtUp).toBe(11);
   });
+
+  it('low-latency follower: marks the rows it hands on, holds back the rest until they may go, leaves what still waits to the sweep', async () => {
+    const s = fakeStream(rowsAt([10, 11, 12, 13]), { bound: 100 });
+    const marked: string[] = [];
+    // Row 2 may go from clock 100 on; row 4 never (its entrance is not settled within the poll).
+    const result = await pollEvents({
+      ...s.deps,
+      deferWaitMs: 300,
+      markRead: async (rows) => {
+        marked.push(...rows.map((r) => r.vendorKey));
+      },
+      mayGo: async (records) =>
+        records.map(
+          (r) => r.vendorKey === '1' || r.vendorKey === '3' || (r.vendorKey === '2' && s.clock >= 100),
+        ),
+    });
+    expect(s.jobs.flatMap((j) => j.records.map((r) => r.vendorKey)).sort()).toEqual(['1', '2', '3']);
+    expect(marked.sort()).toEqual(['1', '2', '3']);
+    expect(result.leftToSweep).toBe(1);
+    // The checkpoint is past every row read: the sweep, not the live read, comes back for row 4.
+    expect(s.log).toContain('checkpoint 4');
+  });
 });

@@ -192,3 +192,19 @@ describe('reconcileDays', () => {
     expect(d.pages).toEqual([]);
   });
 });
+
+describe('a second look', () => {
+  it('finds an event that moved on while the first look read (a job taken from waiting to active)', async () => {
+    const d = deps({ rows: { entrances: [{ id: '1', lot: 'A', at: start + 10 }] } });
+    let looks = 0;
+    // First look: the job is in neither list; second look: it is active (pending).
+    d.pendingKeys = async () => new Set(looks++ === 0 ? [] : [keyOf('1')]);
+    const report = await reconcileDays(d, { from: DAY, to: DAY });
+    expect(report.rows.find((r) => r.parkCode === 'A' && r.stream === 'entrances')).toMatchObject({
+      recorded: 1,
+      pending: 1,
+      missing: [],
+    });
+    expect(report.complete).toBe(true);
+  });
+});

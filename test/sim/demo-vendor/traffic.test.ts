@@ -164,6 +164,33 @@ describe('traffic control', () => {
     }
   });
 
+  it('holds several late transactions at once, their rows stamped in the past', async () => {
+    const db = await createTestDatabase();
+    try {
+      await createDemoSchema(db.url, 'visit-table');
+      await seedDemo(db.url, 'visit-table', { lots: 2, visits: 20, photos: false });
+      const traffic = await startTraffic(db.url, 'visit-table', {
+        ratePerSecond: 40,
+        durationMs: 2_000,
+        lateRatio: 1,
+        lateConcurrency: 6,
+        holdMs: 600,
+        backdateMs: 2_000,
+        photos: false,
+      });
+      const report = await traffic.done;
+      // One slot would commit at most ~2 s / 0.3 s late transactions; six commit many more.
+      expect(report.counts.lateTransactions).toBeGreaterThan(10);
+      // Entrances stamped at least the backdate before their commit (the hold is cut short when
+      // the traffic stops; a departure is never stamped before its car came in, so it may be later).
+      const late = report.entrances.filter((e) => e.late);
+      expect(late.length).toBeGreaterThan(10);
+      for (const e of late) expect(e.committedAt / 1000 - e.epoch).toBeGreaterThanOrEqual(2);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('refuses a database without lots, and a bad rate', async () => {
     const db = await createTestDatabase();
     try {

@@ -1,0 +1,74 @@
+/**
+ * The sweep of a low-latency stream wired to a Runtime: keys of the commit-lag window from the
+ * vendor, looked up in the live poll's read marks, late rows handed on exactly as the live poll
+ * hands on its pages (its `enqueue`: the ledger check, direct delivery or push jobs).
+ */
+import type { Cursor } from '../../config/vendor-rows.js';
+import { readEventKeys, readEventRowsAt, readVendorNow } from '../../vendor-db/index.js';
+import type { Runtime } from '../runtime.js';
+import type { EventRow, EventStreamName } from '../streams.js';
+import { gateOf } from './departure-gate.js';
+import type { PollEventsDeps } from './poll.js';
+import { readMark } from './poll-deps.js';
+import type { SweepDeps } from './sweep.js';
+
+/**
+ * Before a live poll of a low-latency stream: the sweep starts where the stream has read
+ * completely, if it has not started yet: a guarded stream switched to low-latency, at its read-up-to
+ * time; a first start, at the beginning (0).
+ */
+export async function startSweep(rt: Runtime, stream: EventStreamName): Promise<void> {
+  if (rt.config.streams[stream].mode !== 'low-latency') return;
+  if ((await rt.progress.sweptUpTo(stream)) !== undefined) return;
+  await rt.progress.setSweptUpTo(stream, (await rt.progress.caughtUp(stream)) ?? 0);
+}
+
+/** `poll`: the live poll's deps of the same stream and process (its hand-on is shared). */
+export function eventSweepDeps(
+  rt: Runtime,
+  stream: EventStreamName,
+  poll: PollEventsDeps<EventRow>,
+  options: { budgetMs?: number } = {},
+): SweepDeps<EventRow> {
+  const cfg = rt.config.streams[stream];
+  const vendorCfg = rt.config.vendor;
+  const marks = rt.readMarks[stream];
+  const keyOf = (c: Cursor) => readMark(cfg, { cursorTime: c.time, vendorKey: c.id });
+  return {
+    stream,
+    pageSize: cfg.pageSize,
+    maxItemsPerJob: poll.maxItemsPerJob,
+    maxQueueDepth: poll.maxQueueDepth,
+    budgetMs: options.budgetMs ?? 2_000,
+    lowLatency: cfg.mode === 'low-latency',
+    sweptUpTo: () => rt.progress.sweptUpTo(stream),
+    setSweptUpTo: (epoch) => rt.progress.setSweptUpTo(stream, epoch),
+    clearSweptUpTo: () => rt.progress.clearSweptUpTo(stream),
+    liveCheckpoint: () => rt.checkpoints.get(stream),
+    liveReadUpTo: () => rt.progress.caughtUp(stream),
+    lagSeconds: vendorCfg.commitLagSeconds,
+    readBound: async () => (await readVendorNow(rt.vendor)) - vendorCfg.commitLagSeconds,
+    // A follower sweeps only what its guarded read could read: before the followed watermark.
+    gateUpTo: gateOf(rt, stream),
+    readKeys: async (after, from, limit, upper) => {
+      const page = await readEventKeys(rt.vendor, stream, cfg, vendorCfg, after, {
+        limit,
+        from,
+        upTo: 'cursor' in upper ? upper.cursor : upper.time,
+      });
+      return {
+        rows: page.rows.map((r) => ({ time: r.cursorTime, id: r.vendorKey })),
+        last: page.last,
+        full: page.full,
+      };
+    },
+    wasRead: (keys) => marks.has(keys.map(keyOf)),
+    markRead: (keys) => marks.add(keys.map(keyOf)),
+    readRows: (keys) => readEventRowsAt(rt.vendor, stream, cfg, keys),
+    transform: poll.transform,
+    cursorEpoch: poll.cursorEpoch,
+    quarantine: poll.quarantine,
+    enqueue: poll.enqueue,
+    queueDepth: poll.queueDepth,
+  };
+}
