@@ -35,6 +35,8 @@ export interface PrivateRedisCluster {
   roles(viaPort?: number): Promise<ClusterRole[]>;
   /** The master serving the slot of `key` and its replicas, as the cluster sees them now. */
   ownerOf(key: string): Promise<{ slot: number; master: ClusterRole; replicas: ClusterRole[] }>;
+  /** CONFIG SET on one node. */
+  config(port: number, name: string, value: string): Promise<void>;
   /** SIGKILL the node on `port` (its process group). */
   kill(port: number): Promise<void>;
   /**
@@ -126,6 +128,9 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
       if (!master) throw new Error(`no master serves slot ${slot}`);
       return { slot, master, replicas: roles.filter((r) => r.masterId === master.id) };
     },
+    async config(port, name, value) {
+      await command(port, ['CONFIG', 'SET', name, value]);
+    },
     async kill(port) {
       await nodes.find((n) => n.port === port)?.process.kill();
     },
@@ -169,6 +174,11 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
         for (const r of replicas) {
           const info = String(await command(r.port, ['INFO', 'replication']));
           if (!info.includes('master_link_status:up')) return false;
+        }
+        // ...and every node's slot map lists them (a client learns the replicas from it).
+        for (const node of live()) {
+          const slots = (await command(node.port, ['CLUSTER', 'SLOTS'])) as unknown[][];
+          if (slots.length === 0 || slots.some((range) => range.length < 4)) return false;
         }
         return true;
       },
