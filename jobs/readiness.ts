@@ -10,6 +10,7 @@
  * database is down would make an orchestrator restart a worker that is waiting correctly.
  */
 import { STREAM_NAMES } from '../src/config/index.js';
+import { clusterStateProblem } from '../src/pipeline/redis-options.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { missingGlobalConcurrency, missingSchedules } from '../src/pipeline/schedules.js';
 import { lossAdvice, recordedLoss } from '../src/pipeline/state-guard.js';
@@ -52,7 +53,8 @@ export async function readiness(
   };
   await probe('redis', async () => {
     await rt.redis.ping();
-    return undefined;
+    // A cluster node answers PING while slots have no master; their keys' commands would fail.
+    return clusterStateProblem(rt.redis);
   });
   await probe('mysql', async () => {
     await rt.vendor.query('SELECT 1', [], 'readiness probe');

@@ -10,9 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
-import { redisOptions } from '../pipeline/queues.js';
+import { createRedisClient } from '../pipeline/redis-options.js';
 import { redactUrl } from '../redact.js';
 
 export const LOCK_TTL_MS = 15_000;
@@ -61,7 +60,7 @@ export async function claimDemo(redisUrl: string, prefix: string, databaseUrl: s
     );
   }
 
-  const redis = new Redis(redisOptions(redisUrl, { maxRetriesPerRequest: 1 }));
+  const redis = createRedisClient(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // the renewal below says what matters; no client noise
   const key = prefixLockKey(prefix);
   const set = await redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX').catch(async (error: Error) => {

@@ -16,14 +16,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Redis } from 'ioredis';
 import { readiness } from '../../jobs/readiness.js';
 import { checkRedis } from '../../jobs/redis-preflight.js';
 import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, startWorkers } from '../../jobs/workers.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { pendingDepth, redisOptions } from '../pipeline/queues.js';
+import { pendingDepth } from '../pipeline/queues.js';
+import { createRedisClient, scanKeys } from '../pipeline/redis-options.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { forgetStateEvidence } from '../pipeline/state-guard.js';
 import { redactUrl } from '../redact.js';
@@ -237,9 +237,11 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 
 /** Clears the demo's prefix so every demo starts fresh (checkpoints, ledger, queues). */
 async function freshRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(
-    redisOptions(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null }),
-  );
+  const redis = createRedisClient(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect().catch((error: Error) => {
       throw new Error(
@@ -248,12 +250,12 @@ async function freshRedisPrefix(url: string, prefix: string): Promise<void> {
     });
     await checkRedis(redis);
     const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    // One DEL per key, on the node that holds it: a cluster refuses a DEL of keys in several slots.
+    for await (const { client, keys } of scanKeys(redis, pattern)) {
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.del(key);
+      await pipeline.exec();
+    }
   } finally {
     redis.disconnect();
   }

@@ -1,9 +1,9 @@
 /** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
 import { Command } from 'commander';
-import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
+import { type RedisClient, scanKeys } from '../pipeline/redis-options.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
@@ -51,19 +51,20 @@ function nothingDelivered(status: StatusSnapshot): boolean {
   );
 }
 
-/** Prefixes under which some worker keeps state (its marker or checkpoints). Reads only (SCAN). */
-export async function prefixesInRedis(redis: Redis): Promise<string[]> {
+/**
+ * Prefixes under which some worker keeps state (its marker or checkpoints). Reads only (SCAN, on
+ * every master of a cluster); runs only when the configured prefix shows nothing.
+ */
+export async function prefixesInRedis(redis: RedisClient): Promise<string[]> {
   const found = new Set<string>();
-  let cursor = '0';
   let rounds = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', '*:state:*', 'COUNT', 1000);
-    cursor = next;
+  for await (const { keys } of scanKeys(redis, '*:state:*')) {
     for (const key of keys) {
       const m = /^(.*):state:(marker|checkpoints|activity:totals)$/.exec(key);
       if (m?.[1]) found.add(m[1]);
     }
-  } while (cursor !== '0' && ++rounds < 10_000);
+    if (++rounds >= 10_000) break;
+  }
   return [...found].sort();
 }
 

@@ -102,7 +102,7 @@ export const ENV_VARS: EnvVar[] = [
     key: 'redis.url',
     kind: 'string',
     secret: true,
-    doc: 'redis://[:pass@]host:6379[/db]',
+    doc: 'redis://[:pass@]host:6379[/db], or a cluster: redis+cluster://[:pass@]h1:7000,h2:7001,h3:7002',
   },
   {
     name: 'REDIS_PREFIX',

@@ -18,6 +18,7 @@ import {
   PHOTO_MAX_BYTES,
   PHOTO_PREFIX,
 } from '../isp-spec/index.js';
+import { hashTag, isClusterUrl, parseRedisUrl } from './redis-url.js';
 
 const httpUrl = z
   .string()
@@ -25,9 +26,13 @@ const httpUrl = z
 const mysqlUrl = z
   .string()
   .refine((value) => /^mysql:\/\//.test(value), { message: 'must be a mysql:// URL' });
-const redisUrl = z
-  .string()
-  .refine((value) => /^rediss?:\/\//.test(value), { message: 'must be a redis:// URL' });
+const redisUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseRedisUrl(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 const ianaZone = z.string().refine((zone) => isValidZone(zone), {
   message: 'must be an IANA time zone such as Asia/Shanghai',
 });
@@ -342,9 +347,15 @@ export const configSchema = z.strictObject({
   photo: photoSchema.prefault({}),
   redis: z
     .strictObject({
-      /** Env: REDIS_URL. */
+      /**
+       * Env: REDIS_URL. One server (`redis://`, `rediss://`) or a Redis Cluster named by any of its
+       * nodes (`redis+cluster://h1:7000,h2:7001,h3:7002`, `rediss+cluster://` with TLS).
+       */
       url: redisUrl.default('redis://127.0.0.1:6379'),
-      /** Queue and state key prefix; the {hash tag} keeps all keys in one Redis Cluster slot. */
+      /**
+       * Queue and state key prefix; the {hash tag} keeps all keys in one Redis Cluster slot, so
+       * BullMQ's and our multi-key scripts stay legal there (required on a cluster).
+       */
       prefix: z
         .string()
         .regex(/^[^:]+$/, 'must not contain ":"')
@@ -357,6 +368,18 @@ export const configSchema = z.strictObject({
        * while it runs.
        */
       stateDir: z.string().default(() => join(homedir(), '.local', 'state', 'isp-park-sync')),
+    })
+    .superRefine((redis, ctx) => {
+      // On one server any prefix will do; on a cluster a prefix without a hash tag spreads the
+      // keys over slots, and the first multi-key script would fail with CROSSSLOT mid-delivery.
+      if (isClusterUrl(redis.url) && hashTag(redis.prefix) === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['prefix'],
+          message:
+            `"${redis.prefix}" has no {hash tag}, which a Redis Cluster needs to keep every queue and state key ` +
+            'in one slot: wrap it in braces, e.g. {isp}',
+        });
     })
     .prefault({}),
   pipeline: z

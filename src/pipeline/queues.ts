@@ -3,23 +3,12 @@
  * out in BullMQ. Names contain no ":"; every queue and state key lives under the configured prefix
  * (with a {hash tag}, so Redis Cluster keeps them in one slot).
  */
-import {
-  type ConnectionOptions,
-  createIORedisClient,
-  FlowProducer,
-  Queue,
-  type QueueOptions,
-  RedisConnection,
-} from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type ConnectionOptions, FlowProducer, Queue, type QueueOptions } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
 import type { Config, StreamName } from '../config/index.js';
 import { STREAM_NAMES } from '../config/index.js';
 import { isConnectionError } from './reachability.js';
-import { redisOptions } from './redis-options.js';
-
-// bullmq 6 loads ioredis with require(), which native ESM lacks: hand it the constructor once, so
-// connection *options* still work (BullMQ then owns and closes the clients it makes).
-RedisConnection.clientFactory ??= (opts) => createIORedisClient(new Redis(opts as RedisOptions));
+import { createRedisClient, type RedisClient, redisOptions } from './redis-options.js';
 
 export const pollQueueName = (stream: StreamName) => `poll-${stream}`;
 export const pushQueueName = (stream: StreamName) => `push-${stream}`;
@@ -46,9 +35,9 @@ export function producerConnection(config: Config): ConnectionOptions {
   }) as ConnectionOptions;
 }
 
-/** A plain client for our own state keys. The caller quits it. */
-export function createRedis(config: Config, extra: RedisOptions = {}): Redis {
-  return new Redis(redisOptions(config.redis.url, { maxRetriesPerRequest: 3, ...extra }));
+/** A plain client for our own state keys (a Cluster client on a cluster). The caller quits it. */
+export function createRedis(config: Config, extra: RedisOptions = {}): RedisClient {
+  return createRedisClient(config.redis.url, { maxRetriesPerRequest: 3, ...extra });
 }
 
 /** `readOnly`: the Queue objects write nothing on creation (BullMQ otherwise sets each queue's meta). */

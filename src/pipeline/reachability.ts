@@ -9,9 +9,9 @@
  * Owns no connection of the pipeline; `waitForRedis` and `probeRedis` open a short-lived client
  * of their own and always close it.
  */
-import { Redis } from 'ioredis';
+import { describeRedisTarget, parseRedisUrl } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { redisOptions } from './redis-options.js';
+import { createRedisClient } from './redis-options.js';
 
 export type Service = 'redis' | 'vendor';
 
@@ -23,14 +23,13 @@ export function retryDelay(attempt: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
 }
 
-/** `127.0.0.1:6379 db 0` (and `user x` when the URL names one); never the password. */
+/**
+ * `127.0.0.1:6379 (db 0)` (and `user x` when the URL names one), or `cluster h1:7000, h2:7001`;
+ * never the password.
+ */
 export function redisTarget(url: string): string {
   try {
-    const u = new URL(url);
-    const db = u.pathname.length > 1 ? u.pathname.slice(1) : '0';
-    const user = u.username ? `, user ${decodeURIComponent(u.username)}` : '';
-    const auth = u.password ? ', with a password' : '';
-    return `${u.hostname}:${u.port || 6379} (db ${db}${user}${auth})`;
+    return describeRedisTarget(parseRedisUrl(url));
   } catch {
     return '(REDIS_URL is not a valid URL)';
   }
@@ -53,6 +52,14 @@ interface ErrorLike {
   errno?: number | string;
   message?: string;
   name?: string;
+  /** ioredis Cluster: what the last node said when no node gave the slot map. */
+  lastNodeError?: unknown;
+}
+
+/** The error that says why: a cluster client's "Failed to refresh slots cache" hides its node's. */
+function rootCause(error: unknown): ErrorLike {
+  const e = (error ?? {}) as ErrorLike;
+  return e.lastNodeError ? (e.lastNodeError as ErrorLike) : e;
 }
 
 const CONNECTION_CODES = new Set([
@@ -75,20 +82,24 @@ export function isConnectionError(error: unknown): boolean {
     e.name === 'MaxRetriesPerRequestError' ||
     /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|max retries per request|getaddrinfo|ECONNREFUSED|ECONNRESET/i.test(
       text,
+    ) ||
+    // A Redis Cluster without a usable node, or without a master for a slot (a failover under way).
+    /Failed to refresh slots cache|None of startup nodes is available|Cluster isn't ready|CLUSTERDOWN/.test(
+      text,
     )
   );
 }
 
 /** The short reason, without a stack: `connect ECONNREFUSED 127.0.0.1:6390`. */
 function reasonOf(error: unknown): string {
-  const e = (error ?? {}) as ErrorLike;
+  const e = rootCause(error);
   const first = (e.message ?? String(error)).split('\n')[0] ?? '';
   return first.length > 200 ? `${first.slice(0, 200)}…` : first;
 }
 
 /** What to check, by the error's kind. */
 export function adviceFor(service: Service, error: unknown): string {
-  const e = (error ?? {}) as ErrorLike;
+  const e = rootCause(error);
   const text = `${e.code ?? ''} ${e.message ?? ''}`;
   const urlVar = service === 'redis' ? 'REDIS_URL' : 'VENDOR_DB_URL';
   const server = service === 'redis' ? 'Redis' : 'the MySQL/MariaDB server';
@@ -236,15 +247,13 @@ export class ServiceUnreachableError extends Error {
 /** One attempt to reach Redis (connect and PING) with a client of its own; throws a calm error. */
 export async function probeRedis(url: string, timeoutMs = 5_000): Promise<void> {
   let lastError: unknown;
-  const redis = new Redis(
-    redisOptions(url, {
-      lazyConnect: true,
-      connectTimeout: timeoutMs,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    }),
-  );
+  const redis = createRedisClient(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   // The socket's own error (ECONNREFUSED, ...) comes as an event; connect() then only rejects with
   // "Connection is closed". Listening also keeps ioredis from printing it.
   redis.on('error', (error) => {

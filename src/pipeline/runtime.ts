@@ -3,7 +3,7 @@
  * pool, the ISP client, the transform context and our state stores. Commands take what they need
  * and close it all with `close()`. Nothing here reads or writes data by itself.
  */
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { Config, StreamName } from '../config/index.js';
 import { IspClient } from '../isp/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -22,11 +22,13 @@ import { createPhotoLimiter } from '../transform/photo/index.js';
 import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
 import { createQueues, createRedis, type Queues } from './queues.js';
 import { OutageLog, redisTarget, vendorTarget } from './reachability.js';
+import type { RedisClient } from './redis-options.js';
 
 export interface Runtime {
   config: Config;
   logger: Logger;
-  redis: Redis;
+  /** One server's client, or a Redis Cluster's. */
+  redis: RedisClient;
   queues: Queues;
   vendor: VendorPool;
   isp: IspClient;

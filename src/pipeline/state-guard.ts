@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config/index.js';
+import { type Config, parseRedisUrl } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { type StateLoss, type StateMarker, StateMarkerStore } from '../state/state-marker.js';
 import type { Runtime } from './runtime.js';
@@ -39,10 +39,19 @@ export type StateVerdict =
   | { ok: true; marker: StateMarker; firstRun?: boolean; resumed?: boolean }
   | { ok: false; loss: StateLoss; message: string };
 
-/** Where the evidence of one Redis server and prefix is kept. */
+/**
+ * Which Redis the evidence belongs to: `host:port/db`, or for a cluster `cluster:` and its seed
+ * nodes in order (a seed list rewritten in another order is still the same cluster).
+ */
+function redisIdentity(url: string): string {
+  const target = parseRedisUrl(url);
+  const nodes = target.nodes.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`);
+  return target.cluster ? `cluster:${nodes.sort().join(',')}` : `${nodes[0]}/${target.db}`;
+}
+
+/** Where the evidence of one Redis server (or cluster) and prefix is kept. */
 export function evidencePath(config: Config): string {
-  const u = new URL(config.redis.url);
-  const where = `${u.hostname}:${u.port || 6379}/${u.pathname.slice(1) || '0'}|${config.redis.prefix}`;
+  const where = `${redisIdentity(config.redis.url)}|${config.redis.prefix}`;
   const hash = createHash('sha256').update(where).digest('hex').slice(0, 16);
   const name = config.redis.prefix.replace(/[^A-Za-z0-9_-]/g, '') || 'prefix';
   return join(config.redis.stateDir, `${name}-${hash}.json`);
@@ -192,10 +201,9 @@ export class StateGuard {
       const readUpTo = await this.rt.progress.caughtUp(stream);
       checkpoints[stream] = { time: c.time, id: c.id, ...(readUpTo !== undefined ? { readUpTo } : {}) };
     }
-    const u = new URL(this.rt.config.redis.url);
     try {
       writeEvidence(this.rt.config, {
-        redis: `${u.hostname}:${u.port || 6379}/${u.pathname.slice(1) || '0'}`,
+        redis: redisIdentity(this.rt.config.redis.url),
         prefix: this.rt.config.redis.prefix,
         markerId,
         seenAt: Date.now(),

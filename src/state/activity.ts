@@ -3,8 +3,9 @@
  * days), the last error per stream, and per lot the time of the last entrance, departure and spot
  * count delivered. Written by the pushers after ISP accepts a batch; read by status and /api.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
 const KEEP_SECONDS = 2 * 86_400;
@@ -95,7 +96,7 @@ export class ActivityStore {
   private readonly commands: ActivityCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.commands = scriptCommands<ActivityCommands>(redis, {

@@ -8,9 +8,10 @@
  * like the vendor's ORDER BY for the usual cursor columns: DATETIME text, and whole numbers
  * (epoch times, ids of any length) by value.
  */
-import type { Redis } from 'ioredis';
+
 import type { Cursor } from '../config/vendor-rows.js';
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface Checkpoint extends Cursor {
   /** When it was last set, Unix ms (our clock). */
@@ -59,7 +60,7 @@ export class CheckpointStore {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.key = stateKey(prefix, 'checkpoints');

@@ -6,10 +6,10 @@
  * call; read by the daily report and the status page's 14-day chart. One hash per stream and day,
  * kept `reconcile.retainDays` days after the day ends. Holds counts only, never records or keys.
  */
-import type { Redis } from 'ioredis';
 import { DateTime, IANAZone } from 'luxon';
 import { stateKey } from './keys.js';
 import { type LatencyHistogram, latencyBucket } from './latency-buckets.js';
+import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
 /**
@@ -163,7 +163,7 @@ export class DeliveryDayStore {
   readonly days: VendorDays;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     timeZone: string,
     /** Days a day's figures are kept after it ends (config `reconcile.retainDays`). */

@@ -5,8 +5,9 @@
  * reason and the operator's. Kept in one Redis stream under the prefix, never trimmed (a few
  * hundred bytes per discarded job). Owns only this key; removes nothing itself.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface DiscardRecord {
   /** When, epoch ms. */
@@ -28,7 +29,7 @@ export class DiscardAudit {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.key = stateKey(prefix, 'discarded');

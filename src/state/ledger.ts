@@ -16,8 +16,9 @@
  * event, ~3.5 µs of Redis time an event, made the ledger the largest Redis cost of the pipeline;
  * ~0.9 µs now). A lookup scans its slice's string, so the cost grows with events per slice.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
 export interface LedgerEntry {
@@ -162,7 +163,7 @@ export class DeliveredLedger {
   private readonly commands: LedgerCommands;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     stream: string,
     private readonly ttlDays: number,

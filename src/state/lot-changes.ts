@@ -10,8 +10,8 @@
  * previous value is never lost.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
 /** The latest state of one lot in one stream: what ISP is sent for it. */
@@ -104,7 +104,7 @@ export class LotChangeStore {
   private readonly commands: LotChangeCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.commands = scriptCommands<LotChangeCommands>(redis, {

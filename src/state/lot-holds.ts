@@ -3,8 +3,9 @@
  * Redis per lot, in the order they were held, until the lot is registered and they are released.
  * Each held event is the push record as it was (payload without photo), tagged with its stream.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface HeldEvent<R> {
   stream: string;
@@ -29,7 +30,7 @@ return items`;
 
 export class LotHoldStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
@@ -123,7 +124,7 @@ export class LotHoldStore {
  */
 export class EntranceBlockStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -12,10 +12,11 @@
  *   <prefix>:state:quarantine:s:<stream> zset  id by time, per stream
  * Owns only these keys; never touches the vendor's data.
  */
-import type { Redis } from 'ioredis';
+
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { rowsQuarantined } from '../metrics.js';
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface QuarantineReasonLike {
   code: string;
@@ -135,7 +136,7 @@ export class QuarantineStore {
   private readonly keys: string[];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Entries kept (config.pipeline.quarantineMax); the oldest beyond it are dropped. */
     private readonly max: number,

@@ -11,9 +11,10 @@
  * The caller picks each entry's slice (a time the reader of the key will know too), so a lookup
  * scans one slice's string: ~5,000 keys at 500 events/s with 10 s slices.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
 import { hash64 } from './ledger.js';
+import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
 export interface RecentKey {
@@ -84,7 +85,7 @@ export class RecentKeys {
   private readonly commands: RecentKeyCommands;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     prefix: string,
     name: string,
     private readonly ttlSeconds: number,

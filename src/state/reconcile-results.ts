@@ -8,12 +8,13 @@
  *   <prefix>:state:reconcile:day:<yyyy-MM-dd>  string  the day's result (JSON), expires with retention
  *   <prefix>:state:reconcile:days              zset    days by their start (Unix s)
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export class ReconcileResultStore<T> {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

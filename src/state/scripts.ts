@@ -3,7 +3,7 @@
  * connection, and again on NOSCRIPT). Defined once per client: several stores share one, and
  * redefining would make each connection load the scripts again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 export interface Script {
   numberOfKeys: number;
@@ -11,8 +11,11 @@ export interface Script {
 }
 
 /** The client typed as having the commands `C`, each defined from `scripts` unless it already is. */
-export function scriptCommands<C extends object>(redis: Redis, scripts: Record<keyof C & string, Script>): C {
+export function scriptCommands<C extends object>(
+  redis: RedisClient,
+  scripts: Record<keyof C & string, Script>,
+): C {
   for (const [name, script] of Object.entries<Script>(scripts))
     if (!(name in redis)) redis.defineCommand(name, script);
-  return redis as Redis & C;
+  return redis as RedisClient & C;
 }

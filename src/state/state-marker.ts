@@ -9,8 +9,8 @@
  * and says so until an operator decides (`resume`). Owns these two keys only.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface StateMarker {
   id: string;
@@ -37,7 +37,7 @@ export class StateMarkerStore {
   private readonly lostKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.markerKey = stateKey(prefix, 'marker');

@@ -14,12 +14,13 @@
  * car backfilled in may be leaving now), while a backfill's own range is cut by live work only, so
  * two backfills of different ranges do not stop each other.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export class StreamProgress {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

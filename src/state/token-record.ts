@@ -3,8 +3,9 @@
  * process holds no token of its own): the expiry of the newest token a worker fetched, and the
  * last refusal. Never the token itself. One key under the prefix.
  */
-import type { Redis } from 'ioredis';
+
 import { stateKey } from './keys.js';
+import type { RedisClient } from './redis-client.js';
 
 export interface TokenRecord {
   /** Epoch ms: the newest token fetched by any worker expires then. */
@@ -37,7 +38,7 @@ export class TokenRecordStore {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.key = stateKey(prefix, 'isp-token');

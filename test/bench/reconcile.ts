@@ -10,6 +10,7 @@
  *   extrapolated from the bytes per event measured (MEMORY USAGE of the day's ledger keys);
  * - `reconcile-lot-35d-mb`: measured directly, one lot of 5,000 events a day for 35 days.
  */
+import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { silentLogger } from '../../src/log.js';
 import type { EventRecord } from '../../src/pipeline/events/records.js';
@@ -186,7 +187,8 @@ async function markDay(rt: Runtime, deps: ReconcileDeps, bounds: { start: number
 /** One lot, `perDay` events a day (half entrances, half departures) for `days` days: measured. */
 async function lotMemory(ctx: BenchContext, rt: Runtime, perDay: number, days: number, command: string) {
   const prefix = `${rt.config.redis.prefix}:lotmem`;
-  const redis = rt.redis;
+  // The bench's stack runs on one Redis server (INFO and SCAN of one node).
+  const redis = rt.redis as Redis;
   const before = await usedMemoryMb(redis);
   const today = Math.floor(Date.now() / 86_400_000) * 86_400;
   let id = 0;

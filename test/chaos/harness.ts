@@ -11,10 +11,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { deepMerge, STREAM_NAMES } from '../../src/config/index.js';
 import { createQueues, pendingDepth } from '../../src/pipeline/queues.js';
+import { createRedisClient } from '../../src/pipeline/redis-options.js';
 import {
   createDemoSchema,
   type DemoStyleName,
@@ -54,7 +54,10 @@ export interface ChaosOptions {
   config?: Record<string, unknown>;
   /** MariaDB server URL without database; default the shared test server. */
   mysqlServerUrl?: string;
-  /** Redis URL; default the shared test Redis. Keys live under a prefix of the test's own either way. */
+  /**
+   * Redis URL (one server or a `redis+cluster://` URL); default the shared test Redis. Keys live
+   * under a prefix of the test's own either way.
+   */
   redisUrl?: string;
 }
 
@@ -149,7 +152,7 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
     throw error;
   }
   cleanups.push(async () => {
-    const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const client = createRedisClient(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
     // A private server may already be gone (killAll): then there is nothing to clean.
     client.on('error', () => undefined);
     try {

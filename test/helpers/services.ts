@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
+import { type RedisClient, scanKeys } from '../../src/pipeline/redis-options.js';
 
 export const TEST_MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,11 +65,11 @@ export async function createTestRedis(base = 't'): Promise<TestRedis> {
   };
 }
 
-export async function deleteKeys(client: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await client.del(...keys);
-  } while (cursor !== '0');
+/** Deletes the keys matching `pattern`, on every master of a cluster, one DEL per key there. */
+export async function deleteKeys(client: RedisClient, pattern: string): Promise<void> {
+  for await (const { client: node, keys } of scanKeys(client, pattern)) {
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.del(key);
+    await pipeline.exec();
+  }
 }
