@@ -62,8 +62,12 @@ export function pushProcessor(rt: Runtime) {
       if (error instanceof IspUnavailableError || error instanceof IspAuthError) {
         const since = data.failingSince ?? Date.now();
         if (Date.now() - since > rt.config.pipeline.retryForMs) {
-          // A later replay starts a fresh retry window.
-          await job.updateData({ ...data, failingSince: undefined });
+          // A later replay starts a fresh retry window (and counts what it delivers as replayed).
+          await job.updateData({
+            ...data,
+            failingSince: undefined,
+            ...(data.kind === 'events' ? { gaveUp: true } : {}),
+          });
           await rt.progress.settle(stream, String(job.id));
           if (data.kind === 'events') await blockFollowers(rt, data.stream, String(job.id), data.records);
           throw new UnrecoverableError(

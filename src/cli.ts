@@ -16,6 +16,7 @@ import { initCommand } from './cli/init.js';
 import { quarantineCommand } from './cli/quarantine.js';
 import { reconcileCommand } from './cli/reconcile.js';
 import { replayCommand } from './cli/replay.js';
+import { reportCommand } from './cli/report.js';
 import { resumeCommand } from './cli/resume.js';
 import { simCommand } from './cli/sim.js';
 import { startCommand } from './cli/start.js';
@@ -64,6 +65,7 @@ program.addCommand(resumeCommand());
 program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
 program.addCommand(reconcileCommand());
+program.addCommand(reportCommand());
 program.addCommand(demoCommand());
 
 try {

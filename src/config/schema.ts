@@ -453,7 +453,9 @@ export const configSchema = z.strictObject({
        * Days the records a reconciliation needs are kept: the delivered-key ledger lives
        * max(pipeline.ledgerTtlDays, retainDays + 1) days (the extra day covers the vendor zone's
        * offset from UTC, the ledger's day), and each nightly result as long. Days older than this
-       * cannot be reconciled. Measured cost: docs/operations.md#reconciliation.
+       * cannot be reconciled. Measured cost: docs/operations.md#reconciliation. The delivery
+       * figures per lot and day (the daily report's latency, photos missing and replayed; the
+       * status page's 14-day chart) are kept as long after their day.
        */
       retainDays: positiveInt.default(35),
       /** The nightly reconcile of yesterday also enqueues what it found missing (as `reconcile --repair`). */

@@ -1,9 +1,11 @@
 /**
- * What the worker writes down once ISP has accepted a batch: the delivery count and each lot's
- * latest event (status page, metrics), written through a Redis restart like the ledger.
+ * What the worker writes down once ISP has accepted a batch: the delivery count, each lot's
+ * latest event (status page, metrics) and each lot's figures of the day (daily report), written
+ * through a Redis restart like the ledger.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventsDelivered } from '../metrics.js';
+import type { DeliveryDayTally } from '../state/delivery-days.js';
 import type { EventRecord } from './events/records.js';
 import type { Runtime } from './runtime.js';
 import { EVENT_STREAMS, type EventStreamName } from './streams.js';
@@ -36,22 +38,38 @@ export async function untilWritten(
   }
 }
 
-/** Records delivered, and each lot's latest event time among them (the records themselves are let go). */
+/**
+ * Records delivered, each lot's latest event time among them, and their figures per lot and day
+ * (latency taken as they are added, photos missing, replayed); the records themselves are let go.
+ */
 export class DeliveryTally {
   count = 0;
   readonly lots = new Map<string, number>();
+  readonly days: DeliveryDayTally;
 
-  add(records: readonly EventRecord[]): this {
+  constructor(rt: Pick<Runtime, 'deliveryDays'>) {
+    this.days = rt.deliveryDays.tally();
+  }
+
+  /** `withoutPhoto`: those of `records` sent without their photo; `replayed`: from a replayed job. */
+  add(
+    records: readonly EventRecord[],
+    detail: { withoutPhoto?: readonly EventRecord[]; replayed?: boolean } = {},
+  ): this {
     this.count += records.length;
     for (const r of records) {
       const time = this.lots.get(r.lot);
       if (time === undefined || r.time > time) this.lots.set(r.lot, r.time);
     }
+    this.days.add(records, detail);
     return this;
   }
 }
 
-/** Delivery count and per-lot latest times, after the ledger has the records. */
+/**
+ * Delivery count, per-lot latest times and per-lot-day figures, after the ledger has the records:
+ * two script calls sent together (one round trip), each retried through a Redis restart.
+ */
 export async function countDelivered(
   rt: Runtime,
   stream: EventStreamName,
@@ -59,5 +77,8 @@ export async function countDelivered(
 ): Promise<void> {
   eventsDelivered.inc({ stream }, tally.count);
   const perLot = { field: EVENT_STREAMS[stream].lotActivity, times: tally.lots };
-  await untilWritten(() => rt.activity.recordDelivered(stream, tally.count, perLot), rt, 'delivery count');
+  await Promise.all([
+    untilWritten(() => rt.activity.recordDelivered(stream, tally.count, perLot), rt, 'delivery count'),
+    untilWritten(() => rt.deliveryDays.record(stream, tally.days), rt, 'delivery figures per day'),
+  ]);
 }

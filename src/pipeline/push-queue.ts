@@ -32,6 +32,8 @@ export interface EventsJobData {
   splitting?: boolean;
   /** Start of the current run of failures (ms): retrying stops `retryForMs` after it. */
   failingSince?: number;
+  /** Delivery gave up on the job once (it went to the failed set): a later run is a replay. */
+  gaveUp?: boolean;
 }
 
 export interface LotsJobData {
@@ -150,6 +152,15 @@ export async function enqueueReleased(
         { id: pushJobIds.released(stream, lot, at), data: { kind: 'events', stream, records } },
       ]);
   }
+}
+
+/**
+ * A run of this job delivers replayed records: it is an operator's resend, or it is back from the
+ * failed set (a record parked there alone, or a job delivery gave up on), whether by `replay` or
+ * the dashboard's retry.
+ */
+export function isReplayRun(data: EventsJobData): boolean {
+  return data.resend === true || data.isolated?.parked === true || data.gaveUp === true;
 }
 
 /** A push job's data in today's format, whichever version enqueued it; undefined: not a push job. */

@@ -9,6 +9,7 @@ import { IspClient } from '../isp/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
+import { DeliveryDayStore } from '../state/delivery-days.js';
 import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
@@ -43,6 +44,8 @@ export interface Runtime {
   holds: LotHoldStore;
   entranceBlocks: EntranceBlockStore;
   activity: ActivityStore;
+  /** Per lot and day: delivered, photos missing, replayed, latency (the daily report, the 14-day chart). */
+  deliveryDays: DeliveryDayStore;
   /** The workers' ISP token state, as recorded in Redis. */
   tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
@@ -138,6 +141,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     holds: new LotHoldStore(redis, prefix),
     entranceBlocks: new EntranceBlockStore(redis, prefix),
     activity: new ActivityStore(redis, prefix),
+    deliveryDays: new DeliveryDayStore(redis, prefix, config.vendor.timeZone, config.reconcile.retainDays),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
     outages,

@@ -5,6 +5,7 @@
 
 import type { StreamName } from '../config/index.js';
 import type { ReconcileGrid } from './reconcile/nightly.js';
+import type { RecentDay } from './report/recent-days.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -98,6 +99,8 @@ export interface StatusSnapshot {
   /** Records delivered per minute, all streams, over the last `chartHours` hours (oldest first). */
   deliveredPerMinute: Array<{ minute: number; count: number }>;
   chartHours: number;
+  /** The last 14 days (vendor zone), oldest first: delivered, and completeness from nightly reconciles. */
+  recentDays: RecentDay[];
   /** Unix seconds of the next nightly full sync, when scheduled. */
   nextFullSync: number | null;
   /** The nightly reconciles kept (`reconcile.pageDays` latest): a lot × day grid; none run yet: no days. */

@@ -9,6 +9,7 @@ import { redactUrl } from '../redact.js';
 import { StateMarkerStore } from '../state/state-marker.js';
 import { cursorEpoch } from './events/poll-deps.js';
 import { reconcileGrid, reconcileResults } from './reconcile/nightly.js';
+import { nightTotals, recentDays } from './report/recent-days.js';
 import type { Runtime } from './runtime.js';
 import { missingSchedules, nextFullSync } from './schedules.js';
 import { lossAdvice } from './state-guard.js';
@@ -111,6 +112,7 @@ export async function collectStatus(
       .then((c) => (c ? { skewSeconds: Math.round(c.skewMs / 1000), at: c.at } : null)),
     deliveredPerMinute,
     chartHours: CHART_HOURS,
+    recentDays: await recentDays(rt, nowMs, nightTotals(reconcile)),
     nextFullSync: next ? Math.floor(next / 1000) : null,
     reconcile,
   };

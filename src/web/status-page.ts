@@ -9,6 +9,7 @@ import type { StreamName } from '../config/index.js';
 import type { GridCell } from '../pipeline/reconcile/nightly.js';
 import type { LotStatus, ReconcileGrid, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
 import { renderDeliveriesChart } from './chart.js';
+import { renderDaysChart } from './days-chart.js';
 import { escapeHtml } from './redaction.js';
 import { formatDuration, formatEpoch, NONE, zoneLabel } from './time-format.js';
 
@@ -97,6 +98,8 @@ ${renderDeliveriesChart(snapshot.deliveredPerMinute, zone)}
 <figcaption>All streams; ${count('chart-total', chartTotal)} records in the chart window.</figcaption>
 </figure>
 
+${recentDaysSection(snapshot)}
+
 <h2>Lots (${snapshot.lots.length})</h2>
 ${lotsTable(snapshot.lots, zone)}
 
@@ -105,6 +108,20 @@ ${reconcileGrid(snapshot.reconcile, zone)}
 </body>
 </html>
 `;
+}
+
+/** The last days: volume per day and the nightly reconcile's completeness (`report` has the detail). */
+function recentDaysSection(snapshot: StatusSnapshot): string {
+  const days = snapshot.recentDays ?? [];
+  const checked = days.filter((d) => d.completeness !== null);
+  const lowest = checked.length ? Math.min(...checked.map((d) => d.completeness!)) : null;
+  return `<h2>Delivered per day, last ${days.length} days</h2>
+<figure class="chart">
+${renderDaysChart(days)}
+<figcaption>Entrances and departures per day of their event time (bars); completeness from the nightly reconcile (line, ${count('days-checked', checked.length)} of ${days.length} days checked${
+    lowest === null ? '' : `, lowest ${value('days-lowest-completeness', lowest, `${lowest}%`)}`
+  }). Per lot: <code>isp-park-sync report --date yyyy-MM-dd</code>.</figcaption>
+</figure>`;
 }
 
 function alerts(snapshot: StatusSnapshot): string {
@@ -279,6 +296,7 @@ p.error{margin:8px 0 0;font-size:.9rem;max-height:9em;overflow:auto}
 .chart svg{width:100%;height:auto;display:block}
 .chart .bar{fill:var(--bar)}.chart .axis{stroke:var(--muted)}.chart .grid{stroke:var(--line);stroke-dasharray:4 4}
 .chart .label{fill:var(--muted);font-size:13px}
+.chart .pct-line{fill:none;stroke:var(--good);stroke-width:2}.chart .pct-dot{fill:var(--good)}.chart .pct-dot.short{fill:var(--bad)}
 figcaption{color:var(--muted);font-size:.9rem}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;background:var(--card)}

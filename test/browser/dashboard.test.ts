@@ -116,6 +116,42 @@ describe('dashboard in a real browser', () => {
     await page.close();
   }, 60_000);
 
+  it('status page charts the last 14 days: delivered per day and the nightly completeness, as /api/status has them', async () => {
+    const page = await context.newPage();
+    const seen = watch(page, server.url);
+    await page.goto(`${server.url}/`);
+    await expect.poll(() => page.locator('[data-testid="days-chart"]').count()).toBe(1);
+    const api = await apiStatus();
+    expect(api.recentDays).toHaveLength(14);
+    const bars = page.locator('[data-testid="day-bar"]');
+    expect(await bars.count()).toBe(14);
+    for (const [i, day] of api.recentDays.entries()) {
+      expect(await bars.nth(i).getAttribute('data-day')).toBe(day.day);
+      expect(await bars.nth(i).getAttribute('data-value')).toBe(String(day.delivered));
+    }
+    // What the fixture delivered on its last six days, oldest first; nothing before.
+    expect(api.recentDays.map((d) => d.delivered)).toEqual([...Array(8).fill(0), 120, 0, 95, 180, 150, 40]);
+    const dots = page.locator('[data-testid="day-completeness"]');
+    expect(await dots.count()).toBe(2);
+    const checked = api.recentDays.filter((d) => d.completeness !== null);
+    expect(checked.map((d) => d.completeness)).toEqual([99.4, 100]);
+    for (const [i, day] of checked.entries()) {
+      expect(await dots.nth(i).getAttribute('data-day')).toBe(day.day);
+      expect(await dots.nth(i).getAttribute('data-value')).toBe(String(day.completeness));
+    }
+    expect(await page.locator('[data-testid="days-lowest-completeness"]').textContent()).toBe('99.4%');
+    // The tallest bar is the busiest day, and a taller bar means more deliveries.
+    const heights = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
+    expect(heights.indexOf(Math.max(...heights))).toBe(11);
+    expect(heights[12]).toBeLessThan(heights[11]!);
+    await page
+      .locator('figure:has([data-testid="days-chart"])')
+      .screenshot({ path: join(ARTIFACTS, 'status-days.png') });
+    expect(seen.external).toEqual([]);
+    expect(seen.errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('offers no clean/remove for a failed job, refuses it when asked anyway, and shows times in the vendor zone', async () => {
     const queue = fx.queues.push.entrances;
     const jobId = fx.failedJobId2;

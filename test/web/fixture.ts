@@ -14,9 +14,11 @@ import pino from 'pino';
 import { type Config, loadConfig, STREAM_NAMES, type StreamName } from '../../src/config/index.js';
 import type { Logger } from '../../src/log.js';
 import { createQueues, type Queues, workerConnection } from '../../src/pipeline/queues.js';
+import { recentDays } from '../../src/pipeline/report/recent-days.js';
 import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-types.js';
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
+import { DeliveryDayStore } from '../../src/state/delivery-days.js';
 import { stateKey } from '../../src/state/keys.js';
 import { StreamProgress } from '../../src/state/stream-progress.js';
 import type { WebDeps } from '../../src/web/server.js';
@@ -221,6 +223,28 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   }
   await redis.client.rpush(stateKey(redis.prefix, 'quarantine', 'departures'), 'row-1', 'row-2');
 
+  // The last days: deliveries per day (by event time) written as the pushers write them, and what
+  // two nightly reconciles found (yesterday complete, the day before one event short).
+  const deliveryDays = new DeliveryDayStore(redis.client, redis.prefix, TIME_ZONE, 35);
+  const days = deliveryDays.days;
+  const today = days.dayOf(Math.floor(now / 1000));
+  const dayCounts = [120, 0, 95, 180, 150, 40];
+  for (const [i, n] of dayCounts.entries()) {
+    const day = days.before(today, dayCounts.length - 1 - i);
+    const time = days.bounds(day).start + 9 * 3600;
+    await deliveryDays.record(
+      'entrances',
+      deliveryDays.tally().add(
+        Array.from({ length: n }, () => ({ time, lot: 'ATXL/1' })),
+        { nowMs: (time + 4) * 1000 },
+      ),
+    );
+  }
+  const nights = new Map([
+    [days.before(today, 1), { recorded: 150, delivered: 150, missing: 0 }],
+    [days.before(today, 2), { recorded: 181, delivered: 180, missing: 1 }],
+  ]);
+
   let mysqlConn: mysql.Connection | undefined;
 
   async function status(): Promise<StatusSnapshot> {
@@ -275,6 +299,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       vendorClock: null,
       deliveredPerMinute,
       chartHours: CHART_HOURS,
+      recentDays: await recentDays({ deliveryDays }, nowMs, nights),
       nextFullSync: Math.floor(next.toSeconds()),
     };
   }

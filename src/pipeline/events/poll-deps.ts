@@ -177,7 +177,7 @@ async function deliverPage(
   const todo = jobs
     .map((job) => ({ ...job, records: job.records.filter(() => !seen[k++]) }))
     .filter((job) => job.records.length > 0);
-  const delivered = new DeliveryTally();
+  const delivered = new DeliveryTally(rt);
   const { handOff, error, failures } = await deliverDirect(
     todo,
     (job) =>
@@ -185,8 +185,8 @@ async function deliverPage(
         job.records,
         {
           ...eventPushDeps(rt, stream, { id: job.id, attemptsMade: 0, pending: false }),
-          onDelivered: async (records) => {
-            delivered.add(records);
+          onDelivered: async (records, withoutPhoto) => {
+            delivered.add(records, { withoutPhoto });
           },
         },
         // The ledger was asked just now, for the whole page.

@@ -11,7 +11,7 @@ import { fetchPhotos } from '../../vendor-db/index.js';
 import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
 import { PhotoUnavailableError } from '../errors.js';
 import { blockedReason, holdEvents, holdReason, lotStanding } from '../lots/registration.js';
-import { enqueuePush, type PushJobData, pushJobIds } from '../push-queue.js';
+import { enqueuePush, isReplayRun, type PushJobData, pushJobIds } from '../push-queue.js';
 import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
 import { EVENT_STREAMS, type EventStreamName } from '../streams.js';
@@ -31,6 +31,8 @@ export interface PushContext {
   attemptsMade: number;
   /** The job has an entry in the pending set, moved on batch by batch (the departure gate). */
   pending: boolean;
+  /** The job came back from the failed set or is resent: what it delivers counts as replayed. */
+  replay?: boolean;
 }
 
 export function pushContext(job: Job, data: PushJobData): PushContext {
@@ -38,6 +40,7 @@ export function pushContext(job: Job, data: PushJobData): PushContext {
     id: String(job.id),
     attemptsMade: job.attemptsMade,
     pending: data.kind === 'events' && !data.isolated,
+    replay: data.kind === 'events' && isReplayRun(data),
   };
 }
 
@@ -85,9 +88,11 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           return { ok: false, record, hold: { lot: record.lot, reason: blockedReason(record.lot, block) } };
         return undefined;
       };
-      const wireOf = (record: EventRecord, value: string): PreparedRecord => {
+      const wireOf = (record: EventRecord, value: string, photoMissing = false): PreparedRecord => {
         const text = withPhoto(record.payload, photoField, value);
-        return { ok: true, record, text, bytes: utf8Bound(text) };
+        return photoMissing
+          ? { ok: true, record, text, bytes: utf8Bound(text), photoMissing }
+          : { ok: true, record, text, bytes: utf8Bound(text) };
       };
       // Without photos nothing waits: one plain pass instead of a promise per record.
       if (!photo) return records.map((record) => held(record) ?? wireOf(record, ''));
@@ -111,7 +116,8 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
             );
           }
           if (!wire.ok) return { ok: false, record, reason: wire.reason };
-          return wireOf(record, wire.value);
+          // Sent without the photo its row referenced (a row without any is not a missing photo).
+          return wireOf(record, wire.value, wire.value === '' && referencesPhoto(raw));
         }),
       );
     },
@@ -141,6 +147,17 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
         })),
       ),
     ...(job.pending ? { advance: (earliest: number) => rt.progress.advance(stream, job.id, earliest) } : {}),
-    onDelivered: (records) => countDelivered(rt, stream, new DeliveryTally().add(records)),
+    onDelivered: (records, withoutPhoto) =>
+      countDelivered(
+        rt,
+        stream,
+        new DeliveryTally(rt).add(records, { withoutPhoto, replayed: job.replay === true }),
+      ),
   };
+}
+
+/** The row names a photo (a BLOB, a path, a URL, Base64): NULL or empty is a row without one. */
+function referencesPhoto(raw: Buffer | string | null): boolean {
+  if (raw === null) return false;
+  return typeof raw === 'string' ? raw.trim() !== '' : raw.length > 0;
 }

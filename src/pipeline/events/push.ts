@@ -14,7 +14,14 @@ export type PreparedRecord =
   /** ISP does not know the record's lot yet (or deleted it): held until the lot is registered. */
   | { ok: false; record: EventRecord; hold: { lot: string; reason: string } }
   /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its size (src/isp/batches.ts `utf8Bound`). */
-  | { ok: true; record: EventRecord; text: string; bytes: number }
+  | {
+      ok: true;
+      record: EventRecord;
+      text: string;
+      bytes: number;
+      /** The vendor row referenced a photo that goes without it (missing file, failed fetch, corrupt, refused). */
+      photoMissing?: boolean;
+    }
   | { ok: false; record: EventRecord; reason: { code: string; field?: string; message: string } };
 
 export interface PushEventsDeps {
@@ -38,8 +45,11 @@ export interface PushEventsDeps {
   maxBytes: number;
   /** Records prepared at once: bounds the photos held in memory. */
   prepareWindow: number;
-  /** Told of every batch ISP accepted, after the ledger has it (metrics, status page). */
-  onDelivered?(records: EventRecord[]): Promise<void>;
+  /**
+   * Told of every batch ISP accepted, after the ledger has it (metrics, status page, daily
+   * figures); `withoutPhoto`: those of `records` sent without the photo their row referenced.
+   */
+  onDelivered?(records: EventRecord[], withoutPhoto: EventRecord[]): Promise<void>;
   /**
    * Told, between batches, the earliest event time among the job's records still to go: the
    * departure gate moves with each batch instead of waiting for the whole job.
@@ -162,7 +172,10 @@ async function sendBatch(
   if (outcome.kind !== 'delivered' && outcome.deliveredFirst) {
     const head = batch.slice(0, outcome.deliveredFirst);
     await deps.ledger.markDelivered(head.map((b) => b.record));
-    await deps.onDelivered?.(head.map((b) => b.record));
+    await deps.onDelivered?.(
+      head.map((b) => b.record),
+      withoutPhoto(head),
+    );
     result.delivered += head.length;
     batch = batch.slice(outcome.deliveredFirst);
   }
@@ -182,6 +195,16 @@ async function sendBatch(
   }
   throwUnlessDelivered(outcome, options.isolatedKey);
   await deps.ledger.markDelivered(batch.map((b) => b.record));
-  await deps.onDelivered?.(batch.map((b) => b.record));
+  await deps.onDelivered?.(
+    batch.map((b) => b.record),
+    withoutPhoto(batch),
+  );
   result.delivered += batch.length;
+}
+
+const NONE: EventRecord[] = [];
+
+function withoutPhoto(batch: ReadonlyArray<Extract<PreparedRecord, { ok: true }>>): EventRecord[] {
+  if (!batch.some((b) => b.photoMissing)) return NONE;
+  return batch.filter((b) => b.photoMissing).map((b) => b.record);
 }
