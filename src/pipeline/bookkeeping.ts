@@ -3,6 +3,7 @@
  * latest event (status page, metrics), written through a Redis restart like the ledger.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DateTime } from 'luxon';
 import { eventsDelivered } from '../metrics.js';
 import type { EventRecord } from './events/records.js';
 import type { Runtime } from './runtime.js';
@@ -36,28 +37,60 @@ export async function untilWritten(
   }
 }
 
-/** Records delivered, and each lot's latest event time among them (the records themselves are let go). */
+/**
+ * Records delivered, and per lot the latest and earliest event time among them and how many (the
+ * records themselves are let go); the earliest event time of all, for the delivery latency.
+ */
 export class DeliveryTally {
   count = 0;
   readonly lots = new Map<string, number>();
+  readonly firstTimes = new Map<string, number>();
+  readonly counts = new Map<string, number>();
+  oldest = Number.POSITIVE_INFINITY;
 
   add(records: readonly EventRecord[]): this {
     this.count += records.length;
     for (const r of records) {
       const time = this.lots.get(r.lot);
       if (time === undefined || r.time > time) this.lots.set(r.lot, r.time);
+      const first = this.firstTimes.get(r.lot);
+      if (first === undefined || r.time < first) this.firstTimes.set(r.lot, r.time);
+      this.counts.set(r.lot, (this.counts.get(r.lot) ?? 0) + 1);
+      if (r.time < this.oldest) this.oldest = r.time;
     }
     return this;
   }
 }
 
-/** Delivery count and per-lot latest times, after the ledger has the records. */
+/**
+ * Delivery count and per-lot latest times, after the ledger has the records. `live`: the records
+ * came from the live poll (not a backfill or a replay), so their age is the stream's delivery
+ * latency (lot health alerts).
+ */
 export async function countDelivered(
   rt: Runtime,
   stream: EventStreamName,
   tally: DeliveryTally,
+  options: { live?: boolean; nowMs?: number } = {},
 ): Promise<void> {
   eventsDelivered.inc({ stream }, tally.count);
-  const perLot = { field: EVENT_STREAMS[stream].lotActivity, times: tally.lots };
-  await untilWritten(() => rt.activity.recordDelivered(stream, tally.count, perLot), rt, 'delivery count');
+  const nowMs = options.nowMs ?? Date.now();
+  const perLot = {
+    field: EVENT_STREAMS[stream].lotActivity,
+    times: tally.lots,
+    firstTimes: tally.firstTimes,
+    counts: tally.counts,
+    zoneOffsetSeconds: zoneOffsetSeconds(rt.config.vendor.timeZone, nowMs),
+    ...(options.live && Number.isFinite(tally.oldest) ? { latencySeconds: nowMs / 1000 - tally.oldest } : {}),
+  };
+  await untilWritten(
+    () => rt.activity.recordDelivered(stream, tally.count, perLot, nowMs),
+    rt,
+    'delivery count',
+  );
+}
+
+/** The zone's offset from UTC at `atMs`, seconds (east positive). */
+export function zoneOffsetSeconds(zone: string, atMs: number): number {
+  return DateTime.fromMillis(atMs, { zone }).offset * 60;
 }

@@ -11,6 +11,7 @@ import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
+import { LotHealthStore } from '../state/lot-health.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { StreamProgress } from '../state/stream-progress.js';
@@ -36,6 +37,8 @@ export interface Runtime {
   holds: LotHoldStore;
   entranceBlocks: EntranceBlockStore;
   activity: ActivityStore;
+  /** What the lot health alerts learn, and the alerts active (src/pipeline/health/). */
+  health: LotHealthStore;
   /** The workers' ISP token state, as recorded in Redis. */
   tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
@@ -116,6 +119,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     holds: new LotHoldStore(redis, prefix),
     entranceBlocks: new EntranceBlockStore(redis, prefix),
     activity: new ActivityStore(redis, prefix),
+    health: new LotHealthStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
     outages,

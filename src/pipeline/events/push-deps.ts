@@ -112,6 +112,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
         reasons: [reason],
         row: { pushDraft: JSON.parse(record.payload) },
       });
+      await rt.health.countOutcome(record.lot, 'quarantined');
     },
     isolate: (rejected) =>
       enqueuePush(
@@ -124,6 +125,9 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
         })),
       ),
     ...(job.pending ? { advance: (earliest: number) => rt.progress.advance(stream, job.id, earliest) } : {}),
-    onDelivered: (records) => countDelivered(rt, stream, new DeliveryTally().add(records)),
+    onDelivered: (records) =>
+      countDelivered(rt, stream, new DeliveryTally().add(records), {
+        live: pushJobIds.isLivePage(stream, job.id),
+      }),
   };
 }
