@@ -25,11 +25,11 @@ const LIMITS: Record<Exclude<Preset, 'generic'>, Record<Format, number>> = {
   dingtalk: { text: 20_000, markdown: 20_000 },
 };
 
-/** One line naming the alert: `FIRING quiet-lot, lot ATXL/3`. */
+/** One line naming the alert: `FIRING quiet-lot, lot ATXL/3`, `CLEARED … (active 2 h 5 min)`. */
 export function headline(n: AlertNotification): string {
   const subject = [n.lot && `lot ${n.lot}`, n.stream && `stream ${n.stream}`].filter(Boolean).join(', ');
-  const state = n.event === 'fired' ? 'FIRING' : `CLEARED after ${duration(n.at - n.since)}`;
-  return `${state} ${n.alert}${subject ? `, ${subject}` : ''}`;
+  const what = `${n.alert}${subject ? `, ${subject}` : ''}`;
+  return n.event === 'fired' ? `FIRING ${what}` : `CLEARED ${what} (active ${duration(n.at - n.since)})`;
 }
 
 /** The message's text: one notification, or several that the rate limit gathered. */

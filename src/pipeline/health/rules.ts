@@ -258,10 +258,11 @@ function when(epochSeconds: number, zone: string): string {
   return DateTime.fromSeconds(epochSeconds, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
 }
 
-/** `2 h 5 min`, `12 min`, `40 s`: the precision an operator reads. */
+/** `2 h 5 min`, `12 min`, `2 min 1 s`, `40 s`: the precision an operator reads. */
 export function duration(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 90) return `${s} s`;
+  if (s < 600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
   const minutes = Math.round(s / 60);
   if (minutes < 120) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
