@@ -70,7 +70,10 @@ describe('lot health store (real Redis)', () => {
     expect(lot!.usualGap).toBeUndefined();
     await deliver('A', [t('2026-12-07T22:30')]);
     const [again] = await health.lots(() => OFFSET);
-    expect(again!.usualGap).toEqual({ seconds: t('2026-12-01T07:00') - t('2026-11-30T22:10'), week: s22.week });
+    expect(again!.usualGap).toEqual({
+      seconds: t('2026-12-01T07:00') - t('2026-11-30T22:10'),
+      week: s22.week,
+    });
   });
 
   it('keeps a gap for a week, then halves it each week unseen, so a newer shorter one can replace it', async () => {
@@ -97,7 +100,11 @@ describe('lot health store (real Redis)', () => {
       activity.recordDelivered(
         'spotNums',
         1,
-        { spotNums: [{ park_code: 'D', total_spots_num: 50, remain_spots_num: remain, used_spots_num: 50 - remain }] },
+        {
+          spotNums: [
+            { park_code: 'D', total_spots_num: 50, remain_spots_num: remain, used_spots_num: 50 - remain },
+          ],
+        },
         at * 1000,
       );
     await count(10, 1_000);
@@ -128,8 +135,14 @@ describe('lot health store (real Redis)', () => {
       base + 20,
     );
     expect((await health.outcomes(base + 30)).get('E')).toEqual({ delivered: 4, quarantined: 1, refused: 1 });
-    expect((await health.outcomes(base + hour + 30)).get('E')).toEqual({ delivered: 4, quarantined: 0, refused: 1 });
-    expect(await redis.client.ttl(healthKeys(redis.prefix).outcomes(base / hour))).toBeGreaterThan(3 * 3600 - 10);
+    expect((await health.outcomes(base + hour + 30)).get('E')).toEqual({
+      delivered: 4,
+      quarantined: 0,
+      refused: 1,
+    });
+    expect(await redis.client.ttl(healthKeys(redis.prefix).outcomes(base / hour))).toBeGreaterThan(
+      3 * 3600 - 10,
+    );
   });
 
   it('keeps the largest live latency per minute', async () => {
@@ -149,11 +162,23 @@ describe('lot health store (real Redis)', () => {
 
   it('commits the active alerts and their notifications together; the outbox is worked off in order', async () => {
     const alert = (id: string) => ({ id, alert: 'read-lag', lot: '', stream: id, reason: 'r', since: 1 });
-    const note = (stream: string) => ({ event: 'fired' as const, alert: 'read-lag', lot: '', stream, reason: 'r', since: 1, at: 1 });
+    const note = (stream: string) => ({
+      event: 'fired' as const,
+      alert: 'read-lag',
+      lot: '',
+      stream,
+      reason: 'r',
+      since: 1,
+      at: 1,
+    });
     await health.commit([alert('a'), alert('b')], [], [note('a'), note('b')]);
     await health.commit([alert('b')], ['a'], [{ ...note('a'), event: 'cleared' }]);
     expect([...(await health.active()).keys()]).toEqual(['b']);
-    expect((await health.outbox()).map((n) => `${n.event} ${n.stream}`)).toEqual(['fired a', 'fired b', 'cleared a']);
+    expect((await health.outbox()).map((n) => `${n.event} ${n.stream}`)).toEqual([
+      'fired a',
+      'fired b',
+      'cleared a',
+    ]);
     await health.shiftOutbox(2);
     expect((await health.outbox()).map((n) => `${n.event} ${n.stream}`)).toEqual(['cleared a']);
     await health.countSent(7, 60);

@@ -278,12 +278,18 @@ describe('web server with credentials (real HTTP, real queues)', () => {
       'quiet-lot ATXL/2',
       'delivery-latency entrances',
     ]);
-    const items = [...html.matchAll(/<li class="notice" data-testid="health-alert" data-alert="([^"]*)" data-lot="([^"]*)" data-stream="([^"]*)" data-value="(\d+)">/g)];
+    const items = [
+      ...html.matchAll(
+        /<li class="notice" data-testid="health-alert" data-alert="([^"]*)" data-lot="([^"]*)" data-stream="([^"]*)" data-value="(\d+)">/g,
+      ),
+    ];
     expect(items.map((m) => [m[1], m[2], m[3], Number(m[4])])).toEqual(
       api.healthAlerts.map((a) => [a.alert, a.lot, a.stream, a.since]),
     );
     expect(html).toContain('<h2>Lot health alerts (2)</h2>');
-    expect(html).toContain('lot ATXL/2 has had no entrance or departure for 2 h 5 min &lt;b&gt;check&lt;/b&gt;');
+    expect(html).toContain(
+      'lot ATXL/2 has had no entrance or departure for 2 h 5 min &lt;b&gt;check&lt;/b&gt;',
+    );
     expect(html).not.toContain('<b>check</b>');
   });
 

@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
+import { alertActive, registry } from '../../../src/metrics.js';
 import { countDelivered, DeliveryTally } from '../../../src/pipeline/bookkeeping.js';
 import { quarantineRow } from '../../../src/pipeline/events/poll-deps.js';
 import type { EventRecord } from '../../../src/pipeline/events/records.js';
@@ -20,7 +21,6 @@ import { createRuntime, type Runtime } from '../../../src/pipeline/runtime.js';
 import { collectStatus } from '../../../src/pipeline/status.js';
 import type { EventRow } from '../../../src/pipeline/streams.js';
 import { noteVendorClock } from '../../../src/pipeline/vendor-clock.js';
-import { alertActive, registry } from '../../../src/metrics.js';
 import type { AlertNotification } from '../../../src/state/lot-health.js';
 import { TEST_STATE_DIR } from '../../helpers/pipeline.js';
 import { createTestRedis, deleteKeys, type TestRedis } from '../../helpers/services.js';
@@ -30,8 +30,7 @@ const ZONE = 'Asia/Shanghai';
 const HOOK_TOKEN = 'hook-token-7f3a9c1e55';
 /** Monday 2026-11-30 00:00 in Shanghai. */
 const MONDAY = DateTime.fromObject({ year: 2026, month: 11, day: 30 }, { zone: ZONE });
-const at = (days: number, hours: number, minutes = 0) =>
-  MONDAY.plus({ days, hours, minutes }).toMillis();
+const at = (days: number, hours: number, minutes = 0) => MONDAY.plus({ days, hours, minutes }).toMillis();
 
 let receiver: WebhookReceiver;
 let redis: TestRedis;
@@ -137,7 +136,8 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     expect(cleared[0]).toMatchObject({ event: 'cleared', since: s(at(7, 10, 31)), at: s(at(7, 11, 6)) });
 
     // Monday night: the last event at 22:00, 5 h of silence: the lot learned 9 h there last week.
-    for (let m = 11 * 60 + 10; m <= 22 * 60; m += 5) await deliver('Q', [s(at(7, 0, m))], at(7, 0, m) + 5_000);
+    for (let m = 11 * 60 + 10; m <= 22 * 60; m += 5)
+      await deliver('Q', [s(at(7, 0, m))], at(7, 0, m) + 5_000);
     expect(ids(await evaluate(at(8, 3)))).toEqual([]);
     // … but past 4 × 9 h it does alert.
     expect(ids(await evaluate(at(9, 10)))).toEqual([]);
@@ -152,12 +152,15 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
         'spotNums',
         1,
         {
-          spotNums: [{ park_code: 'S', total_spots_num: 120, remain_spots_num: remain, used_spots_num: 120 - remain }],
+          spotNums: [
+            { park_code: 'S', total_spots_num: 120, remain_spots_num: remain, used_spots_num: 120 - remain },
+          ],
         },
         nowMs,
       );
     await count(37, t0);
-    for (let m = 0; m <= 190; m += 10) await deliver('S', [Math.floor((t0 + m * 60_000) / 1000)], t0 + m * 60_000);
+    for (let m = 0; m <= 190; m += 10)
+      await deliver('S', [Math.floor((t0 + m * 60_000) / 1000)], t0 + m * 60_000);
     expect(ids(await evaluate(t0 + 170 * 60_000))).toEqual([]); // under 3 h
     await count(37, t0 + 175 * 60_000); // the nightly full sync sends the same values again
     const run = await evaluate(t0 + 181 * 60_000);
@@ -171,7 +174,11 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
 
   it('undelivered lot: mostly quarantined or refused fires; delivered again, it clears', async () => {
     const now = Date.now(); // quarantining counts at the wall clock, as in the pipeline
-    await deliver('U', [1, 2, 3, 4].map((i) => Math.floor(now / 1000) - 100 + i), now);
+    await deliver(
+      'U',
+      [1, 2, 3, 4].map((i) => Math.floor(now / 1000) - 100 + i),
+      now,
+    );
     const quarantine = quarantineRow(rt, 'entrances');
     for (let i = 0; i < 6; i++)
       await quarantine({ vendorKey: `u${i}`, parkCode: ' U ', cursorTime: 'x' } as unknown as EventRow, [
@@ -186,7 +193,11 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     );
     expect(run.active[0]!.reason).toContain('2 refused by ISP (why: `replay --list --lot U`)');
     expect((await rt.quarantine.counts()).entrances).toBe(6); // the rows themselves are kept
-    await deliver('U', Array.from({ length: 10 }, (_, i) => Math.floor(now / 1000) - 50 + i), now);
+    await deliver(
+      'U',
+      Array.from({ length: 10 }, (_, i) => Math.floor(now / 1000) - 50 + i),
+      now,
+    );
     expect(ids(await evaluate(now + 1_000))).toEqual([]);
     expect(notified()).toEqual(['fired undelivered-lot U', 'cleared undelivered-lot U']);
   });
@@ -208,7 +219,9 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     await rt.progress.setCaughtUp('entrances', t / 1000 - 3);
     const run = await evaluate(t);
     expect(ids(run)).toEqual(['read-lag||departures']);
-    expect(run.active[0]!.reason).toContain('departures has read the vendor only up to 2026-12-21 08:45:00, 15 min ago');
+    expect(run.active[0]!.reason).toContain(
+      'departures has read the vendor only up to 2026-12-21 08:45:00, 15 min ago',
+    );
     await rt.progress.setCaughtUp('departures', t / 1000 + 55);
     expect(ids(await evaluate(t + 60_000))).toEqual([]);
     expect(notified()).toEqual(['fired read-lag departures', 'cleared read-lag departures']);
@@ -229,11 +242,17 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     expect(ids(await evaluate(t + 420_000))).toEqual([]);
     // An event that has waited in a live push job for 11 min: fires again, clears once settled.
     const jobId = `entrances-${nowS}`;
-    await rt.queues.push.entrances.add('entrances', { kind: 'events', stream: 'entrances', records: [] }, { jobId });
+    await rt.queues.push.entrances.add(
+      'entrances',
+      { kind: 'events', stream: 'entrances', records: [] },
+      { jobId },
+    );
     await rt.progress.addPending('entrances', [{ id: jobId, firstTime: nowS + 420 - 660 }]);
     const waiting = await evaluate(t + 420_000);
     expect(ids(waiting)).toEqual(['delivery-latency||entrances']);
-    expect(waiting.active[0]!.reason).toContain('an event of 2026-12-21 08:56:00 is still waiting to be delivered');
+    expect(waiting.active[0]!.reason).toContain(
+      'an event of 2026-12-21 08:56:00 is still waiting to be delivered',
+    );
     await rt.progress.settle('entrances', jobId);
     expect(ids(await evaluate(t + 430_000))).toEqual([]);
     expect(notified()).toEqual([
@@ -278,7 +297,9 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     expect(first.fired).toHaveLength(4);
     expect(first.messagesSent).toBe(2);
     expect(receiver.received.map((m) => (m.body.notifications as unknown[]).length)).toEqual([1, 3]);
-    expect(String(receiver.received[1]!.body.text)).toContain('3 alert notifications, gathered by the rate limit');
+    expect(String(receiver.received[1]!.body.text)).toContain(
+      '3 alert notifications, gathered by the rate limit',
+    );
 
     // All four clear within the same window: their notifications wait for the next one.
     await noteVendorClock(rt, nowS + 60, t + 60_000);
@@ -330,7 +351,9 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
   it('DingTalk preset: signed with the secret from config, refused signatures wait', async () => {
     await rt.close();
     const secret = 'SEC-dingtalk-0123456789abcdef';
-    rt = runtime({ webhook: { url: `${receiver.url}/robot/send?access_token=${HOOK_TOKEN}`, preset: 'dingtalk', secret } });
+    rt = runtime({
+      webhook: { url: `${receiver.url}/robot/send?access_token=${HOOK_TOKEN}`, preset: 'dingtalk', secret },
+    });
     const { createHmac } = await import('node:crypto');
     // The robot's check, as DingTalk documents it.
     receiver.answer = (m) => {
@@ -338,7 +361,9 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
       const timestamp = url.searchParams.get('timestamp') ?? '';
       const expected = createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
       const fresh = Math.abs(Date.now() - Number(timestamp)) < 3_600_000;
-      return url.searchParams.get('sign') === expected && fresh && url.searchParams.get('access_token') === HOOK_TOKEN
+      return url.searchParams.get('sign') === expected &&
+        fresh &&
+        url.searchParams.get('access_token') === HOOK_TOKEN
         ? { status: 200, body: { errcode: 0, errmsg: 'ok' } }
         : { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } };
     };
@@ -348,7 +373,9 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     expect(receiver.received).toHaveLength(1);
     const body = receiver.received[0]!.body as { msgtype: string; text: { content: string } };
     expect(body.msgtype).toBe('text');
-    expect(body.text.content).toMatch(/^isp-park-sync: FIRING read-lag, stream entrances \(2026-12-21 09:00:00\)\n/);
+    expect(body.text.content).toMatch(
+      /^isp-park-sync: FIRING read-lag, stream entrances \(2026-12-21 09:00:00\)\n/,
+    );
 
     // A robot that refuses the signature (errcode with HTTP 200): not sent, waits.
     receiver.answer = () => ({ status: 200, body: { errcode: 310000, errmsg: 'sign not match' } });

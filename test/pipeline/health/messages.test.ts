@@ -45,7 +45,9 @@ describe('presets', () => {
   it('WeCom: the group robot’s text and markdown messages', () => {
     expect(messageBody([fired], { preset: 'wecom', format: 'text', zone: ZONE })).toEqual({
       msgtype: 'text',
-      text: { content: `isp-park-sync: FIRING quiet-lot, lot 鲁A停车场/1 (2026-12-07 10:00:00)\n${fired.reason}` },
+      text: {
+        content: `isp-park-sync: FIRING quiet-lot, lot 鲁A停车场/1 (2026-12-07 10:00:00)\n${fired.reason}`,
+      },
     });
     expect(messageBody([fired], { preset: 'wecom', format: 'markdown', zone: ZONE })).toEqual({
       msgtype: 'markdown',
@@ -78,7 +80,9 @@ describe('presets', () => {
 
   it('cuts a WeCom text to 2048 UTF-8 bytes at a character boundary, saying so', () => {
     const many = Array.from({ length: 40 }, (_, i) => ({ ...fired, lot: `停车场${i}` }));
-    const body = messageBody(many, { preset: 'wecom', format: 'text', zone: ZONE }) as { text: { content: string } };
+    const body = messageBody(many, { preset: 'wecom', format: 'text', zone: ZONE }) as {
+      text: { content: string };
+    };
     expect(Buffer.byteLength(body.text.content, 'utf8')).toBeLessThanOrEqual(2_048);
     expect(body.text.content).toMatch(/… \(cut: see the status page\)$/);
     expect(body.text.content).not.toContain('\uFFFD');

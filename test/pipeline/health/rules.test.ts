@@ -38,7 +38,13 @@ function facts(patch: Partial<HealthFacts>): HealthFacts {
 
 describe('hour of the week', () => {
   it('is the vendor zone’s weekday and hour, Monday 00:00 = 0, as luxon counts them', () => {
-    for (const iso of ['2026-11-30T00:00', '2026-11-30T09:59', '2026-12-02T13:30', '2026-12-06T23:59', '1970-01-01T08:00']) {
+    for (const iso of [
+      '2026-11-30T00:00',
+      '2026-11-30T09:59',
+      '2026-12-02T13:30',
+      '2026-12-06T23:59',
+      '1970-01-01T08:00',
+    ]) {
       const dt = DateTime.fromISO(iso, { zone: ZONE });
       expect(hourOfWeek(dt.toSeconds(), dt.offset * 60).slot, iso).toBe((dt.weekday - 1) * 24 + dt.hour);
     }
@@ -65,7 +71,7 @@ describe('quiet lot', () => {
     expect(alert).toMatchObject({ alert: 'quiet-lot', lot: 'ATXL/3', stream: '' });
     expect(alert?.reason).toBe(
       'lot ATXL/3 has had no entrance or departure for 41 min (last at 2026-12-07 10:00:00); a silence that ' +
-        'begins Mondays at 10:00 usually lasts at most 10 min, so it alerts after 40 min. Check the lot\'s ' +
+        "begins Mondays at 10:00 usually lasts at most 10 min, so it alerts after 40 min. Check the lot's " +
         "barriers and cameras and the vendor's system at the lot; it clears with the lot’s next event",
     );
   });
@@ -74,16 +80,23 @@ describe('quiet lot', () => {
     const regular = lot({ ...busyMonday, usualGap: { seconds: 60, week: busyMonday.usualGap!.week } });
     expect(quietLot(regular, t('2026-12-07T10:30'), ZONE, q)).toBeUndefined();
     expect(quietLot(regular, t('2026-12-07T10:31'), ZONE, q)).toBeDefined();
-    expect(quietLot(regular, t('2026-12-07T10:31'), ZONE, { factor: 4, minSilenceSeconds: 7200 })).toBeUndefined();
+    expect(
+      quietLot(regular, t('2026-12-07T10:31'), ZONE, { factor: 4, minSilenceSeconds: 7200 }),
+    ).toBeUndefined();
   });
 
   it('without history for that hour (or at all) it never alerts', () => {
-    expect(quietLot(lot({ lastEvent: t('2026-12-07T10:00') }), t('2026-12-09T10:00'), ZONE, q)).toBeUndefined();
+    expect(
+      quietLot(lot({ lastEvent: t('2026-12-07T10:00') }), t('2026-12-09T10:00'), ZONE, q),
+    ).toBeUndefined();
     expect(quietLot(lot({}), t('2026-12-09T10:00'), ZONE, q)).toBeUndefined();
   });
 
   it('a long night silence learned there does not alert at night', () => {
-    const night = lot({ lastEvent: t('2026-12-07T22:40'), usualGap: { seconds: 8.5 * 3600, week: weekOf('2026-11-30T22:00') } });
+    const night = lot({
+      lastEvent: t('2026-12-07T22:40'),
+      usualGap: { seconds: 8.5 * 3600, week: weekOf('2026-11-30T22:00') },
+    });
     expect(quietLot(night, t('2026-12-08T07:00'), ZONE, q)).toBeUndefined();
     expect(quietLot(night, t('2026-12-09T08:40'), ZONE, q)).toBeUndefined(); // 34 h = 4 × 8.5 h
     expect(quietLot(night, t('2026-12-09T08:41'), ZONE, q)).toBeDefined();
@@ -100,10 +113,9 @@ describe('quiet lot', () => {
     const f = facts({ now: t('2026-12-07T10:35'), lots: [busyMonday] });
     expect(evaluateRules(f, settings)).toEqual([]);
     // The vendor clock 10 min ahead: its events are stamped 10 min later than this host's now.
-    expect(evaluateRules({ ...f, vendorClock: { skewSeconds: 600, at: f.now } }, settings).map((a) => a.alert)).toEqual([
-      'quiet-lot',
-      'vendor-clock-skew',
-    ]);
+    expect(
+      evaluateRules({ ...f, vendorClock: { skewSeconds: 600, at: f.now } }, settings).map((a) => a.alert),
+    ).toEqual(['quiet-lot', 'vendor-clock-skew']);
     expect(
       evaluateRules({ ...f, now: t('2026-12-07T11:00'), retiredLots: new Set(['ATXL/3']) }, settings),
     ).toEqual([]);
@@ -127,9 +139,13 @@ describe('stale count', () => {
     );
   });
   it('not with too few events since, nor when the events stopped too (that is a quiet lot)', () => {
-    expect(staleCount({ ...lot, eventsSinceCount: 19 }, t('2026-12-07T13:00'), t('2026-12-07T13:00'), ZONE, s)).toBeUndefined();
+    expect(
+      staleCount({ ...lot, eventsSinceCount: 19 }, t('2026-12-07T13:00'), t('2026-12-07T13:00'), ZONE, s),
+    ).toBeUndefined();
     expect(staleCount(lot, t('2026-12-07T16:00'), t('2026-12-07T16:00'), ZONE, s)).toBeUndefined();
-    expect(staleCount({ ...lot, count: undefined }, t('2026-12-07T13:00'), t('2026-12-07T13:00'), ZONE, s)).toBeUndefined();
+    expect(
+      staleCount({ ...lot, count: undefined }, t('2026-12-07T13:00'), t('2026-12-07T13:00'), ZONE, s),
+    ).toBeUndefined();
   });
 });
 
@@ -156,17 +172,29 @@ describe('vendor clock, read lag, delivery latency', () => {
     expect(vendorClockSkew(null, ZONE, 120)).toBeUndefined();
   });
   it('read lag beyond the bound names the vendor clock behind and the departure gate', () => {
-    const s = { stream: 'departures' as const, readUpTo: now - 601, recentLatencySeconds: null, oldestPending: null };
+    const s = {
+      stream: 'departures' as const,
+      readUpTo: now - 601,
+      recentLatencySeconds: null,
+      oldestPending: null,
+    };
     expect(readLag({ ...s, readUpTo: now - 600 }, now, ZONE, 600, null)).toBeUndefined();
     expect(readLag({ ...s, readUpTo: null }, now, ZONE, 600, null)).toBeUndefined();
     const reason = readLag(s, now, ZONE, 600, { skewSeconds: -700, at: now })?.reason ?? '';
-    expect(reason).toContain('departures has read the vendor only up to 2026-12-07 09:49:59, 10 min ago (bound 10 min)');
+    expect(reason).toContain(
+      'departures has read the vendor only up to 2026-12-07 09:49:59, 10 min ago (bound 10 min)',
+    );
     expect(reason).toContain("the vendor's clock is 12 min behind this host's");
     expect(reason).toContain('the departure gate');
   });
   it('delivery latency: the slowest recent delivery, or the oldest event still waiting', () => {
     const l = settings.deliveryLatency; // 10 min over 5 min
-    const s = { stream: 'entrances' as const, readUpTo: now, recentLatencySeconds: 600, oldestPending: now - 600 };
+    const s = {
+      stream: 'entrances' as const,
+      readUpTo: now,
+      recentLatencySeconds: 600,
+      oldestPending: now - 600,
+    };
     expect(deliveryLatency(s, now, ZONE, l)).toBeUndefined();
     expect(deliveryLatency({ ...s, recentLatencySeconds: 601 }, now, ZONE, l)?.reason).toContain(
       'entrances events take 10 min from their time to ISP (bound 10 min): the slowest delivery of the last 5 min took 10 min.',
@@ -196,7 +224,15 @@ describe('transitions', () => {
   it('fires once, refreshes the sentence while it holds, clears once', () => {
     const first = transitions(new Map(), [alert], 100);
     expect(first.notifications).toEqual([
-      { event: 'fired', alert: 'read-lag', lot: '', stream: 'entrances', reason: 'behind', since: 100, at: 100 },
+      {
+        event: 'fired',
+        alert: 'read-lag',
+        lot: '',
+        stream: 'entrances',
+        reason: 'behind',
+        since: 100,
+        at: 100,
+      },
     ]);
     const active = new Map(first.active.map((a) => [a.id, a]));
     const still = transitions(active, [{ ...alert, reason: 'further behind' }], 130);
@@ -205,7 +241,15 @@ describe('transitions', () => {
     const cleared = transitions(new Map(still.active.map((a) => [a.id, a])), [], 160);
     expect(cleared.removed).toEqual(['read-lag||entrances']);
     expect(cleared.notifications).toEqual([
-      { event: 'cleared', alert: 'read-lag', lot: '', stream: 'entrances', reason: 'further behind', since: 100, at: 160 },
+      {
+        event: 'cleared',
+        alert: 'read-lag',
+        lot: '',
+        stream: 'entrances',
+        reason: 'further behind',
+        since: 100,
+        at: 160,
+      },
     ]);
   });
 });
