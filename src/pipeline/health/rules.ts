@@ -201,7 +201,9 @@ export function readLag(
   maxSeconds: number,
   clock: HealthFacts['vendorClock'],
 ): Alert | undefined {
-  if (s.readUpTo === null) return undefined;
+  // 0: the stream has not started (its lots are not registered yet, or the stream it follows has
+  // read nothing): nothing is held back yet.
+  if (s.readUpTo === null || s.readUpTo <= 0) return undefined;
   const lag = now - s.readUpTo;
   if (lag <= maxSeconds) return undefined;
   const behind =

@@ -180,6 +180,7 @@ describe('vendor clock, read lag, delivery latency', () => {
     };
     expect(readLag({ ...s, readUpTo: now - 600 }, now, ZONE, 600, null)).toBeUndefined();
     expect(readLag({ ...s, readUpTo: null }, now, ZONE, 600, null)).toBeUndefined();
+    expect(readLag({ ...s, readUpTo: 0 }, now, ZONE, 600, null)).toBeUndefined(); // not started
     const reason = readLag(s, now, ZONE, 600, { skewSeconds: -700, at: now })?.reason ?? '';
     expect(reason).toContain(
       'departures has read the vendor only up to 2026-12-07 09:49:59, 10 min ago (bound 10 min)',
