@@ -348,6 +348,23 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     expect(log).not.toContain(HOOK_TOKEN);
   });
 
+  it('a notification the webhook has not taken within giveUpAfterSeconds is dropped, with a warning', async () => {
+    await rt.close();
+    rt = runtime({ webhook: { url: `${receiver.url}/hook?key=${HOOK_TOKEN}`, giveUpAfterSeconds: 120 } });
+    const t = at(21, 9);
+    await rt.progress.setCaughtUp('entrances', t / 1000 - 900);
+    receiver.answer = () => ({ status: 503, body: {} });
+    expect((await evaluate(t)).waiting).toBe(1);
+    expect((await evaluate(t + 60_000)).waiting).toBe(1);
+    receiver.answer = () => ({ status: 200, body: { errcode: 0 } });
+    const late = await evaluate(t + 121_000);
+    expect(late.waiting).toBe(0);
+    expect(late.messagesSent).toBe(0);
+    expect(receiver.received).toEqual([]);
+    expect(logLines.join('')).toContain('alert notifications given up');
+    expect(logLines.join('')).toContain('fired read-lag entrances');
+  });
+
   it('DingTalk preset: signed with the secret from config, refused signatures wait', async () => {
     await rt.close();
     const secret = 'SEC-dingtalk-0123456789abcdef';
