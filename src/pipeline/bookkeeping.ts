@@ -90,7 +90,15 @@ export async function countDelivered(
   );
 }
 
-/** The zone's offset from UTC at `atMs`, seconds (east positive). */
+/**
+ * The zone's offset from UTC at `atMs`, seconds (east positive), looked up once a minute (it runs
+ * for every delivered batch). The store finds the hour of the week of a lot's previous event with
+ * it too: across a daylight-saving change that event's hour is one off, once a year.
+ */
 export function zoneOffsetSeconds(zone: string, atMs: number): number {
-  return DateTime.fromMillis(atMs, { zone }).offset * 60;
+  const minute = Math.floor(atMs / 60_000);
+  if (offsetCache.zone !== zone || offsetCache.minute !== minute)
+    Object.assign(offsetCache, { zone, minute, offset: DateTime.fromMillis(atMs, { zone }).offset * 60 });
+  return offsetCache.offset;
 }
+const offsetCache = { zone: '', minute: -1, offset: 0 };

@@ -75,7 +75,7 @@ if ARGV[8] ~= '' then
   if not old or tonumber(ARGV[8]) > old then redis.call('HSET', latency, ARGV[1], ARGV[8]) end
   redis.call('EXPIRE', latency, ARGV[9])
 end
-local seen = {}
+local seen, learned = {}, {}
 for i = 10, #ARGV, 4 do
   local field, mode, code, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if mode == 'gap' then
@@ -84,9 +84,10 @@ for i = 10, #ARGV, 4 do
     local n = tonumber(string.sub(value, b + 1))
     healthGap(code, tonumber(string.sub(value, 1, a - 1)), tonumber(string.sub(value, a + 1, b - 1)), n, offset)
     redis.call('HINCRBY', outcomes, code .. '|d', n)
-    redis.call('EXPIRE', outcomes, ARGV[7])
+    learned[#learned + 1] = code
   elseif mode == 'count' then
     healthCount(code, value, ARGV[4])
+    learned[#learned + 1] = code
   else
     local key = lotBase .. code
     local old = mode == 'max' and tonumber(redis.call('HGET', key, field)) or nil
@@ -95,6 +96,10 @@ for i = 10, #ARGV, 4 do
   end
 end
 if #seen > 0 then redis.call('SADD', codes, unpack(seen)) end
+if #learned > 0 then
+  redis.call('SADD', healthCodes, unpack(learned))
+  redis.call('EXPIRE', outcomes, ARGV[7])
+end
 return 0`;
 
 interface ActivityCommands {

@@ -35,8 +35,8 @@ export function hourOfWeek(epochSeconds: number, offsetSeconds: number): { slot:
  * silence since the lot's previous latest event is a gap that began in that event's hour of the
  * week; the slot keeps the longest such gap, halved for each week after the first since it was seen (a
  * lot's habits change, and one long outage must not mute it for good; a gap seen every week stays). `healthCount(code, values, now)` notes
- * when a lot's count values changed. Expects `healthBase` (a lot's hash is it and the code) and
- * `healthCodes` as locals.
+ * when a lot's count values changed. Expects `healthBase` (a lot's hash is it and the code) as a
+ * local; the caller adds the codes to the set of lots (`healthCodes`), once per call.
  */
 export const HEALTH_LUA = `
 local function healthSlot(t, offset)
@@ -61,13 +61,11 @@ local function healthGap(code, first, last, n, offset)
   end
   if not previous or last > previous then redis.call('HSET', key, 'last', string.format('%d', last)) end
   redis.call('HINCRBY', key, 'sinceCount', n)
-  redis.call('SADD', healthCodes, code)
 end
 local function healthCount(code, values, now)
   local key = healthBase .. code
   if redis.call('HGET', key, 'count') ~= values then
     redis.call('HSET', key, 'count', values, 'countChangedAt', now, 'sinceCount', 0)
-    redis.call('SADD', healthCodes, code)
   end
 end
 `;
