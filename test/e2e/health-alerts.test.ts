@@ -41,27 +41,37 @@ describe('lot health alerts, end to end', () => {
     });
     const h = harness;
     await h.start();
-    const [[lot]] = (await h.db.admin.query('SELECT park_no FROM parkinfo ORDER BY park_no LIMIT 1')) as unknown as [
-      Array<{ park_no: string }>,
-    ];
+    const [[lot]] = (await h.db.admin.query(
+      'SELECT park_no FROM parkinfo ORDER BY park_no LIMIT 1',
+    )) as unknown as [Array<{ park_no: string }>];
     const code = lot!.park_no;
     // Stamped by the vendor's clock (10 min ahead of this host's), a few seconds back from its now.
-    const stamp = (ago: number) => `CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', '+08:00') + INTERVAL ${600 - ago} SECOND`;
+    const stamp = (ago: number) =>
+      `CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', '+08:00') + INTERVAL ${600 - ago} SECOND`;
+    // One statement per batch of visits: they commit, and are read, together (inserted one by one,
+    // an evaluation between two of them would see 5 of 10 events fail instead of 6 of 12).
     const visits = async (n: number, fee: number) => {
-      for (let i = 0; i < n; i++)
-        await h.db.admin.query(
-          `INSERT INTO car_inout (park_no, in_plate, out_plate, in_time, out_time, car_kind, should_pay, real_pay)
-           VALUES (?, ?, ?, ${stamp(9)}, ${stamp(6)}, '小型车', ?, ?)`,
-          [code, `鲁H${fee < 0 ? 'N' : 'G'}${String(i).padStart(4, '0')}`, null, fee, Math.max(fee, 0)],
-        );
+      const rows = Array.from({ length: n }, (_, i) => [
+        code,
+        `鲁H${fee < 0 ? 'N' : 'G'}${String(i).padStart(4, '0')}`,
+        fee,
+        Math.max(fee, 0),
+      ]);
+      await h.db.admin.query(
+        `INSERT INTO car_inout (park_no, in_plate, in_time, out_time, car_kind, should_pay, real_pay) VALUES ${rows
+          .map(() => `(?, ?, ${stamp(9)}, ${stamp(6)}, '小型车', ?, ?)`)
+          .join(', ')}`,
+        rows.flat(),
+      );
     };
     // Six visits whose departures carry a negative fee: 6 entrances delivered, 6 departures quarantined.
     await visits(6, -500);
 
     const contents = () => hook.received.map((m) => (m.body as { text: { content: string } }).text.content);
     const has = (text: string) => contents().some((c) => c.includes(text));
-    await waitFor('both alerts fired at the webhook', () =>
-      has('FIRING vendor-clock-skew') && has(`FIRING undelivered-lot, lot ${code}`),
+    await waitFor(
+      'both alerts fired at the webhook',
+      () => has('FIRING vendor-clock-skew') && has(`FIRING undelivered-lot, lot ${code}`),
     );
     for (const m of hook.received) {
       expect(m.url).toBe('/cgi-bin/webhook/send?key=e2e-robot-key');
@@ -99,7 +109,12 @@ describe('lot health alerts, end to end', () => {
       contents()
         .map((c) => /(FIRING|CLEARED) [a-z-]+/.exec(c)?.[0])
         .sort(),
-    ).toEqual(['CLEARED undelivered-lot', 'CLEARED vendor-clock-skew', 'FIRING undelivered-lot', 'FIRING vendor-clock-skew']);
+    ).toEqual([
+      'CLEARED undelivered-lot',
+      'CLEARED vendor-clock-skew',
+      'FIRING undelivered-lot',
+      'FIRING vendor-clock-skew',
+    ]);
     expect(hook.refused).toEqual([]);
     expect((await collectStatus(h.rt)).healthAlerts).toEqual([]);
   });
