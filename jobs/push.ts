@@ -48,6 +48,9 @@ export function pushProcessor(rt: Runtime) {
       if (error instanceof RecordRejectedError) {
         eventsRejected.inc({ stream });
         await rt.activity.recordError(stream, error.message);
+        // Counted against its lot: a lot whose events ISP mostly refuses alerts.
+        if (data.kind === 'events')
+          for (const r of data.records) await rt.health.countOutcome(r.lot, 'refused');
         // A refused entrance in the failed set holds its lot's later departures, no one else's.
         if (data.kind === 'events') await blockFollowers(rt, data.stream, String(job.id), data.records);
         throw new UnrecoverableError(error.message);

@@ -1,12 +1,18 @@
 /**
- * Starts the BullMQ workers of a process, by role: `scheduler` (job schedulers + full sync),
+ * Starts the BullMQ workers of a process, by role: `scheduler` (job schedulers, full sync, lot health alerts),
  * `poller` (one poll per stream at a time, cluster-wide), `pusher` (push queues). Any number of
  * processes on any number of machines may run any roles against one Redis.
  */
 import { Worker, type WorkerOptions } from 'bullmq';
 import { STREAM_NAMES } from '../src/config/index.js';
 import { backoffDelay } from '../src/pipeline/backoff.js';
-import { FULL_SYNC_QUEUE, pollQueueName, pushQueueName, workerConnection } from '../src/pipeline/queues.js';
+import {
+  FULL_SYNC_QUEUE,
+  HEALTH_QUEUE,
+  pollQueueName,
+  pushQueueName,
+  workerConnection,
+} from '../src/pipeline/queues.js';
 import { restoreReconcileGauges } from '../src/pipeline/reconcile/nightly.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
@@ -14,6 +20,7 @@ import { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
 import { fullSyncProcessor } from './full-sync.js';
+import { healthProcessor } from './health.js';
 import { pollProcessor } from './poll.js';
 import { pushProcessor } from './push.js';
 import { StateWatch } from './state-watch.js';
@@ -76,10 +83,21 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
   await restoreReconcileGauges(rt).catch((error: Error) =>
     rt.logger.warn({ err: error.message }, 'could not read the last nightly reconcile'),
   );
+  await rt.queues.health.setGlobalConcurrency(1);
 
   if (roles.has('scheduler')) {
     await upsertSchedules(config, rt.queues);
     track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
+    // Lot health alerts: one evaluation at a time cluster-wide (the queue's global concurrency).
+    track(
+      new Worker(HEALTH_QUEUE, healthProcessor(rt, { guard }), {
+        ...base,
+        concurrency: 1,
+        removeOnComplete: { count: 10 },
+        removeOnFail: { count: 30 },
+      }),
+      'scheduler',
+    );
   }
   if (roles.has('poller')) {
     const processor = pollProcessor(rt, {

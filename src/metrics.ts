@@ -151,3 +151,32 @@ export const vendorClockSkew = new Gauge({
   help: "The vendor database's clock minus this host's, as measured at the last event poll",
   registers: [registry],
 });
+
+export const alertActive = new Gauge({
+  name: 'isp_sync_alert_active',
+  help: '1 while a lot health alert is active (docs/operations.md, "Lot health alerts"); cleared alerts have no series',
+  labelNames: ['alert', 'lot', 'stream'] as const,
+  registers: [registry],
+});
+
+export const alertsFired = new Counter({
+  name: 'isp_sync_alerts_fired_total',
+  help: 'Lot health alerts fired, per alert',
+  labelNames: ['alert'] as const,
+  registers: [registry],
+});
+
+export const alertNotifications = new Counter({
+  name: 'isp_sync_alert_notifications_total',
+  help: 'Alert webhook messages, per result: sent, failed (retried at the next evaluation), given_up',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+/** Sets `isp_sync_alert_active` to exactly the alerts given (a cleared alert's series goes). */
+export function showActiveAlerts(
+  active: ReadonlyArray<{ alert: string; lot: string; stream: string }>,
+): void {
+  alertActive.reset();
+  for (const a of active) alertActive.set({ alert: a.alert, lot: a.lot, stream: a.stream }, 1);
+}

@@ -1,7 +1,8 @@
 /**
  * Metric labels stay bounded: every label name is one whose values come from a fixed set (streams,
  * endpoints, outcome classes, queue names, states) or are capped (dictionary values); none carries
- * a lot code, job id, plate or message. And a vendor writing a new word per row into a dictionary
+ * a job id, plate or message, and a lot code only on the series of an active lot health alert (one
+ * per alert that holds, removed when it clears). And a vendor writing a new word per row into a dictionary
  * column adds at most MAX_LABEL_VALUES series, the rest counted as "(other)".
  */
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,9 @@ const BOUNDED_LABELS: Record<string, string> = {
   outcome: 'outcome classes',
   queue: 'ALL_QUEUE_NAMES',
   state: 'BullMQ job states',
-  result: 'ok | refused | failed',
+  result: 'ok | refused | failed; sent | failed | given_up (alert webhook)',
+  alert: 'ALERT_NAMES (src/pipeline/health/rules.ts)',
+  lot: 'lot codes of active health alerts only (showActiveAlerts removes cleared ones)',
 };
 
 describe('metric labels', () => {

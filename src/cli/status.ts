@@ -73,7 +73,11 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
     s === null ? '-' : DateTime.fromSeconds(s, { zone }).toFormat('yyyy-MM-dd HH:mm:ss');
   const lines: string[] = [];
   for (const alert of status.alerts) lines.push(`! ${alert}`);
-  if (status.alerts.length) lines.push('');
+  for (const a of status.healthAlerts ?? [])
+    lines.push(
+      `! alert ${a.alert}${a.lot ? ` lot ${a.lot}` : ''}${a.stream ? ` ${a.stream}` : ''} since ${time(a.since)}: ${a.reason}`,
+    );
+  if (status.alerts.length || status.healthAlerts?.length) lines.push('');
   const reach =
     status.isp.reachable === null ? 'not probed' : status.isp.reachable ? 'reachable' : 'UNREACHABLE';
   const token = status.isp.token;

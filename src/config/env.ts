@@ -21,6 +21,11 @@ export interface EnvVar {
    * keeps the user with its password (docker-compose.yml, deploy/ read them from files).
    */
   fromFile?: boolean;
+  /**
+   * A URL that is a secret as a whole (a webhook address carrying its token in the path or the
+   * query), not only for a password in it: refused in config files, scrubbed whole.
+   */
+  wholeUrlSecret?: boolean;
   doc: string;
 }
 
@@ -159,6 +164,21 @@ export const ENV_VARS: EnvVar[] = [
     doc: 'client secret the simulator accepts',
   },
   {
+    name: 'ALERTS_WEBHOOK_URL',
+    key: 'alerts.webhook.url',
+    kind: 'string',
+    secret: true,
+    wholeUrlSecret: true,
+    doc: 'where alert notifications are POSTed (holds the robot token)',
+  },
+  {
+    name: 'ALERTS_WEBHOOK_SECRET',
+    key: 'alerts.webhook.secret',
+    kind: 'string',
+    secret: true,
+    doc: 'DingTalk robot signing secret',
+  },
+  {
     name: 'LOG_LEVEL',
     key: 'log.level',
     kind: 'string',
@@ -168,7 +188,9 @@ export const ENV_VARS: EnvVar[] = [
 ];
 
 /** Keys that must never be set from a file. */
-export const SECRET_KEYS = ENV_VARS.filter((v) => v.secret && !v.key.endsWith('.url')).map((v) => v.key);
+export const SECRET_KEYS = ENV_VARS.filter(
+  (v) => v.secret && (!v.key.endsWith('.url') || v.wholeUrlSecret),
+).map((v) => v.key);
 
 /** Config files to layer over config/default.yaml, comma-separated. */
 export const CONFIG_FILES_VAR = 'ISP_SYNC_CONFIG';

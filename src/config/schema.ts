@@ -490,6 +490,98 @@ export const configSchema = z.strictObject({
       storage: z.enum(['full', 'light']).default('full'),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /**
+       * Lot health alerts (docs/operations.md, "Lot health alerts"): evaluated by one worker of the
+       * scheduler role at a time, shown on the status page and in metrics, sent to the webhook.
+       * Off: nothing is evaluated and nothing sent.
+       */
+      enabled: z.boolean().default(true),
+      /** How often the alerts are evaluated, ms. */
+      evaluateEveryMs: positiveInt.default(30_000),
+      quietLot: z
+        .strictObject({
+          /**
+           * A lot is quiet when it has had no event for this many times the longest silence it
+           * usually has when one starts at that hour of the week (learned from its own deliveries).
+           */
+          factor: z.number().positive().default(4),
+          /** ... and for at least this long (s): short silences never alert, however regular the lot. */
+          minSilenceSeconds: positiveInt.default(1_800),
+        })
+        .prefault({}),
+      staleCount: z
+        .strictObject({
+          /** A lot's count that has not changed for this long (s) while its events flow alerts. */
+          afterSeconds: positiveInt.default(3 * 3_600),
+          /** ... once at least this many of its events were delivered since the count last changed. */
+          minEvents: positiveInt.default(20),
+        })
+        .prefault({}),
+      undelivered: z
+        .strictObject({
+          /**
+           * A lot whose events were quarantined or refused by ISP at least this share of the time,
+           * in the current and the previous clock hour, alerts ...
+           */
+          share: z.number().gt(0).max(1).default(0.5),
+          /** ... once it had at least this many events in that time. */
+          minEvents: positiveInt.default(10),
+        })
+        .prefault({}),
+      /** The vendor database's clock more than this far (s) from this host's alerts. */
+      maxVendorClockSkewSeconds: positiveInt.default(120),
+      /**
+       * An event stream that has read the vendor only up to more than this long ago (s) alerts: the
+       * commit-lag guard, the departure gate or backpressure holds it back.
+       */
+      maxReadLagSeconds: positiveInt.default(600),
+      deliveryLatency: z
+        .strictObject({
+          /**
+           * An event stream whose events took longer than this (s) from their event time to ISP's
+           * acceptance, or whose oldest queued event is older, alerts.
+           */
+          maxSeconds: positiveInt.default(600),
+          /** Live deliveries looked at, the last this many seconds. */
+          windowSeconds: positiveInt.default(300),
+        })
+        .prefault({}),
+      rateLimit: z
+        .strictObject({
+          /**
+           * Webhook messages per window; when more are due, the last one of the window carries all
+           * of them (nothing is dropped) and the rest wait for the next window.
+           */
+          maxMessages: positiveInt.default(10),
+          windowSeconds: positiveInt.default(600),
+        })
+        .prefault({}),
+      webhook: z
+        .strictObject({
+          /**
+           * Where notifications are POSTed; unset: none are sent. Holds the robot's token, so it is a
+           * secret: env ALERTS_WEBHOOK_URL (or ALERTS_WEBHOOK_URL_FILE) only.
+           */
+          url: httpUrl.optional(),
+          /**
+           * Body shape: `generic` JSON ({event, alert, lot, stream, reason, ...}); `wecom` and
+           * `dingtalk`: their group robots' message (`{"msgtype":"text","text":{"content":…}}`).
+           */
+          preset: z.enum(['generic', 'wecom', 'dingtalk']).default('generic'),
+          /** `wecom`/`dingtalk`: a `text` or a `markdown` message. */
+          format: z.enum(['text', 'markdown']).default('text'),
+          /** DingTalk's signing secret (robot security setting "加签"). Env ALERTS_WEBHOOK_SECRET only. */
+          secret: z.string().optional(),
+          /** Per request, ms. */
+          timeoutMs: positiveInt.default(10_000),
+          /** A notification the webhook keeps refusing is given up (and logged) after this long, s. */
+          giveUpAfterSeconds: positiveInt.default(3_600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .prefault({}),

@@ -89,6 +89,10 @@ export const pushJobIds = {
   released(stream: EventStreamName, lot: string, at: number): string {
     return `released-${stream}-${idPart(lot)}-${at}`;
   },
+  /** A live poll's page (not a backfill, a re-driven or released row, or a record split off). */
+  isLivePage(stream: EventStreamName, id: string): boolean {
+    return id.startsWith(`${stream}-`) && !id.includes('-rejected-');
+  },
   /** The one pending flush of a lot stream (deduplicated while it waits). */
   flush(stream: LotStreamName): string {
     return `${stream}-flush`;

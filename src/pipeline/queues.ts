@@ -13,11 +13,14 @@ import { createRedisClient, type RedisClient, redisOptions } from './redis-optio
 export const pollQueueName = (stream: StreamName) => `poll-${stream}`;
 export const pushQueueName = (stream: StreamName) => `push-${stream}`;
 export const FULL_SYNC_QUEUE = 'full-sync';
+/** The lot health alerts' evaluation (one at a time, cluster-wide). */
+export const HEALTH_QUEUE = 'lot-health';
 
 export const ALL_QUEUE_NAMES = [
   ...STREAM_NAMES.map(pollQueueName),
   ...STREAM_NAMES.map(pushQueueName),
   FULL_SYNC_QUEUE,
+  HEALTH_QUEUE,
 ];
 
 export { redisOptions };
@@ -69,6 +72,7 @@ export interface Queues {
   poll: Record<StreamName, Queue>;
   push: Record<StreamName, Queue>;
   fullSync: Queue;
+  health: Queue;
   /** Jobs that must run in order across queues (made on first use: most processes never need it). */
   flows(): FlowProducer;
   /** The queues' default job options: a flow's jobs do not get them from their queue. */
@@ -109,12 +113,14 @@ export function createQueues(
     Queue
   >;
   const fullSync = make(FULL_SYNC_QUEUE);
-  const all = () => [...Object.values(poll), ...Object.values(push), fullSync];
+  const health = make(HEALTH_QUEUE);
+  const all = () => [...Object.values(poll), ...Object.values(push), fullSync, health];
   let flows: FlowProducer | undefined;
   return {
     poll,
     push,
     fullSync,
+    health,
     jobDefaults: options.defaultJobOptions ?? {},
     flows: () => {
       flows ??= new FlowProducer({ connection, prefix: config.redis.prefix });

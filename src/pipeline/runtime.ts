@@ -12,6 +12,7 @@ import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveryDayStore } from '../state/delivery-days.js';
 import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
+import { LotHealthStore } from '../state/lot-health.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { RecentKeys } from '../state/recent-keys.js';
@@ -46,6 +47,8 @@ export interface Runtime {
   activity: ActivityStore;
   /** Per lot and day: delivered, photos missing, replayed, latency (the daily report, the 14-day chart). */
   deliveryDays: DeliveryDayStore;
+  /** What the lot health alerts learn, and the alerts active (src/pipeline/health/). */
+  health: LotHealthStore;
   /** The workers' ISP token state, as recorded in Redis. */
   tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
@@ -142,6 +145,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     entranceBlocks: new EntranceBlockStore(redis, prefix),
     activity: new ActivityStore(redis, prefix),
     deliveryDays: new DeliveryDayStore(redis, prefix, config.vendor.timeZone, config.reconcile.retainDays),
+    health: new LotHealthStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
     outages,

@@ -11,6 +11,7 @@ import type { Queues } from './queues.js';
 
 export const pollSchedulerId = (stream: string) => `poll-${stream}-every`;
 export const FULL_SYNC_SCHEDULER_ID = 'full-sync-nightly';
+export const HEALTH_SCHEDULER_ID = 'lot-health-every';
 
 export async function upsertSchedules(config: Config, queues: Queues): Promise<void> {
   for (const stream of STREAM_NAMES) {
@@ -35,6 +36,16 @@ export async function upsertSchedules(config: Config, queues: Queues): Promise<v
       opts: { removeOnComplete: { count: 30 }, removeOnFail: { count: 30 } },
     },
   );
+  // Scheduled even with alerts off (the job then does nothing): the expected schedulers stay one list.
+  await queues.health.upsertJobScheduler(
+    HEALTH_SCHEDULER_ID,
+    { every: config.alerts.evaluateEveryMs },
+    {
+      name: 'lot-health',
+      data: {},
+      opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 30 } },
+    },
+  );
 }
 
 /** When the nightly full sync runs next (epoch ms), as BullMQ computed it. */
@@ -48,6 +59,7 @@ function expectedSchedulers(queues: Queues): Array<{ queue: Queue; id: string }>
   return [
     ...STREAM_NAMES.map((stream) => ({ queue: queues.poll[stream], id: pollSchedulerId(stream) })),
     { queue: queues.fullSync, id: FULL_SYNC_SCHEDULER_ID },
+    { queue: queues.health, id: HEALTH_SCHEDULER_ID },
   ];
 }
 
@@ -60,10 +72,10 @@ export async function missingSchedules(queues: Queues): Promise<string[]> {
   return missing;
 }
 
-/** Poll and full-sync queues whose cluster-wide concurrency of 1 is gone (it lives in Redis). */
+/** Poll, full-sync and lot-health queues whose cluster-wide concurrency of 1 is gone (it lives in Redis). */
 export async function missingGlobalConcurrency(queues: Queues): Promise<string[]> {
   const missing: string[] = [];
-  for (const queue of [...Object.values(queues.poll), queues.fullSync]) {
+  for (const queue of [...Object.values(queues.poll), queues.fullSync, queues.health]) {
     if ((await queue.getGlobalConcurrency()) !== 1) missing.push(queue.name);
   }
   return missing;

@@ -62,6 +62,13 @@ export interface LotLifecycleStatus {
 }
 
 export type { ReconcileGrid };
+export interface HealthAlertStatus {
+  alert: string;
+  lot: string;
+  stream: string;
+  reason: string;
+  since: number;
+}
 
 export interface StatusSnapshot {
   /** Unix seconds. */
@@ -91,6 +98,11 @@ export interface StatusSnapshot {
   state: { marker: boolean; lost: { at: number; reason: string; advice: string } | null };
   /** Conditions an operator should act on, each saying what to do (empty when all is well). */
   alerts: string[];
+  /**
+   * Lot health alerts active now (docs/operations.md, "Lot health alerts"), oldest first: `lot`
+   * and `stream` '' when the alert is about neither; `since` when it fired (Unix s).
+   */
+  healthAlerts: HealthAlertStatus[];
   streams: StreamStatus[];
   lots: LotStatus[];
   lotLifecycle: LotLifecycleStatus;

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { STREAM_NAMES, type StreamName } from '../config/index.js';
 import { redactUrl } from '../redact.js';
+import type { LotHealthStore } from '../state/lot-health.js';
 import { StateMarkerStore } from '../state/state-marker.js';
 import { cursorEpoch } from './events/poll-deps.js';
 import { reconcileGrid, reconcileResults } from './reconcile/nightly.js';
@@ -13,7 +14,13 @@ import { nightTotals, recentDays } from './report/recent-days.js';
 import type { Runtime } from './runtime.js';
 import { missingSchedules, nextFullSync } from './schedules.js';
 import { lossAdvice } from './state-guard.js';
-import type { LotLifecycleStatus, QueueCounts, StatusSnapshot, StreamStatus } from './status-types.js';
+import type {
+  HealthAlertStatus,
+  LotLifecycleStatus,
+  QueueCounts,
+  StatusSnapshot,
+  StreamStatus,
+} from './status-types.js';
 import { isEventStream } from './streams.js';
 
 const CHART_HOURS = 6;
@@ -99,6 +106,7 @@ export async function collectStatus(
         : null,
     },
     alerts,
+    healthAlerts: await activeHealthAlerts(rt.health),
     streams,
     lots: (await rt.activity.lots()).map((lot) => ({
       parkCode: lot.parkCode,
@@ -197,4 +205,13 @@ async function lotLifecycle(rt: Runtime): Promise<LotLifecycleStatus> {
         }
       : null,
   };
+}
+
+/** The lot health alerts active now, oldest first (what the last evaluation left in Redis). */
+export async function activeHealthAlerts(
+  store: Pick<LotHealthStore, 'active'>,
+): Promise<HealthAlertStatus[]> {
+  return [...(await store.active()).values()]
+    .sort((a, b) => a.since - b.since || (a.id < b.id ? -1 : 1))
+    .map(({ alert, lot, stream, reason, since }) => ({ alert, lot, stream, reason, since }));
 }

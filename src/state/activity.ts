@@ -3,8 +3,14 @@
  * days), the last error per stream, and per lot the time of the last entrance, departure and spot
  * count delivered. Written by the pushers after ISP accepts a batch; read by status and /api.
  */
-
 import { stateKey } from './keys.js';
+import {
+  HEALTH_LUA,
+  healthKeys,
+  LATENCY_TTL_SECONDS,
+  OUTCOME_KEEP_SECONDS,
+  outcomeHour,
+} from './lot-health.js';
 import type { RedisClient } from './redis-client.js';
 import { scriptCommands } from './scripts.js';
 
@@ -45,27 +51,55 @@ end
 
 /**
  * One call per delivered batch (it runs for every batch): the per-minute count, the stream's
- * all-time total (kept in Redis, so a crash does not reset it), a push error's recovery and every
- * lot's latest time, instead of a command per lot. KEYS: per-minute hash, lot-codes set, lot key
- * base (a lot's key is the base and its code; all share the prefix's {hash tag}), last-error key,
- * totals hash. ARGV: minute, count, ttl, now (s), stream, then per lot field, mode ('max' | 'set'),
+ * all-time total (kept in Redis, so a crash does not reset it), a push error's recovery, every
+ * lot's latest time, and what the lot health alerts learn from a delivery (lot-health.ts), instead
+ * of a command per lot. KEYS: per-minute hash, lot-codes set, lot key base (a lot's key is the base
+ * and its code; all share the prefix's {hash tag}), last-error key, totals hash, health lot base,
+ * health lot set, this hour's outcome hash, this day's latency hash. ARGV: minute, count, ttl,
+ * now (s), stream, zone offset (s), outcome ttl, latency (s, or ''), latency ttl, then per lot
+ * field, mode ('max' | 'set' | 'gap': value `first,last,n` | 'count': value `total/remain/used`),
  * code, value.
  */
 const DELIVERED = `${RECOVER_LUA}
 local perMinute, codes, lotBase, lastError, totals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local healthBase, healthCodes = KEYS[6], KEYS[7]
+local outcomes, latency = KEYS[8], KEYS[9]
+${HEALTH_LUA}
 redis.call('HINCRBY', perMinute, ARGV[1], ARGV[2])
 redis.call('EXPIRE', perMinute, ARGV[3])
 redis.call('HINCRBY', totals, ARGV[5], ARGV[2])
 recover(lastError, ARGV[4], 'push')
-local seen = {}
-for i = 6, #ARGV, 4 do
+local offset = tonumber(ARGV[6])
+if ARGV[8] ~= '' then
+  local old = tonumber(redis.call('HGET', latency, ARGV[1]))
+  if not old or tonumber(ARGV[8]) > old then redis.call('HSET', latency, ARGV[1], ARGV[8]) end
+  redis.call('EXPIRE', latency, ARGV[9])
+end
+local seen, learned = {}, {}
+for i = 10, #ARGV, 4 do
   local field, mode, code, value = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local key = lotBase .. code
-  local old = mode == 'max' and tonumber(redis.call('HGET', key, field)) or nil
-  if not old or tonumber(value) > old then redis.call('HSET', key, field, value) end
-  seen[#seen + 1] = code
+  if mode == 'gap' then
+    local a = string.find(value, ',', 1, true)
+    local b = string.find(value, ',', a + 1, true)
+    local n = tonumber(string.sub(value, b + 1))
+    healthGap(code, tonumber(string.sub(value, 1, a - 1)), tonumber(string.sub(value, a + 1, b - 1)), n, offset)
+    redis.call('HINCRBY', outcomes, code .. '|d', n)
+    learned[#learned + 1] = code
+  elseif mode == 'count' then
+    healthCount(code, value, ARGV[4])
+    learned[#learned + 1] = code
+  else
+    local key = lotBase .. code
+    local old = mode == 'max' and tonumber(redis.call('HGET', key, field)) or nil
+    if not old or tonumber(value) > old then redis.call('HSET', key, field, value) end
+    seen[#seen + 1] = code
+  end
 end
 if #seen > 0 then redis.call('SADD', codes, unpack(seen)) end
+if #learned > 0 then
+  redis.call('SADD', healthCodes, unpack(learned))
+  redis.call('EXPIRE', outcomes, ARGV[7])
+end
 return 0`;
 
 interface ActivityCommands {
@@ -80,10 +114,20 @@ interface ActivityCommands {
   ispActivityRecovered(lastError: string, now: number, source: string): Promise<number>;
 }
 
-/** What a delivery changes per lot on the status page. */
+/** What a delivery changes per lot on the status page, and what the lot health alerts learn. */
 export interface PerLotDelivery {
   field?: 'lastEntrance' | 'lastDeparture';
   times?: ReadonlyMap<string, number>;
+  /**
+   * Per lot: its earliest event time in the batch and how many (with `times`, the latest): the
+   * health alerts learn each lot's usual silences from them (lot-health.ts).
+   */
+  firstTimes?: ReadonlyMap<string, number>;
+  counts?: ReadonlyMap<string, number>;
+  /** The vendor zone's offset from UTC now, s: hours of the week are the vendor's. */
+  zoneOffsetSeconds?: number;
+  /** A live delivery (not a backfill or a replay): event time of its oldest record to now, s. */
+  latencySeconds?: number;
   spotNums?: ReadonlyArray<{
     park_code: string;
     total_spots_num: number;
@@ -94,13 +138,15 @@ export interface PerLotDelivery {
 
 export class ActivityStore {
   private readonly commands: ActivityCommands;
+  private readonly health: ReturnType<typeof healthKeys>;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {
+    this.health = healthKeys(prefix);
     this.commands = scriptCommands<ActivityCommands>(redis, {
-      ispActivityDelivered: { numberOfKeys: 5, lua: DELIVERED },
+      ispActivityDelivered: { numberOfKeys: 9, lua: DELIVERED },
       ispActivityRecovered: {
         numberOfKeys: 1,
         lua: `${RECOVER_LUA}\nrecover(KEYS[1], ARGV[1], ARGV[2])\nreturn 0`,
@@ -124,14 +170,20 @@ export class ActivityStore {
   ): Promise<void> {
     const minute = Math.floor(nowMs / 60_000) * 60;
     const day = Math.floor(minute / 86_400);
-    const { field, times = new Map(), spotNums = [] } = perLot;
+    const { field, times = new Map(), spotNums = [], firstTimes, counts } = perLot;
     const at = Math.floor(nowMs / 1000);
     // Per lot: [field, mode, code, value]; times only move forward (batches may finish out of order).
     const updates: string[] = [];
     if (field) for (const [code, time] of times) updates.push(field, 'max', code, String(time));
+    if (field && firstTimes && counts)
+      for (const [code, last] of times) {
+        const first = firstTimes.get(code) ?? last;
+        updates.push('events', 'gap', code, `${first},${last},${counts.get(code) ?? 1}`);
+      }
     for (const s of spotNums) {
       const value = { at, total: s.total_spots_num, remain: s.remain_spots_num, used: s.used_spots_num };
       updates.push('lastSpotNum', 'set', s.park_code, JSON.stringify(value));
+      updates.push('count', 'count', s.park_code, `${value.total}/${value.remain}/${value.used}`);
     }
     await this.commands.ispActivityDelivered(
       this.key('per-minute', stream, String(day)),
@@ -139,11 +191,19 @@ export class ActivityStore {
       this.key('lots', ''),
       this.key('last-error', stream),
       this.key('totals'),
+      this.health.lotBase,
+      this.health.codes,
+      this.health.outcomes(outcomeHour(nowMs)),
+      this.health.latency(stream, day),
       minute,
       count,
       KEEP_SECONDS + 86_400,
       at,
       stream,
+      perLot.zoneOffsetSeconds ?? 0,
+      OUTCOME_KEEP_SECONDS,
+      perLot.latencySeconds === undefined ? '' : Math.max(0, Math.round(perLot.latencySeconds)),
+      LATENCY_TTL_SECONDS,
       ...updates,
     );
   }

@@ -174,6 +174,19 @@ export class StreamProgress {
     return Number.isFinite(mark) ? mark : undefined;
   }
 
+  /**
+   * Event time (Unix s) of the earliest event in a live poll's push job not yet settled, or
+   * undefined when none waits (lot health: how long delivered events wait). Drops dead entries
+   * as `watermark` does.
+   */
+  async oldestPending(
+    stream: string,
+    isLive: (jobId: string) => Promise<boolean>,
+  ): Promise<number | undefined> {
+    const oldest = await this.oldestLive(this.pendingKey(stream), isLive);
+    return Number.isFinite(oldest) ? oldest : undefined;
+  }
+
   /** First event time of the oldest entry of `key` still live (Infinity: none), dropping dead ones. */
   private async oldestLive(key: string, isLive: (id: string) => Promise<boolean>): Promise<number> {
     for (;;) {

@@ -30,13 +30,13 @@ export interface BoardOptions {
 }
 
 /**
- * Queues whose jobs come from job schedulers that config owns (polls, full sync): shown read-only,
+ * Queues whose jobs come from job schedulers that config owns (polls, full sync, lot health): shown read-only,
  * so the board offers no scheduler edit/remove (refused by the policy), no pause (a paused poll
  * queue is a stream that silently stops) and no clean. A failed poll carries no event (the next
  * poll reads the same rows), so there is nothing to retry there either; `full-sync` runs one now.
  */
 export function isScheduledQueue(name: string): boolean {
-  return name.startsWith('poll-') || name === 'full-sync';
+  return name.startsWith('poll-') || name === 'full-sync' || name === 'lot-health';
 }
 
 /** bull-board's date formats (Intl options) with the vendor's zone, named on every time. */

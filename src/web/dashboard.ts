@@ -1,5 +1,6 @@
 /** Serves the operator web server (src/web) with this process's runtime and workers. */
 
+import { showActiveAlerts } from '../metrics.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { collectStatus } from '../pipeline/status.js';
 import { startWebServer, type WebDeps, type WebServer } from './server.js';
@@ -14,6 +15,7 @@ export async function startDashboard(rt: Runtime, ready?: WebDeps['ready']): Pro
     queues: rt.queues.all(),
     logger: rt.logger,
     status: () => collectStatus(rt, { probeIsp: true }),
+    beforeMetrics: async () => showActiveAlerts([...(await rt.health.active()).values()]),
     health: async () => ({ ok: true, details: { status: 'alive' } }),
     ready:
       ready ??

@@ -60,12 +60,22 @@ export function secretValues(config: Config): string[] {
     const value = getPath(config, v.key);
     if (typeof value !== 'string' || value === '') continue;
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+      if (v.wholeUrlSecret) for (const part of [value, ...queryValues(value)]) out.add(part);
       for (const part of urlSecrets(value)) out.add(part);
     } else {
       out.add(value);
     }
   }
   return [...out].filter((s) => s.length >= MIN_SCRUB_LENGTH);
+}
+
+/** The values of a URL's query (a robot's `key=` or `access_token=`), shown alone in some errors. */
+function queryValues(url: string): string[] {
+  try {
+    return [...new URL(url).searchParams.values()];
+  } catch {
+    return [];
+  }
 }
 
 function urlSecrets(url: string): string[] {

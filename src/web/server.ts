@@ -35,6 +35,11 @@ export interface WebDeps {
     checks: Record<string, { ok: boolean; message?: string; informational?: boolean }>;
   }>;
   logger?: Logger;
+  /**
+   * Refreshes gauges kept in Redis before /metrics is served (the active lot health alerts: the
+   * process that evaluates them may not be the one scraped).
+   */
+  beforeMetrics?(): Promise<void>;
 }
 
 export interface WebServer {
@@ -148,6 +153,11 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
     await refreshQueueDepth(deps.queues).catch((error: Error) =>
       logger.warn({ err: scrub(error.message) }, 'queue depth not refreshed for /metrics'),
     );
+    await deps
+      .beforeMetrics?.()
+      .catch((error: Error) =>
+        logger.warn({ err: scrub(error.message) }, 'alert gauge not refreshed for /metrics'),
+      );
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 

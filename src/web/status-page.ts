@@ -10,6 +10,7 @@ import type { GridCell } from '../pipeline/reconcile/nightly.js';
 import type { LotStatus, ReconcileGrid, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
 import { renderDeliveriesChart } from './chart.js';
 import { renderDaysChart } from './days-chart.js';
+import { HEALTH_ALERTS_CSS, renderHealthAlerts } from './health-alerts.js';
 import { escapeHtml } from './redaction.js';
 import { formatDuration, formatEpoch, NONE, zoneLabel } from './time-format.js';
 
@@ -47,7 +48,7 @@ export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOp
 ${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">` : ''}
 <link rel="icon" href="data:,">
 <title>isp-park-sync status</title>
-<style>${CSS}</style>
+<style>${CSS}${HEALTH_ALERTS_CSS}</style>
 </head>
 <body>
 <header>
@@ -56,6 +57,7 @@ ${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">` : ''}
 </header>
 ${notices(options)}
 ${alerts(snapshot)}
+${renderHealthAlerts(snapshot.healthAlerts, zone)}
 <p class="muted">Times are shown in the vendor's zone, <strong data-testid="time-zone">${escapeHtml(zoneLabel(zone, snapshot.generatedAt))}</strong>.
 Generated ${value('generated-at', snapshot.generatedAt, formatEpoch(snapshot.generatedAt, zone))}${refresh > 0 ? `; reloads every ${refresh} s` : ''}. Version ${escapeHtml(snapshot.version)}.</p>
 

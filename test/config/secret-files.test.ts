@@ -31,8 +31,9 @@ describe('secrets from *_FILE', () => {
   it('reads every secret variable from its file, trailing line break removed', () => {
     const env: NodeJS.ProcessEnv = {};
     for (const v of ENV_VARS.filter((e) => e.secret || e.fromFile)) {
+      const scheme = v.name.startsWith('REDIS') ? 'redis' : v.name.startsWith('ALERTS') ? 'https' : 'mysql';
       const value = v.key.endsWith('url')
-        ? `${v.name.startsWith('REDIS') ? 'redis' : 'mysql'}://u:p@s%40/x:y@h/db-${v.name}`
+        ? `${scheme}://u:p@s%40/x:y@h/db-${v.name}`
         : `value of ${v.name} with spaces  `;
       env[`${v.name}_FILE`] = secretFile(v.name, `${value}\n`);
     }
@@ -43,6 +44,19 @@ describe('secrets from *_FILE', () => {
     expect(config.web.password).toBe('value of WEB_PASSWORD with spaces  ');
     expect(config.vendor.url).toBe('mysql://ro:pw@db:3306/parking');
     expect(config.redis.url).toBe('redis://u:p@s%40/x:y@h/db-REDIS_URL');
+    expect(config.alerts.webhook.url).toBe('https://u:p@s%40/x:y@h/db-ALERTS_WEBHOOK_URL');
+    expect(config.alerts.webhook.secret).toBe('value of ALERTS_WEBHOOK_SECRET with spaces  ');
+  });
+
+  it('refuses the alert webhook address in a config file: its token is a secret', () => {
+    const file = secretFile(
+      'config.yaml',
+      'alerts:\n  webhook:\n    url: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc\n',
+    );
+    const error = errorOf(() => loadConfig({ env: {}, files: [file] }));
+    expect(error.message).toContain('alerts.webhook.url: secrets may not be set in');
+    expect(error.message).toContain('set ALERTS_WEBHOOK_URL in the environment');
+    expect(error.message).not.toContain('key=abc');
   });
 
   it('refuses the variable and its file together, naming both', () => {

@@ -15,11 +15,13 @@ import { type Config, loadConfig, STREAM_NAMES, type StreamName } from '../../sr
 import type { Logger } from '../../src/log.js';
 import { createQueues, type Queues, workerConnection } from '../../src/pipeline/queues.js';
 import { recentDays } from '../../src/pipeline/report/recent-days.js';
+import { activeHealthAlerts } from '../../src/pipeline/status.js';
 import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-types.js';
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
 import { DeliveryDayStore } from '../../src/state/delivery-days.js';
 import { stateKey } from '../../src/state/keys.js';
+import { LotHealthStore } from '../../src/state/lot-health.js';
 import { StreamProgress } from '../../src/state/stream-progress.js';
 import type { WebDeps } from '../../src/web/server.js';
 import { createTestRedis, TEST_MYSQL_URL, TEST_REDIS_URL, type TestRedis } from '../helpers/services.js';
@@ -222,6 +224,31 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
     );
   }
   await redis.client.rpush(stateKey(redis.prefix, 'quarantine', 'departures'), 'row-1', 'row-2');
+  // Lot health alerts as an evaluation leaves them (one with markup in its text, escaped on the page).
+  const health = new LotHealthStore(redis.client, redis.prefix);
+  const nowS = Math.floor(now / 1000);
+  await health.commit(
+    [
+      {
+        id: 'quiet-lot|ATXL/2|',
+        alert: 'quiet-lot',
+        lot: 'ATXL/2',
+        stream: '',
+        reason: 'lot ATXL/2 has had no entrance or departure for 2 h 5 min <b>check</b>',
+        since: nowS - 600,
+      },
+      {
+        id: 'delivery-latency||entrances',
+        alert: 'delivery-latency',
+        lot: '',
+        stream: 'entrances',
+        reason: 'entrances events take 12 min from their time to ISP (bound 10 min)',
+        since: nowS - 60,
+      },
+    ],
+    [],
+    [],
+  );
 
   // The last days: deliveries per day (by event time) written as the pushers write them, and what
   // two nightly reconciles found (yesterday complete, the day before one event short).
@@ -249,6 +276,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
 
   async function status(): Promise<StatusSnapshot> {
     const nowMs = Date.now();
+    const healthAlerts = await activeHealthAlerts(health);
     const generatedAt = Math.floor(nowMs / 1000);
     const streams: StreamStatus[] = [];
     for (const s of STREAM_NAMES) streams.push(await streamStatus(s, nowMs, generatedAt));
@@ -285,6 +313,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       timeZone: TIME_ZONE,
       state: { marker: true, lost: null },
       alerts: [],
+      healthAlerts,
       streams,
       lots,
       lotLifecycle: {

@@ -32,6 +32,15 @@ describe('secret values', () => {
     expect(createScrubber(secrets)(page)).toBe(`<a href="/admin/queues">queues</a> ${SCRUBBED} ${SCRUBBED}`);
   });
 
+  it('include the alert webhook address whole, and its token alone', () => {
+    const url = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa';
+    const config = loadConfig({ env: { ALERTS_WEBHOOK_URL: url, ALERTS_WEBHOOK_SECRET: 'SECding0123' } });
+    const scrub = createScrubber(secretValues(config));
+    expect(scrub(`posting to ${url} failed; key 693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa; SECding0123`)).toBe(
+      `posting to ${SCRUBBED} failed; key ${SCRUBBED}; ${SCRUBBED}`,
+    );
+  });
+
   it('include URL passwords written raw or encoded, whatever they hold', () => {
     const password = fc
       .array(fc.constantFrom('@', ':', '/', '%', '#', 'x', 'Y', '7', '%2F'), { minLength: 4, maxLength: 14 })

@@ -271,6 +271,28 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     expect(leaks(html)).toEqual([]);
   });
 
+  it('/ lists the active lot health alerts, oldest first, as /api/status has them', async () => {
+    const html = (await get('/')).body;
+    const api = JSON.parse((await get('/api/status')).body) as StatusSnapshot;
+    expect(api.healthAlerts.map((a) => `${a.alert} ${a.lot || a.stream}`)).toEqual([
+      'quiet-lot ATXL/2',
+      'delivery-latency entrances',
+    ]);
+    const items = [
+      ...html.matchAll(
+        /<li class="notice" data-testid="health-alert" data-alert="([^"]*)" data-lot="([^"]*)" data-stream="([^"]*)" data-value="(\d+)">/g,
+      ),
+    ];
+    expect(items.map((m) => [m[1], m[2], m[3], Number(m[4])])).toEqual(
+      api.healthAlerts.map((a) => [a.alert, a.lot, a.stream, a.since]),
+    );
+    expect(html).toContain('<h2>Lot health alerts (2)</h2>');
+    expect(html).toContain(
+      'lot ATXL/2 has had no entrance or departure for 2 h 5 min &lt;b&gt;check&lt;/b&gt;',
+    );
+    expect(html).not.toContain('<b>check</b>');
+  });
+
   it('serves the queue dashboard over every queue, without external resources', async () => {
     const page = await get('/admin/queues');
     expect(page.status).toBe(200);

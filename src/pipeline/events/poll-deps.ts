@@ -51,10 +51,15 @@ export function cursorEpoch(rt: Runtime, stream: EventStreamName, cursor: Cursor
   return typeof parsed === 'number' ? parsed : undefined;
 }
 
-/** Quarantines a row that cannot become a push record, with its reasons. */
+/**
+ * Quarantines a row that cannot become a push record, with its reasons, and counts it against its
+ * lot (a lot whose events are mostly quarantined alerts).
+ */
 export function quarantineRow(rt: Runtime, stream: EventStreamName) {
   return async (row: EventRow, reasons: Array<{ code: string; message: string }>) => {
     await rt.quarantine.add({ stream, vendorKey: row.vendorKey, reasons, row });
+    const lot = row.parkCode == null ? '' : String(row.parkCode).trim();
+    if (lot) await rt.health.countOutcome(lot, 'quarantined');
   };
 }
 
@@ -194,7 +199,7 @@ async function deliverPage(
       ),
     lanes,
   );
-  if (delivered.count) await countDelivered(rt, stream, delivered);
+  if (delivered.count) await countDelivered(rt, stream, delivered, { live: true });
   if (handOff.length) {
     directHandOffs.inc({ stream }, handOff.length);
     rt.logger.warn(

@@ -135,6 +135,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
         reasons: [reason],
         row: { pushDraft: JSON.parse(record.payload) },
       });
+      await rt.health.countOutcome(record.lot, 'quarantined');
     },
     isolate: (rejected) =>
       enqueuePush(
@@ -152,6 +153,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
         rt,
         stream,
         new DeliveryTally(rt).add(records, { withoutPhoto, replayed: job.replay === true }),
+        { live: pushJobIds.isLivePage(stream, job.id) },
       ),
   };
 }
