@@ -21,8 +21,8 @@ function deps(options: { reject?: (text: string) => boolean; quarantine?: string
           : { ok: true, record, text: record.vendorKey, bytes: record.vendorKey.length },
       ),
     send: async (texts): Promise<SendOutcome> => {
-      if (texts.some((t) => options.reject?.(t))) return { kind: 'rejected', message: 'bad' };
-      sent.push(texts);
+      if (texts.some((t) => options.reject?.(t as string))) return { kind: 'rejected', message: 'bad' };
+      sent.push(texts as string[]);
       return { kind: 'delivered' };
     },
     quarantine: async (record) => {
