@@ -262,7 +262,7 @@ try {
     mode,
     notes,
     command: values.only
-      ? `npm run bench -- ${values.quick ? '--quick ' : ''}--only ${values.only}`
+      ? `npm run bench -- ${values.quick ? '--quick ' : ''}--only ${values.only}${values.record ? ' --record' : ''}`
       : baseCommand,
     startedAt,
     durationSeconds: (Date.now() - started) / 1000,
