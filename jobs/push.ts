@@ -146,12 +146,14 @@ async function runPush(rt: Runtime, job: Job, data: PushJobData) {
       deps.maxItems = 1;
       await blockFollowers(rt, data.stream, String(job.id), records);
     }
-    return pushEvents(records, deps, {
-      ledger: data.resend ? 'resend' : 'check',
-      // A replayed single record is sent alone; rejected again, it goes back to the failed set.
-      splitRejected: data.isolated ? false : split,
-      ...(key === undefined ? {} : { isolatedKey: key }),
-    });
+    const push = () =>
+      pushEvents(records, deps, {
+        ledger: data.resend ? 'resend' : 'check',
+        // A replayed single record is sent alone; rejected again, it goes back to the failed set.
+        splitRejected: data.isolated ? false : split,
+        ...(key === undefined ? {} : { isolatedKey: key }),
+      });
+    return rt.config.streams[data.stream].photo ? rt.photoPushes(push) : push();
   }
   const deps = lotFlushDeps(rt, data.stream, job, split);
   // A replayed lot, count or DELETE: what the vendor holds now, never the job's old snapshot.

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { recordString } from '../isp/index.js';
 import { silentLogger } from '../log.js';
 import { recordsOfPage } from '../pipeline/events/page.js';
 import { GATE_NOT_STARTED } from '../pipeline/events/poll.js';
@@ -89,7 +90,9 @@ export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {
     after,
     rows: page.rows.length,
     ...(held ? { heldBack: held } : {}),
-    payloads: prepared.flatMap((p) => (p.ok ? [JSON.parse(p.text) as Record<string, unknown>] : [])),
+    payloads: prepared.flatMap((p) =>
+      p.ok ? [JSON.parse(recordString(p.text)) as Record<string, unknown>] : [],
+    ),
     quarantine: [
       ...quarantine,
       ...prepared.flatMap((p) =>

@@ -128,8 +128,15 @@ export const photoSchema = z.strictObject({
   prefix: z.string().default(PHOTO_PREFIX),
   /** Missing or unreadable photo: send '' and count it (default), or quarantine the row. */
   onMissing: z.enum(['empty', 'quarantine']).default('empty'),
-  /** Photos processed at once per process. */
+  /** Photos decoded, fitted and encoded at once per process (CPU and memory bound). */
   concurrency: positiveInt.default(2),
+  /**
+   * Photos read at once per process (files, URL downloads), and keep-alive connections kept per
+   * photo host. Reading waits on a disk, a share or a camera server, not on our CPU, so it gets
+   * more slots than the fitting; a loaded photo keeps its slot until it is fitted, so at most this
+   * many inputs are in memory.
+   */
+  fetchConcurrency: positiveInt.default(8),
   /** Root folder for photo file paths (stream photo source `file`). */
   fileRoot: z.string().optional(),
   /** Hosts photo URLs may point to (stream photo source `url`); empty = URLs refused. */

@@ -3,6 +3,7 @@
  * (open point 11). Pure: each record is serialized once and the bodies are built from those texts.
  * A record larger than `maxBytes` on its own is its own part (ISP decides on it; never dropped).
  */
+import { buildBody, type RecordText, recordBytes, type SplicedBody } from './record-text.js';
 
 export interface BatchLimits {
   /** Records per request. */
@@ -20,20 +21,22 @@ const SHORT_TEXT = 2_048;
  * lot names) string for every record; a batch of short records (≤ 6 KB each by the bound) stays far
  * below the body limit either way, while a photo-carrying record is long and counted exactly.
  */
-export function utf8Bound(text: string): number {
+export function utf8Bound(text: RecordText): number {
+  if (typeof text !== 'string') return recordBytes(text);
   return text.length <= SHORT_TEXT ? text.length * 3 : Buffer.byteLength(text);
 }
 
 /** A request body for records [start, end) of the input. */
-export interface BatchBody {
+export interface BatchBody<Body extends string | SplicedBody = string | SplicedBody> {
   start: number;
   end: number;
-  body: string;
+  /** A string, or a SplicedBody when a record carries a photo (src/isp/record-text.ts). */
+  body: Body;
   bytes: number;
 }
 
 /** JSON-array bodies (`[r0,r1,...]`) for the POST endpoints. */
-export function splitBatches(records: readonly unknown[], limits: BatchLimits): BatchBody[] {
+export function splitBatches(records: readonly unknown[], limits: BatchLimits): BatchBody<string>[] {
   return splitSerialized(
     records.map((record) => JSON.stringify(record)),
     limits,
@@ -48,19 +51,29 @@ export function splitSerialized(
   texts: readonly string[],
   limits: BatchLimits,
   bytes?: readonly number[],
+): BatchBody<string>[];
+export function splitSerialized(
+  texts: readonly RecordText[],
+  limits: BatchLimits,
+  bytes?: readonly number[],
+): BatchBody[];
+export function splitSerialized(
+  texts: readonly RecordText[],
+  limits: BatchLimits,
+  bytes?: readonly number[],
 ): BatchBody[] {
   return pack(texts, limits, '[', ']', ',', bytes);
 }
 
 /** `{"park_code":"A,B"}` bodies for DELETE /park/spot (spec §4); codes must not contain ",". */
-export function splitParkCodes(codes: readonly string[], limits: BatchLimits): BatchBody[] {
+export function splitParkCodes(codes: readonly string[], limits: BatchLimits): BatchBody<string>[] {
   // Each code inside the JSON string literal: JSON.stringify without its quotes.
   const texts = codes.map((code) => JSON.stringify(code).slice(1, -1));
-  return pack(texts, limits, '{"park_code":"', '"}', ',');
+  return pack(texts, limits, '{"park_code":"', '"}', ',') as BatchBody<string>[];
 }
 
 function pack(
-  texts: readonly string[],
+  texts: readonly RecordText[],
   limits: BatchLimits,
   open: string,
   close: string,
@@ -73,12 +86,12 @@ function pack(
   let start = 0;
   let bytes = frame;
   const flush = (end: number) => {
-    parts.push({ start, end, body: open + texts.slice(start, end).join(sep) + close, bytes });
+    parts.push({ start, end, body: buildBody(texts.slice(start, end), open, close, sep), bytes });
     start = end;
     bytes = frame;
   };
   for (let i = 0; i < texts.length; i++) {
-    const size = sizes?.[i] ?? Buffer.byteLength(texts[i]!);
+    const size = sizes?.[i] ?? recordBytes(texts[i]!);
     const count = i - start;
     const added = count === 0 ? size : size + sepBytes;
     if (count > 0 && (count >= limits.maxItems || bytes + added > limits.maxBytes)) {

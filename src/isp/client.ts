@@ -14,6 +14,7 @@ import { type BatchBody, splitBatches, splitParkCodes, splitSerialized } from '.
 import { TokenError } from './errors/index.js';
 import { IspHttp, transportReason } from './http.js';
 import { type BatchPart, type BatchResult, classifyAnswer, type PushOutcome } from './outcome.js';
+import type { RecordText, SplicedBody } from './record-text.js';
 import { TokenManager, type TokenManagerOptions, type TokenState } from './token-manager.js';
 import { scrubSecrets, secretsOf } from './token-request.js';
 
@@ -94,12 +95,13 @@ export class IspClient {
   }
 
   /**
-   * POST records the caller has serialized already, one JSON object each: the pipeline measures its
-   * batches with these texts and sends them as they are.
+   * POST records the caller has serialized already, one JSON object each (a photo's Base64 spliced
+   * in as bytes: record-text.ts): the pipeline measures its batches with these texts and sends them
+   * as they are.
    */
   pushSerialized(
     endpoint: Exclude<EndpointName, 'parkDeletions'>,
-    texts: readonly string[],
+    texts: readonly RecordText[],
     bytes?: readonly number[],
   ): Promise<BatchResult> {
     return this.sendAll(
@@ -179,7 +181,7 @@ export class IspClient {
     endpoint: EndpointName,
     method: 'POST' | 'DELETE',
     path: string,
-    body: string,
+    body: string | SplicedBody,
   ): Promise<PushOutcome> {
     const started = performance.now();
     const outcome = await this.attempt(method, path, body);
@@ -187,7 +189,11 @@ export class IspClient {
     return outcome;
   }
 
-  private async attempt(method: 'POST' | 'DELETE', path: string, body: string): Promise<PushOutcome> {
+  private async attempt(
+    method: 'POST' | 'DELETE',
+    path: string,
+    body: string | SplicedBody,
+  ): Promise<PushOutcome> {
     for (let attempt = 1; ; attempt++) {
       let authorization: string;
       try {

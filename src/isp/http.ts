@@ -11,13 +11,15 @@ import { Pool } from 'undici';
 import type { Config } from '../config/index.js';
 import { IspConfigError } from './errors/index.js';
 import type { Answer } from './outcome.js';
+import { SplicedBody } from './record-text.js';
 
 export interface HttpRequest {
   method: 'POST' | 'DELETE' | 'HEAD';
   /** Path relative to the base URL's path, e.g. `/park/entrance`. */
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  /** A SplicedBody is written piece by piece, with its length announced (record-text.ts). */
+  body?: string | SplicedBody;
   /** Overrides the configured per-request timeout. */
   timeoutMs?: number;
 }
@@ -57,11 +59,13 @@ export class IspHttp {
 
   readonly send: Send = async (request) => {
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const spliced = request.body instanceof SplicedBody ? request.body : undefined;
     const res = await this.pool.request({
       method: request.method,
       path: this.basePath + request.path,
-      headers: request.headers,
-      body: request.body ?? null,
+      headers: spliced ? { ...request.headers, 'content-length': String(spliced.bytes) } : request.headers,
+      // undici writes any iterable body chunk by chunk (its types list streams only).
+      body: (request.body ?? null) as string | Readable | null,
       signal: AbortSignal.timeout(timeoutMs),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

@@ -4,6 +4,7 @@
  * and close it all with `close()`. Nothing here reads or writes data by itself.
  */
 import type { RedisOptions } from 'ioredis';
+import type { Agent } from 'undici';
 import type { Config, StreamName } from '../config/index.js';
 import { IspClient } from '../isp/index.js';
 import { createLogger, type Logger } from '../log.js';
@@ -19,7 +20,7 @@ import { RecentKeys } from '../state/recent-keys.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { TokenRecordStore } from '../state/token-record.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
-import { createPhotoLimiter } from '../transform/photo/index.js';
+import { createPhotoDispatcher, createPhotoLimiter, PhotoBuffers } from '../transform/photo/index.js';
 import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
 import { createQueues, createRedis, type Queues } from './queues.js';
 import { OutageLog, redisTarget, vendorTarget } from './reachability.js';
@@ -52,7 +53,19 @@ export interface Runtime {
   /** The workers' ISP token state, as recorded in Redis. */
   tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
+  /** Photo fitting (decode, encode): photo.concurrency at once. */
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Photo reads (files, URLs) with their fitting: photo.fetchConcurrency at once. */
+  photoLoads: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Keep-alive connections to photo URL hosts (made on first use). */
+  readonly photoDispatcher: Agent;
+  /**
+   * Pushes of streams with photos: isp.connections at once per process. A batch of photos is up to
+   * 8 MB; more jobs than connections would only hold theirs in memory waiting for a connection.
+   */
+  photoPushes: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Memory photos are read and Base64-encoded into, given back once no longer needed. */
+  photoBuffers: PhotoBuffers;
   /** Folds Redis and vendor database outages into one line per retry (reachability.ts). */
   outages: OutageLog;
   /**
@@ -69,6 +82,12 @@ export interface Runtime {
  * still finds them. Expired, the sweep fetches those rows again and the ledger skips what ISP has.
  */
 export const RECENT_KEYS_TTL_SECONDS = 900;
+
+/**
+ * Free photo memory kept for reuse: a few batches' worth (a batch of photos under the limit is up
+ * to 8 MB of Base64, ~6 MB of JPEG), so the photos of one answered batch are read into by the next.
+ */
+const PHOTO_BUFFERS_KEEP_BYTES = 32 * 1024 * 1024;
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -105,6 +124,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const hostNow = options.now ?? Date.now;
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
   let isp: IspClient | undefined;
+  let photoDispatcher: Agent | undefined;
   const ttl = ledgerDays(config);
   const tokenRecord = new TokenRecordStore(redis, prefix);
   let closed = false;
@@ -148,11 +168,19 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     health: new LotHealthStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
+    photoLoads: createPhotoLimiter(config.photo.fetchConcurrency),
+    photoPushes: createPhotoLimiter(config.isp.connections),
+    // Photos under the limit as read, and records with their Base64 (photo.maxBytes and the payload).
+    photoBuffers: new PhotoBuffers(config.photo.maxBytes + 64 * 1024, PHOTO_BUFFERS_KEEP_BYTES),
+    get photoDispatcher() {
+      photoDispatcher ??= createPhotoDispatcher(config.photo);
+      return photoDispatcher;
+    },
     outages,
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([queues.close(), vendor.close(), isp?.close()]);
+      await Promise.allSettled([queues.close(), vendor.close(), isp?.close(), photoDispatcher?.close()]);
       await redis.quit().catch(() => redis.disconnect());
     },
   };

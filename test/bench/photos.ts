@@ -149,7 +149,8 @@ export async function runPhotosGroup(ctx: BenchContext, oversize: Buffer[]): Pro
         runs: smallRuns,
         ceiling: { id: ceilingSmall.id, value: ceilingSmall.value, unit: 'events/s' },
         ratio: ratioOf(smallRuns),
-        target: { on: 'value', op: '>=', bound: 1000, text: '≥ 1,000 events/s' },
+        // No target here: the simulator's own ingest of photo bodies is the bound on two shared cores;
+        // the 1,000 events/s goal is on the worker alone (throughput-photos-sink, photo-wire.ts).
         note:
           `${expectedSmall.toLocaleString('en')} entrances + departures (entry-exit style, photo files under PHOTO_ROOT) ` +
           'with photos already under the limit, drained by one child worker (product defaults); time from spawn to the last receipt. ' +

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only group,group]`: runs the benchmarks and writes
- * test/bench/results.json and test/bench/results.md (the table docs/benchmarks.md quotes).
+ * `npm run bench [-- --quick] [-- --only group,group] [-- --record | --no-record]`: runs the
+ * benchmarks and writes test/bench/results.json and test/bench/results.md; a full run also writes
+ * the record kept in the repository, docs/benchmarks/results.json and the table in
+ * docs/benchmarks.md (lib/record.ts; `--only … --record` updates just its figures there; --quick never).
  *
  * Groups, in order: ceilings (ISP ingest, transforms, sharp), throughput (mysql keyset ceiling,
  * reader ratio, no-photo throughput, vendor cost, scale-out, baseline), photos, latency, catchup,
@@ -22,14 +24,25 @@ import { measureIspIngest } from './isp-ingest.js';
 import { runLatencyGroup } from './latency.js';
 import { undoAll } from './lib/cleanup.js';
 import type { BenchContext, Sizes } from './lib/context.js';
+import { writeRecord } from './lib/record.js';
 import { makeResult, type Result, type ResultsFile, toMarkdown, writeResults } from './lib/report.js';
 import { BENCH_MYSQL_URL, BENCH_REDIS_URL, removeStaleBenchData } from './lib/services.js';
+import { runPhotoBacklogGroup } from './photo-backlog.js';
+import { runPhotoWireGroup } from './photo-wire.js';
 import { runPhotosGroup } from './photos.js';
 import { runReconcileGroup } from './reconcile.js';
 import { runThroughputGroup } from './throughput.js';
 import { makeOversizePhotos, measureSharpCeiling, measureTransformRows } from './transform.js';
 
-const GROUPS = ['ceilings', 'throughput', 'photos', 'latency', 'catchup', 'reconcile'] as const;
+const GROUPS = [
+  'ceilings',
+  'throughput',
+  'photos',
+  'latency',
+  'catchup',
+  'reconcile',
+  'photo-backlog',
+] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -39,8 +52,13 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'test/bench' },
     /** Start every worker with --cpu-prof and print where its CPU went (slower; figures not comparable). */
     profile: { type: 'boolean', default: false },
+    /** Write the docs record (default: full runs of every group). */
+    record: { type: 'boolean' },
   },
+  allowNegative: true,
 });
+if (values.quick && values.record)
+  throw new Error('--quick figures are not the reference: --record needs a full run');
 if (values.profile) {
   process.env.BENCH_PROFILE_DIR = resolve(tmpdir(), 'isp-park-sync-bench-profiles', String(Date.now()));
   mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
@@ -247,16 +265,18 @@ try {
   });
   await run('throughput', () => runThroughputGroup(ctx));
   await run('photos', () => runPhotosGroup(ctx, oversize));
+  await run('photos', () => runPhotoWireGroup(ctx));
   await run('latency', () => runLatencyGroup(ctx));
   await run('catchup', () => runCatchupGroup(ctx));
   await run('reconcile', () => runReconcileGroup(ctx));
+  await run('photo-backlog', () => runPhotoBacklogGroup(ctx));
 } finally {
   const servers = await serverVersions().catch(() => ({ mariadb: '?', redis: '?' }));
   const file: ResultsFile = {
     mode,
     notes,
     command: values.only
-      ? `npm run bench -- ${values.quick ? '--quick ' : ''}--only ${values.only}`
+      ? `npm run bench -- ${values.quick ? '--quick ' : ''}--only ${values.only}${values.record ? ' --record' : ''}`
       : baseCommand,
     startedAt,
     durationSeconds: (Date.now() - started) / 1000,
@@ -292,5 +312,18 @@ try {
   writeResults(file, resolve(dir, 'results.json'), resolve(dir, 'results.md'));
   console.log(`\n${toMarkdown(file)}`);
   log(`wrote ${resolve(dir, 'results.json')} and results.md in ${Math.round(file.durationSeconds)} s`);
+  const record = values.quick ? false : (values.record ?? !values.only);
+  if (record && failed) log('a group failed: the docs record is left as it was');
+  else if (record) {
+    writeRecord(
+      file,
+      resolve(PROJECT_ROOT, 'docs/benchmarks/results.json'),
+      resolve(PROJECT_ROOT, 'docs/benchmarks.md'),
+      !values.only,
+    );
+    log(
+      `updated the record: docs/benchmarks/results.json and docs/benchmarks.md${values.only ? ` (figures of ${values.only})` : ''}`,
+    );
+  }
 }
 process.exit(failed ? 1 : 0);

@@ -5,8 +5,9 @@
  */
 import type { Job } from 'bullmq';
 import { utf8Bound } from '../../isp/batches.js';
+import type { RecordText } from '../../isp/index.js';
 import { eventsHeld } from '../../metrics.js';
-import { photoToWire } from '../../transform/photo/index.js';
+import { loadPhoto, wireOf } from '../../transform/photo/index.js';
 import { fetchPhotos } from '../../vendor-db/index.js';
 import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
 import { PhotoUnavailableError } from '../errors.js';
@@ -17,7 +18,7 @@ import { sendOutcome } from '../send-outcome.js';
 import { EVENT_STREAMS, type EventStreamName } from '../streams.js';
 import { followedByLowLatency } from './departure-gate.js';
 import type { PreparedRecord, PushEventsDeps } from './push.js';
-import { type EventRecord, naturalKeyOf, withPhoto } from './records.js';
+import { type EventRecord, naturalKeyOf, withPhoto, withPhotoBytes } from './records.js';
 import { MARK_SLICE_SECONDS } from './sweep.js';
 
 /** Job attempts that wait for a photo that may come back before sending the event without it. */
@@ -88,14 +89,15 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           return { ok: false, record, hold: { lot: record.lot, reason: blockedReason(record.lot, block) } };
         return undefined;
       };
-      const wireOf = (record: EventRecord, value: string, photoMissing = false): PreparedRecord => {
-        const text = withPhoto(record.payload, photoField, value);
-        return photoMissing
+      const sendable = (record: EventRecord, text: RecordText, photoMissing = false): PreparedRecord =>
+        photoMissing
           ? { ok: true, record, text, bytes: utf8Bound(text), photoMissing }
           : { ok: true, record, text, bytes: utf8Bound(text) };
-      };
       // Without photos nothing waits: one plain pass instead of a promise per record.
-      if (!photo) return records.map((record) => held(record) ?? wireOf(record, ''));
+      if (!photo)
+        return records.map(
+          (record) => held(record) ?? sendable(record, withPhoto(record.payload, photoField, '')),
+        );
       const raws = await fetchPhotos(
         rt.vendor,
         cfg,
@@ -106,7 +108,26 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           const hold = held(record);
           if (hold) return hold;
           const raw = raws.get(record.vendorKey) ?? null;
-          const wire = await rt.photoLimiter(() => photoToWire(raw, photo.source, rt.config.photo));
+          // Read under photo.fetchConcurrency (a slow share or camera server holds a slot, not a
+          // core), fitted under photo.concurrency; the read slot is held until the photo is
+          // fitted, so at most fetchConcurrency inputs are in memory.
+          const { wire, text } = await rt.photoLoads(async () => {
+            const input = await loadPhoto(raw, photo.source, rt.config.photo, {
+              dispatcher: rt.photoDispatcher,
+              buffers: rt.photoBuffers,
+            });
+            const fitted = await rt.photoLimiter(() => wireOf(input, rt.config.photo));
+            // The record's bytes go on with it (given back once its batch is done: release); the
+            // bytes read are not needed past this point.
+            const bytes =
+              fitted.ok && fitted.jpeg
+                ? withPhotoBytes(record.payload, photoField, rt.config.photo.prefix, fitted.jpeg, (n) =>
+                    rt.photoBuffers.take(n),
+                  )
+                : withPhoto(record.payload, photoField, '');
+            if (input.ok) rt.photoBuffers.give(input.bytes);
+            return { wire: fitted, text: bytes };
+          });
           // A photo that may come back (URL timeout, 5xx) is worth a few retries of the job
           // before the event goes without it.
           if (wire.retryable && job.attemptsMade < PHOTO_RETRIES) {
@@ -117,7 +138,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           }
           if (!wire.ok) return { ok: false, record, reason: wire.reason };
           // Sent without the photo its row referenced (a row without any is not a missing photo).
-          return wireOf(record, wire.value, wire.value === '' && referencesPhoto(raw));
+          return sendable(record, text, !wire.jpeg && referencesPhoto(raw));
         }),
       );
     },
@@ -126,6 +147,9 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
       await holdEvents(rt, stream, held);
     },
     send: async (texts, bytes) => sendOutcome(await rt.isp.pushSerialized(stream, texts, bytes)),
+    release: (texts) => {
+      for (const text of texts) if (typeof text !== 'string') rt.photoBuffers.give(text.framed);
+    },
     quarantine: async (record, reason) => {
       // Held back at push time: the payload without its photo is what is kept (the vendor row
       // is re-read by a backfill of its time once the photo is fixed).

@@ -6,6 +6,7 @@
  *
  * I/O is passed in (`PushEventsDeps`), so the rules here are tested without BullMQ.
  */
+import type { RecordText } from '../../isp/index.js';
 import type { LedgerEntry } from '../../state/ledger.js';
 import { type SendOutcome, throwUnlessDelivered } from '../send-outcome.js';
 import type { EventRecord } from './records.js';
@@ -13,11 +14,14 @@ import type { EventRecord } from './records.js';
 export type PreparedRecord =
   /** ISP does not know the record's lot yet (or deleted it): held until the lot is registered. */
   | { ok: false; record: EventRecord; hold: { lot: string; reason: string } }
-  /** `text`: the wire payload serialized once, as it will be sent; `bytes`: its size (src/isp/batches.ts `utf8Bound`). */
+  /**
+   * `text`: the wire payload serialized once, as it will be sent (a photo as bytes: src/isp/record-text.ts);
+   * `bytes`: its size (src/isp/batches.ts `utf8Bound`).
+   */
   | {
       ok: true;
       record: EventRecord;
-      text: string;
+      text: RecordText;
       bytes: number;
       /** The vendor row referenced a photo that goes without it (missing file, failed fetch, corrupt, refused). */
       photoMissing?: boolean;
@@ -32,7 +36,9 @@ export interface PushEventsDeps {
   /** Turns records into wire texts (photos attached). Records whose photo policy quarantines them come back not ok. */
   prepare(records: EventRecord[]): Promise<PreparedRecord[]>;
   /** Sends one batch (already within limits) in one request; `bytes`: each text's size (UTF-8 length or its bound). */
-  send(texts: string[], bytes: number[]): Promise<SendOutcome>;
+  send(texts: RecordText[], bytes: number[]): Promise<SendOutcome>;
+  /** Told when a batch is done with (delivered, isolated or failed): its photo memory may be reused. */
+  release?(texts: RecordText[]): void;
   /** Stores a record that cannot be sent (photo policy) in the quarantine. */
   quarantine(record: EventRecord, reason: { code: string; field?: string; message: string }): Promise<void>;
   /** Holds records whose lot ISP does not know (src/pipeline/lots/registration.ts). */
@@ -99,7 +105,11 @@ export async function pushEvents(
     const sent = batch;
     batch = [];
     batchBytes = 2;
-    await sendBatch(sent, deps, options, result);
+    try {
+      await sendBatch(sent, deps, options, result);
+    } finally {
+      deps.release?.(sent.map((b) => b.text));
+    }
   };
 
   // Earliest event time of todo[k..] (the job's records still to go), for deps.advance.

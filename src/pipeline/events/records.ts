@@ -1,7 +1,10 @@
 /**
  * A push record: one event as it travels from the poll to ISP. Its payload is serialized once when
- * the row is read; the photo is attached only at push time (`withPhoto`), never stored in Redis.
+ * the row is read; the photo is attached only at push time (`withPhoto`, `withPhotoBytes`), never
+ * stored in Redis.
  */
+import type { RecordBytes } from '../../isp/index.js';
+import { base64Into, base64Length } from '../../transform/photo/index.js';
 
 export interface EventRecord {
   /** Ledger key: the natural key (src/isp-spec/natural-keys.ts) plus the vendor row id. */
@@ -84,4 +87,27 @@ export function withPhoto(payload: string, field: string, value: string): string
     if (value === '') emptyTails.set(field, tail);
   }
   return payload === '{}' ? `{${tail}` : `${payload.slice(0, -1)},${tail}`;
+}
+
+/**
+ * The wire text of a record carrying a photo: its payload with the photo field appended, as bytes
+ * in memory from `take` (src/isp/record-text.ts: one spare byte first), the JPEG's Base64 written
+ * straight into it. Same JSON as `withPhoto(payload, field, prefix + base64(jpeg))`.
+ */
+export function withPhotoBytes(
+  payload: string,
+  field: string,
+  prefix: string,
+  jpeg: Buffer,
+  take: (size: number) => Buffer = Buffer.allocUnsafe,
+): RecordBytes {
+  // The prefix as a JSON string literal without its closing quote: the Base64 continues it.
+  const open = `${JSON.stringify(field)}:${JSON.stringify(prefix).slice(0, -1)}`;
+  const head = payload === '{}' ? `{${open}` : `${payload.slice(0, -1)},${open}`;
+  const headBytes = Buffer.byteLength(head);
+  const framed = take(1 + headBytes + base64Length(jpeg.length) + 2);
+  framed.write(head, 1);
+  const end = base64Into(jpeg, framed, 1 + headBytes);
+  framed.write('"}', end, 'latin1');
+  return { framed };
 }

@@ -2,10 +2,12 @@
  * Photos, the one I/O part of the transforms: load from the vendor's source, fit under the limit,
  * encode for the wire, and the limiter all photo work runs in (see photo/*.ts).
  */
+export { PhotoBuffers, type PhotoBuffersStats } from './buffers.js';
 export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './detect.js';
 export { type FitOptions, type FitResult, fitPhoto } from './fit.js';
 export { createPhotoLimiter, type PhotoLimiter } from './limiter.js';
 export {
+  createPhotoDispatcher,
   type LoadPhotoOptions,
   loadPhoto,
   type PhotoConfig,
@@ -13,9 +15,12 @@ export {
   type PhotoSource,
 } from './sources.js';
 export {
+  base64Into,
+  base64Length,
   fitOptionsFrom,
   maxJpegBytesFor,
   type PhotoOutcome,
   type PhotoWire,
   photoToWire,
+  wireOf,
 } from './wire.js';

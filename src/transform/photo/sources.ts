@@ -11,8 +11,9 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { Config } from '../../config/index.js';
+import type { PhotoBuffers } from './buffers.js';
 
 export type PhotoConfig = Config['photo'];
 export type PhotoSource = 'blob' | 'file' | 'url' | 'base64';
@@ -28,8 +29,28 @@ export type PhotoInput =
     };
 
 export interface LoadPhotoOptions {
-  /** undici dispatcher for URL photos (default: undici's global one). */
+  /** undici dispatcher for URL photos (default: undici's global one; the worker's: createPhotoDispatcher). */
   dispatcher?: Dispatcher;
+  /** Where file and URL photos are read into (the caller gives each back once it is sent). */
+  buffers?: PhotoBuffers;
+}
+
+/**
+ * The dispatcher URL photos are fetched through: keep-alive connections reused across photos (a
+ * camera server is asked for thousands of frames; a TLS or TCP handshake per photo would cost more
+ * than the frame), at most `photo.fetchConcurrency` connections per host, and every phase bounded
+ * by photo.urlTimeoutMs (connect, headers, body) besides the whole-request deadline. One per
+ * process (the Runtime's), closed with it.
+ */
+export function createPhotoDispatcher(photo: Pick<PhotoConfig, 'fetchConcurrency' | 'urlTimeoutMs'>): Agent {
+  return new Agent({
+    connections: photo.fetchConcurrency,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: photo.urlTimeoutMs,
+    bodyTimeout: photo.urlTimeoutMs,
+    connect: { timeout: photo.urlTimeoutMs },
+  });
 }
 
 /** Redirect hops followed (each one checked against the allow-list). */
@@ -56,9 +77,9 @@ export async function loadPhoto(
     case 'base64':
       return fromBase64(raw, photo);
     case 'file':
-      return fromFile(raw, photo);
+      return fromFile(raw, photo, options.buffers);
     case 'url':
-      return fromUrl(raw, photo, options.dispatcher);
+      return fromUrl(raw, photo, options.dispatcher, options.buffers);
   }
 }
 
@@ -95,7 +116,11 @@ function isWithin(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-async function fromFile(raw: Buffer | string, photo: PhotoConfig): Promise<PhotoInput> {
+async function fromFile(
+  raw: Buffer | string,
+  photo: PhotoConfig,
+  buffers?: PhotoBuffers,
+): Promise<PhotoInput> {
   const text = asText(raw).replace(/\\/g, '/');
   // The file calls cannot be cancelled: on a hung mount they hold a libuv thread until the mount
   // answers. We stop waiting (the work closes its own handle if it ever gets one).
@@ -115,13 +140,17 @@ async function fromFile(raw: Buffer | string, photo: PhotoConfig): Promise<Photo
     );
   });
   try {
-    return await Promise.race([readPhotoFile(raw, photo), deadline]);
+    return await Promise.race([readPhotoFile(raw, photo, buffers), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function readPhotoFile(raw: Buffer | string, photo: PhotoConfig): Promise<PhotoInput> {
+async function readPhotoFile(
+  raw: Buffer | string,
+  photo: PhotoConfig,
+  buffers?: PhotoBuffers,
+): Promise<PhotoInput> {
   if (!photo.fileRoot) return fail('refused', 'photo source is file but photo.fileRoot is not set');
   // Vendors on Windows store backslashes; the share is mounted here with forward slashes.
   const text = asText(raw).replace(/\\/g, '/');
@@ -175,12 +204,17 @@ async function readPhotoFile(raw: Buffer | string, photo: PhotoConfig): Promise<
         `photo file "${text}" of ${stat.size} bytes exceeds photo.maxInputBytes (${photo.maxInputBytes})`,
       );
     }
-    const bytes = Buffer.allocUnsafe(stat.size);
+    const bytes = buffers?.take(stat.size) ?? Buffer.allocUnsafe(stat.size);
     let read = 0;
-    while (read < stat.size) {
-      const { bytesRead } = await handle.read(bytes, read, stat.size - read, read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
+    try {
+      while (read < stat.size) {
+        const { bytesRead } = await handle.read(bytes, read, stat.size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+    } catch (error) {
+      buffers?.give(bytes);
+      throw error;
     }
     return { ok: true, bytes: bytes.subarray(0, read) };
   } catch (error) {
@@ -207,6 +241,7 @@ async function fromUrl(
   raw: Buffer | string,
   photo: PhotoConfig,
   dispatcher?: Dispatcher,
+  buffers?: PhotoBuffers,
 ): Promise<PhotoInput> {
   const text = asText(raw);
   if (text === '') return fail('missing', 'no photo (empty URL)');
@@ -283,8 +318,10 @@ async function fromUrl(
     } catch (error) {
       return networkFailure(error, url, photo);
     }
-    const bytes = Buffer.concat(chunks, total);
-    if (bytes.length === 0) return fail('missing', `photo URL ${shown(url)} sent an empty body`);
+    if (total === 0) return fail('missing', `photo URL ${shown(url)} sent an empty body`);
+    const bytes = buffers?.take(total) ?? Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const chunk of chunks) at += chunk.copy(bytes, at);
     return { ok: true, bytes };
   }
   return fail('refused', `photo URL redirected more than ${MAX_REDIRECTS} times`);

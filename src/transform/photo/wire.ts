@@ -1,21 +1,31 @@
 /**
- * A vendor photo to the string ISP gets (open points 5 and 6): photo.prefix + Base64 of a JPEG, the
- * whole string at most photo.maxBytes. Missing, corrupt or refused photos follow photo.onMissing:
- * an empty string (default; the event is not lost) or a quarantine reason. Counts every outcome,
- * encode and byte in metrics. Run it inside the pipeline's photo limiter (limiter.ts).
+ * A vendor photo to what ISP gets (open points 5 and 6): photo.prefix + Base64 of a JPEG, the whole
+ * string at most photo.maxBytes. The JPEG is handed on as bytes (`jpeg`): the request body is where
+ * its Base64 is written (src/isp/record-text.ts), once; `value` makes the string only when asked.
+ * Missing, corrupt or refused photos follow photo.onMissing: an empty string (default; the event is
+ * not lost) or a quarantine reason. Counts every outcome, encode and byte in metrics. Run the
+ * fitting inside the pipeline's photo limiter (limiter.ts).
  */
 import { photoBytes, photoEncodes, photos } from '../../metrics.js';
 import { type QuarantineReason, reason } from '../types.js';
 import { type FitOptions, fitPhoto } from './fit.js';
-import { type LoadPhotoOptions, loadPhoto, type PhotoConfig, type PhotoSource } from './sources.js';
+import {
+  type LoadPhotoOptions,
+  loadPhoto,
+  type PhotoConfig,
+  type PhotoInput,
+  type PhotoSource,
+} from './sources.js';
 
 export type PhotoOutcome = 'passthrough' | 'reencoded' | 'missing' | 'corrupt' | 'refused';
 
 export type PhotoWire =
   | {
       ok: true;
-      /** prefix + Base64, or '' for a missing/corrupt/refused photo under onMissing 'empty'. */
-      value: string;
+      /** The JPEG to send (its Base64 goes after photo.prefix), or null: no photo ('' is sent). */
+      jpeg: Buffer | null;
+      /** prefix + Base64, or '' for a missing/corrupt/refused photo under onMissing 'empty' (made when read). */
+      readonly value: string;
       outcome: PhotoOutcome;
       /** Full JPEG encodes spent on this photo. */
       encodes: number;
@@ -62,7 +72,28 @@ function unusable(
       retryable,
     };
   }
-  return { ok: true, value: '', outcome, encodes, message, retryable };
+  return { ok: true, jpeg: null, value: '', outcome, encodes, message, retryable };
+}
+
+/** Base64 length of `n` bytes. */
+export function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
+/**
+ * Bytes encoded per piece: a multiple of 3 (the pieces' Base64 joins up without padding) whose text
+ * (64 KB) stays under V8's large-object size, so each piece is made in the young generation and
+ * dies there; a whole photo's Base64 string would be fresh memory, mapped and unmapped each time.
+ */
+const PIECE = 3 * 16 * 1024;
+
+/** Writes the Base64 of `jpeg` into `out` at `at` (room for base64Length); returns where it ends. */
+export function base64Into(jpeg: Buffer, out: Buffer, at: number): number {
+  let end = at;
+  for (let i = 0; i < jpeg.length; i += PIECE) {
+    end += out.write(jpeg.toString('base64', i, Math.min(jpeg.length, i + PIECE)), end, 'latin1');
+  }
+  return end;
 }
 
 export async function photoToWire(
@@ -71,13 +102,26 @@ export async function photoToWire(
   photo: PhotoConfig,
   options: LoadPhotoOptions = {},
 ): Promise<PhotoWire> {
-  const input = await loadPhoto(raw, source, photo, options);
+  return wireOf(await loadPhoto(raw, source, photo, options), photo);
+}
+
+/** A loaded photo (loadPhoto's answer) to what ISP gets: fitted under the limit, counted. */
+export async function wireOf(input: PhotoInput, photo: PhotoConfig): Promise<PhotoWire> {
   if (!input.ok) return unusable(input.outcome, input.message, photo, 0, input.retryable);
   const fitted = await fitPhoto(input.bytes, fitOptionsFrom(photo));
   if (fitted.encodes > 0) photoEncodes.inc(fitted.encodes);
   if (!fitted.ok) return unusable(fitted.outcome, fitted.message, photo, fitted.encodes, false);
-  const value = photo.prefix + fitted.jpeg.toString('base64');
+  const jpeg = fitted.jpeg;
   photos.inc({ outcome: fitted.outcome });
-  photoBytes.inc(value.length);
-  return { ok: true, value, outcome: fitted.outcome, encodes: fitted.encodes, retryable: false };
+  photoBytes.inc(photo.prefix.length + base64Length(jpeg.length));
+  return {
+    ok: true,
+    jpeg,
+    get value() {
+      return photo.prefix + jpeg.toString('base64');
+    },
+    outcome: fitted.outcome,
+    encodes: fitted.encodes,
+    retryable: false,
+  };
 }

@@ -41,6 +41,8 @@ export interface StackOptions {
    * a deployment should have), so the server's per-user statistics count the worker's queries alone.
    */
   readOnlyUser?: boolean;
+  /** Where the worker sends (e.g. a discard sink, lib/discard-sink.ts); default the simulator. */
+  ispUrl?: string;
 }
 
 export interface Stack {
@@ -77,7 +79,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const overrides = options.config ?? {};
   const config = demoConfig(options.style, db.url, {
     ...overrides,
-    isp: { baseUrl: sim.url, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } },
+    isp: { baseUrl: options.ispUrl ?? sim.url, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } },
     redis: { url: redis.url, prefix: redis.prefix },
     photo: { ...((overrides.photo as object) ?? {}), fileRoot: photoDir },
   });
@@ -119,7 +121,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ISP_SYNC_CONFIG: file,
-    ISP_BASE_URL: sim.url,
+    ISP_BASE_URL: options.ispUrl ?? sim.url,
     ISP_CLIENT_ID: CLIENT_ID,
     ISP_CLIENT_SECRET: CLIENT_SECRET,
     VENDOR_DB_URL: workerUrl,

@@ -21,8 +21,8 @@ function deps(options: { reject?: (text: string) => boolean; quarantine?: string
           : { ok: true, record, text: record.vendorKey, bytes: record.vendorKey.length },
       ),
     send: async (texts): Promise<SendOutcome> => {
-      if (texts.some((t) => options.reject?.(t))) return { kind: 'rejected', message: 'bad' };
-      sent.push(texts);
+      if (texts.some((t) => options.reject?.(t as string))) return { kind: 'rejected', message: 'bad' };
+      sent.push(texts as string[]);
       return { kind: 'delivered' };
     },
     quarantine: async (record) => {
@@ -66,5 +66,24 @@ describe('pushEvents', () => {
     expect(s.isolated).toEqual(['4']);
     // Batches [1,3,4] (4 isolated by bisection), then [5,6,7]: after the first, 5 is the earliest left.
     expect(s.advanced).toEqual([14]);
+  });
+
+  it('gives every batch’s texts back once it is done with: delivered, split and isolated, or failed', async () => {
+    const s = deps({ reject: (t) => t === '2' });
+    const released: string[][] = [];
+    s.d.release = (texts) => released.push(texts as string[]);
+    await pushEvents(rows([10, 11, 12, 13]), s.d, { splitRejected: true });
+    expect(released).toEqual([['1', '2', '3'], ['4']]);
+
+    const failing = deps();
+    const gone: string[][] = [];
+    failing.d.release = (texts) => gone.push(texts as string[]);
+    failing.d.send = async () => {
+      throw new Error('ISP unreachable');
+    };
+    await expect(pushEvents(rows([10, 11]), failing.d, { splitRejected: true })).rejects.toThrow(
+      'unreachable',
+    );
+    expect(gone).toEqual([['1', '2']]);
   });
 });

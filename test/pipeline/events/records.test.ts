@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitSerialized } from '../../../src/isp/batches.js';
-import { eventRecord, ledgerKey, withPhoto } from '../../../src/pipeline/events/records.js';
+import { eventRecord, ledgerKey, withPhoto, withPhotoBytes } from '../../../src/pipeline/events/records.js';
 import { jobLots, readPushJob } from '../../../src/pipeline/push-queue.js';
 
 const draft = {
@@ -41,6 +41,44 @@ describe('push records carry their payload as text', () => {
     expect(withPhoto('{"a":1}', 'depart_pic', '')).toBe('{"a":1,"depart_pic":""}');
     expect(withPhoto('{"a":1}', 'enter_pic', '')).toBe('{"a":1,"enter_pic":""}');
     expect(withPhoto('{"a":1}', 'enter_pic', 'x"y')).toBe('{"a":1,"enter_pic":"x\\"y"}');
+  });
+
+  it('withPhotoBytes gives the same JSON as withPhoto with prefix + Base64, for any payload and prefix', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer())),
+        fc.string(),
+        fc.uint8Array({ maxLength: 400 }),
+        (object, prefix, bytes) => {
+          const { depart_pic: _drop, ...payload } = object;
+          const jpeg = Buffer.from(bytes);
+          const json = JSON.stringify(payload);
+          const { framed } = withPhotoBytes(json, 'depart_pic', prefix, jpeg);
+          const expected = withPhoto(json, 'depart_pic', prefix + jpeg.toString('base64'));
+          expect(framed.toString('utf8', 1)).toBe(expected);
+          expect(framed.length - 1).toBe(Buffer.byteLength(expected));
+        },
+      ),
+    );
+    // A photo longer than one encoding piece (48 KB) joins up without padding in between.
+    const big = Buffer.from(Array.from({ length: 200_001 }, (_, i) => (i * 7) % 256));
+    const { framed } = withPhotoBytes(
+      '{"plate_number":"鲁A12345"}',
+      'enter_pic',
+      'data:image/jpg;base64,',
+      big,
+    );
+    expect(JSON.parse(framed.toString('utf8', 1))).toEqual({
+      plate_number: '鲁A12345',
+      enter_pic: `data:image/jpg;base64,${big.toString('base64')}`,
+    });
+    // Memory from the caller, one spare byte first.
+    let asked = 0;
+    withPhotoBytes('{}', 'enter_pic', '', Buffer.from('abc'), (n) => {
+      asked = n;
+      return Buffer.alloc(n);
+    });
+    expect(asked).toBe(1 + '{"enter_pic":"YWJj"}'.length);
   });
 
   it('readPushJob passes current jobs through and converts jobs enqueued by earlier versions', () => {

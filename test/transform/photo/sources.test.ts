@@ -9,7 +9,13 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../../src/config/index.js';
 import { makeCameraJpeg } from '../../../src/sim/camera-jpeg.js';
-import { loadPhoto, photoToWire } from '../../../src/transform/photo/index.js';
+import {
+  createPhotoDispatcher,
+  loadPhoto,
+  PhotoBuffers,
+  type PhotoConfig,
+  photoToWire,
+} from '../../../src/transform/photo/index.js';
 
 const base = loadConfig({ env: {} }).photo;
 let jpeg: Buffer;
@@ -324,5 +330,145 @@ describe('URL photos', () => {
     expect(
       await loadPhoto(`http://127.0.0.1:${deadPort}/x.jpg`, 'url', photo(), { dispatcher }),
     ).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
+  });
+});
+
+describe('URL photos through the worker’s dispatcher', () => {
+  let server: Server;
+  let port: number;
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const delay = req.url?.startsWith('/hang.jpg') ? 60_000 : 20;
+      const timer = setTimeout(() => {
+        inFlight--;
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': jpeg.length }).end(jpeg);
+      }, delay);
+      req.on('close', () => {
+        if (!res.writableEnded) {
+          clearTimeout(timer);
+          inFlight--;
+        }
+      });
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const photo = (o: Partial<PhotoConfig> = {}): PhotoConfig => ({
+    ...base,
+    urlAllowHosts: ['127.0.0.1'],
+    fetchConcurrency: 3,
+    urlTimeoutMs: 2_000,
+    ...o,
+  });
+
+  it('reuses its connections: 40 photos, at most photo.fetchConcurrency connections, never more at once', async () => {
+    const dispatcher = createPhotoDispatcher(photo());
+    connections = 0;
+    maxInFlight = 0;
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          loadPhoto(`http://127.0.0.1:${port}/${i}.jpg`, 'url', photo(), { dispatcher }),
+        ),
+      );
+      expect(results.every((r) => r.ok && r.bytes.equals(jpeg))).toBe(true);
+      for (let i = 0; i < 10; i++) {
+        expect(
+          await loadPhoto(`http://127.0.0.1:${port}/s${i}.jpg`, 'url', photo(), { dispatcher }),
+        ).toMatchObject({
+          ok: true,
+        });
+      }
+      expect(connections).toBeLessThanOrEqual(3);
+      expect(maxInFlight).toBeLessThanOrEqual(3);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('a camera server that never answers: a timeout naming the URL and the setting, retryable (the event waits, then goes without)', async () => {
+    const dispatcher = createPhotoDispatcher(photo({ urlTimeoutMs: 300 }));
+    try {
+      const started = Date.now();
+      const input = await loadPhoto(
+        `http://127.0.0.1:${port}/hang.jpg?key=secret`,
+        'url',
+        photo({ urlTimeoutMs: 300 }),
+        {
+          dispatcher,
+        },
+      );
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(input).toMatchObject({
+        ok: false,
+        outcome: 'missing',
+        retryable: true,
+        message: `photo URL http://127.0.0.1:${port}/hang.jpg timed out after 300 ms`,
+      });
+      // The wire form keeps the event: an empty photo under onMissing 'empty', marked retryable so
+      // the push waits a few attempts first (src/pipeline/events/push-deps.ts).
+      const wire = await photoToWire(
+        `http://127.0.0.1:${port}/hang.jpg`,
+        'url',
+        photo({ urlTimeoutMs: 300 }),
+        {
+          dispatcher,
+        },
+      );
+      expect(wire).toMatchObject({ ok: true, value: '', jpeg: null, retryable: true });
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('reads files and URLs into reusable memory when given it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ips-photo-pool-'));
+    writeFileSync(join(root, 'in.jpg'), jpeg);
+    try {
+      const buffers = new PhotoBuffers(1024 * 1024, 4 * 1024 * 1024);
+      const config = photo({ fileRoot: root });
+      const a = await loadPhoto('in.jpg', 'file', config, { buffers });
+      if (!a.ok) throw new Error(a.message);
+      buffers.give(a.bytes);
+      const b = await loadPhoto('in.jpg', 'file', config, { buffers });
+      expect(b.ok && b.bytes.equals(jpeg) && b.bytes.buffer === a.bytes.buffer).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a URL photo read into reusable memory', async () => {
+    const dispatcher = createPhotoDispatcher(photo());
+    const buffers = new PhotoBuffers(1024 * 1024, 4 * 1024 * 1024);
+    try {
+      const first = await loadPhoto(`http://127.0.0.1:${port}/a.jpg`, 'url', photo(), {
+        dispatcher,
+        buffers,
+      });
+      if (!first.ok) throw new Error(first.message);
+      expect(first.bytes.equals(jpeg)).toBe(true);
+      buffers.give(first.bytes);
+      const second = await loadPhoto(`http://127.0.0.1:${port}/b.jpg`, 'url', photo(), {
+        dispatcher,
+        buffers,
+      });
+      expect(second.ok && second.bytes.buffer === first.bytes.buffer).toBe(true);
+      expect(buffers.stats()).toMatchObject({ allocated: 1, reused: 1 });
+    } finally {
+      await dispatcher.close();
+    }
   });
 });
