@@ -11,7 +11,7 @@ export function renderHealthAlerts(alerts: readonly HealthAlertStatus[], zone: s
   if (alerts.length === 0) return '';
   const items = alerts.map((a) => {
     const subject = [a.lot && `lot ${a.lot}`, a.stream && `stream ${a.stream}`].filter(Boolean).join(', ');
-    return `<li class="notice" data-testid="health-alert" data-alert="${escapeHtml(a.alert)}" data-lot="${escapeHtml(a.lot)}" data-stream="${escapeHtml(a.stream)}" data-value="${a.since}">
+    return `<li class="notice" data-testid="health-alert" data-alert="${escapeHtml(a.alert)}" data-lot="${escapeHtml(a.lot)}" data-stream="${escapeHtml(a.stream)}" data-since="${a.since}">
   <strong>${escapeHtml(a.alert)}</strong>${subject ? ` <span>${escapeHtml(subject)}</span>` : ''} <span class="muted">since ${escapeHtml(formatEpoch(a.since, zone))}</span>
   <p class="wrap">${escapeHtml(a.reason)}</p>
 </li>`;
@@ -24,8 +24,11 @@ ${items.join('\n')}
 </section>`;
 }
 
-/** Its style, added to the page's. */
+/**
+ * Its style, added to the page's. The item carries `data-since`, not the page's `data-value`: that
+ * one keeps a figure on one line, and an alert's sentence must wrap on a phone.
+ */
 export const HEALTH_ALERTS_CSS = `
-.health-alerts{list-style:none;padding:0;margin:0;display:grid;gap:6px}
+.health-alerts{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:minmax(0,1fr);gap:6px}
 .health-alerts p{margin:4px 0 0}
 `;

@@ -280,7 +280,7 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     ]);
     const items = [
       ...html.matchAll(
-        /<li class="notice" data-testid="health-alert" data-alert="([^"]*)" data-lot="([^"]*)" data-stream="([^"]*)" data-value="(\d+)">/g,
+        /<li class="notice" data-testid="health-alert" data-alert="([^"]*)" data-lot="([^"]*)" data-stream="([^"]*)" data-since="(\d+)">/g,
       ),
     ];
     expect(items.map((m) => [m[1], m[2], m[3], Number(m[4])])).toEqual(
