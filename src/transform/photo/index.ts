@@ -3,7 +3,7 @@
  * encode for the wire, and the limiter all photo work runs in (see photo/*.ts).
  */
 export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './detect.js';
-export { type FitOptions, type FitResult, fitPhoto } from './fit.js';
+export { type FitOptions, type FitOutcome, type FitResult, fitPhoto, MAX_ENCODES } from './fit.js';
 export { createPhotoLimiter, type PhotoLimiter } from './limiter.js';
 export {
   type LoadPhotoOptions,
@@ -12,6 +12,7 @@ export {
   type PhotoInput,
   type PhotoSource,
 } from './sources.js';
+export { type StrippedJpeg, type StripRefusal, stripJpegMetadata } from './strip.js';
 export {
   fitOptionsFrom,
   maxJpegBytesFor,

@@ -9,7 +9,7 @@ import { type QuarantineReason, reason } from '../types.js';
 import { type FitOptions, fitPhoto } from './fit.js';
 import { type LoadPhotoOptions, loadPhoto, type PhotoConfig, type PhotoSource } from './sources.js';
 
-export type PhotoOutcome = 'passthrough' | 'reencoded' | 'missing' | 'corrupt' | 'refused';
+export type PhotoOutcome = 'passthrough' | 'stripped' | 'reencoded' | 'missing' | 'corrupt' | 'refused';
 
 export type PhotoWire =
   | {
