@@ -105,7 +105,7 @@ export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitR
         return { ok: true, jpeg: bytes, outcome: 'passthrough', encodes: 0, format, width, height };
       }
       // Metadata is no reason to re-encode: a photo under the limit without it loses only that.
-      const stripped = stripJpegMetadata(bytes);
+      const stripped = stripJpegMetadata(bytes, options.maxJpegBytes);
       if (typeof stripped === 'object' && stripped.jpeg.length <= options.maxJpegBytes) {
         return { ok: true, jpeg: stripped.jpeg, outcome: 'stripped', encodes: 0, format, width, height };
       }

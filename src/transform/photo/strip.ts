@@ -20,8 +20,12 @@ export interface StrippedJpeg {
   removed: number;
 }
 
-/** Why a JPEG is not stripped: the caller re-encodes it instead. */
-export type StripRefusal = 'oriented' | 'broken';
+/**
+ * Why a JPEG is not stripped: the caller re-encodes it instead. 'too-big': even without its
+ * metadata it would stay over the size asked for (known from the headers alone when no MPF
+ * segment announces images appended after the scan).
+ */
+export type StripRefusal = 'oriented' | 'broken' | 'too-big';
 
 function startsWith(bytes: Buffer, at: number, id: string): boolean {
   return bytes.toString('latin1', at, at + id.length) === id;
@@ -75,13 +79,20 @@ function endOfImage(bytes: Buffer, from: number): number | undefined {
 
 /**
  * The JPEG without its metadata segments and trailing data, or why not. Returns the input itself
- * (removed 0) when there is nothing to drop.
+ * (removed 0) when there is nothing to drop. With `maxBytes`, a photo the headers show cannot get
+ * under it is refused before its scan data is read (the scan costs milliseconds on a noisy 3 MB
+ * frame: every 0xFF byte in it is looked at).
  */
-export function stripJpegMetadata(bytes: Buffer): StrippedJpeg | StripRefusal {
+export function stripJpegMetadata(
+  bytes: Buffer,
+  maxBytes = Number.POSITIVE_INFINITY,
+): StrippedJpeg | StripRefusal {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return 'broken';
   const kept: Buffer[] = [bytes.subarray(0, 2)];
   let i = 2;
   let dropped = false;
+  let droppedBytes = 0;
+  let appended = false; // an MPF segment: more images follow the end-of-image marker
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return 'broken';
     const marker = bytes[i + 1]!;
@@ -90,6 +101,7 @@ export function stripJpegMetadata(bytes: Buffer): StrippedJpeg | StripRefusal {
       continue;
     }
     if (marker === 0xda) {
+      if (!appended && bytes.length - droppedBytes > maxBytes) return 'too-big';
       const end = endOfImage(bytes, i);
       if (end === undefined) return 'broken';
       if (!dropped && end === bytes.length) return { jpeg: bytes, removed: 0 };
@@ -104,9 +116,12 @@ export function stripJpegMetadata(bytes: Buffer): StrippedJpeg | StripRefusal {
       const orientation = exifOrientation(bytes, i + 4, end);
       if (orientation !== undefined && orientation !== 1) return 'oriented';
     }
+    if (marker === 0xe2 && startsWith(bytes, i + 4, 'MPF\0')) appended = true;
     const id = KEPT_APPS[marker];
-    if ((isApp && !(id && startsWith(bytes, i + 4, id))) || marker === 0xfe) dropped = true;
-    else kept.push(bytes.subarray(i, end));
+    if ((isApp && !(id && startsWith(bytes, i + 4, id))) || marker === 0xfe) {
+      dropped = true;
+      droppedBytes += end - i;
+    } else kept.push(bytes.subarray(i, end));
     i = end;
   }
   return 'broken';

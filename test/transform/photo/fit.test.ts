@@ -371,9 +371,14 @@ describe('a corpus of camera JPEGs over the limit', () => {
     const camera = await makeCameraJpeg({ width: 1920, height: 1080, seed: 40, quality: 90, exif: {} });
     const exifSegment = camera.subarray(6, 4 + camera.readUInt16BE(4));
     const withThumbnail = withExif(frame, exifSegment);
-    // A preview JPEG after the end of the image, as MPF cameras append.
+    // A preview JPEG after the end of the image, announced by an MPF segment, as cameras append it.
     const preview = await sharp(frame).resize(480).jpeg({ quality: 90 }).toBuffer();
-    const photo = Buffer.concat([withThumbnail, preview]);
+    const mpf = Buffer.concat([
+      Buffer.from([0xff, 0xe2, 0, 20]),
+      Buffer.from('MPF\0', 'latin1'),
+      Buffer.alloc(14),
+    ]);
+    const photo = Buffer.concat([withThumbnail.subarray(0, 2), mpf, withThumbnail.subarray(2), preview]);
     expect(photo.length).toBeGreaterThan(limit);
     const fitted = await fitPhoto(photo, options);
     expect(fitted).toMatchObject({ ok: true, outcome: 'stripped', encodes: 0, width: 1920, height: 1080 });

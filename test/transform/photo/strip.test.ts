@@ -64,6 +64,18 @@ describe('stripJpegMetadata', () => {
     }
   });
 
+  it('with a size to reach, refuses from the headers a photo that cannot get under it, unless MPF images follow', () => {
+    const dressed = withExif(baseline, exif);
+    expect(stripJpegMetadata(dressed, baseline.length)).toMatchObject({ jpeg: baseline });
+    expect(stripJpegMetadata(dressed, baseline.length - 1)).toBe('too-big');
+    const mpf = segment(0xe2, Buffer.concat([Buffer.from('MPF\0', 'latin1'), Buffer.alloc(12)]));
+    const announced = Buffer.concat([dressed.subarray(0, 2), mpf, dressed.subarray(2), baseline]);
+    const result = stripJpegMetadata(announced, baseline.length + 100);
+    if (typeof result !== 'object') throw new Error(result);
+    expect(result.jpeg.length).toBeLessThan(baseline.length + 100);
+    expect(result.jpeg.subarray(result.jpeg.length - 2)).toEqual(Buffer.from([0xff, 0xd9]));
+  });
+
   it('refuses a photo whose EXIF orientation turns it, and broken or truncated ones', async () => {
     const turned = exifOf(await makeCameraJpeg({ width: 64, height: 64, seed: 5, exif: { orientation: 6 } }));
     expect(stripJpegMetadata(withExif(baseline, turned))).toBe('oriented');
