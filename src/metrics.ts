@@ -107,7 +107,7 @@ export const photoBytes = new Counter({
 
 export const photos = new Counter({
   name: 'isp_sync_photos_total',
-  help: 'Photos per outcome: passthrough, reencoded, missing, corrupt, refused',
+  help: 'Photos per outcome: passthrough, stripped (metadata removed, no encode), reencoded, missing, corrupt, refused',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

@@ -6,7 +6,7 @@
  * database and Redis URLs with passwords, dashboard credentials) are not in this file's defaults
  * and may only come from the environment (see env.ts).
  */
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -128,8 +128,11 @@ export const photoSchema = z.strictObject({
   prefix: z.string().default(PHOTO_PREFIX),
   /** Missing or unreadable photo: send '' and count it (default), or quarantine the row. */
   onMissing: z.enum(['empty', 'quarantine']).default('empty'),
-  /** Photos decoded, fitted and encoded at once per process (CPU and memory bound). */
-  concurrency: positiveInt.default(2),
+  /**
+   * Photos processed at once per process: one per core (each photo's decode and encode is one
+   * libvips thread), so photo work fills the cores and no more.
+   */
+  concurrency: positiveInt.default(() => availableParallelism()),
   /**
    * Photos read at once per process (files, URL downloads), and keep-alive connections kept per
    * photo host. Reading waits on a disk, a share or a camera server, not on our CPU, so it gets
@@ -152,10 +155,11 @@ export const photoSchema = z.strictObject({
   /** Largest photo we decode, pixels (width × height); bigger ones are refused, not decoded. */
   maxInputPixels: positiveInt.default(50_000_000),
   /**
-   * Longest side of a re-encoded photo, pixels. Bigger photos are scaled down to it first (a 12 MP
-   * frame at 512 KB looks better at 1920 px than at full size), smaller ones only if needed to fit.
+   * Longest side of a re-encoded photo, pixels. Bigger photos are scaled down to it first, smaller
+   * ones only if needed to fit. 1280: a 2560×1440 camera halves, a 3840×2160 one is decoded at half
+   * size by libjpeg (shrink-on-load), and a plate stays ~150-200 px wide; docs/photos.md says why.
    */
-  maxDimension: positiveInt.default(1920),
+  maxDimension: positiveInt.default(1280),
 });
 
 /** How a vendor time column is stored. */

@@ -3,7 +3,9 @@
  * gradients, buildings, a car with a blue licence-plate-like rectangle) plus moderate sensor noise, so
  * the encoded size behaves like a real camera frame: 1920×1080 at the default quality 95 ≈ 1.1 MB
  * (detail 2 ≈ 1.5 MB); quality 75 or 1280×720 at 85 give ~250 KB variants. Deterministic per seed:
- * same options → same bytes (with the same sharp/librsvg build and fonts).
+ * same options → same bytes (with the same sharp/librsvg build and fonts). The options also give what
+ * real cameras write besides: progressive scans, 4:4:4 or 4:2:0 chroma, CMYK, and an EXIF block with
+ * an embedded thumbnail (built by hand: sharp writes EXIF tags, never a thumbnail).
  *
  * Owns only synthetic image making; must not read or write files, or touch the network.
  */
@@ -21,6 +23,21 @@ export type CameraJpegOptions = {
    * 0 a clean, smooth frame (much smaller files); 2 a noisy night frame (larger files). @defaultValue 1
    */
   detail?: number;
+  /** Chroma subsampling. @defaultValue '4:4:4' at quality ≥ 90, else '4:2:0' */
+  chroma?: '4:4:4' | '4:2:0';
+  /** Progressive scans instead of one baseline scan. @defaultValue false */
+  progressive?: boolean;
+  /** CMYK instead of YCbCr (as some print-oriented capture tools write). @defaultValue false */
+  cmyk?: boolean;
+  /** An EXIF block (APP1) with camera tags and a thumbnail of the frame, as cameras write. */
+  exif?: ExifOptions;
+};
+
+export type ExifOptions = {
+  /** Width of the embedded thumbnail; 0 for tags only. @defaultValue 320 */
+  thumbnailWidth?: number;
+  /** EXIF orientation tag (1 = upright, 6 = rotate 90° clockwise to view). @defaultValue 1 */
+  orientation?: number;
 };
 
 /** mulberry32: tiny, fast, deterministic PRNG. */
@@ -178,7 +195,90 @@ export async function makeCameraJpeg(options: CameraJpegOptions): Promise<Buffer
       }
     }
   }
-  return sharp(data, { raw: { width: info.width, height: info.height, channels } })
-    .jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0', mozjpeg: false })
+  let image = sharp(data, { raw: { width: info.width, height: info.height, channels } });
+  if (options.cmyk) image = image.toColourspace('cmyk');
+  const jpeg = await image
+    .jpeg({
+      quality,
+      chromaSubsampling: options.chroma ?? (quality >= 90 ? '4:4:4' : '4:2:0'),
+      progressive: options.progressive ?? false,
+      mozjpeg: false,
+    })
     .toBuffer();
+  return options.exif ? withExif(jpeg, await exifBlock(jpeg, options.exif)) : jpeg;
+}
+
+/** A TIFF (little-endian) IFD: entries of [tag, type, count, value or offset], then the next IFD's offset. */
+function ifd(entries: [tag: number, type: number, count: number, value: number][], next: number): Buffer {
+  const out = Buffer.alloc(2 + entries.length * 12 + 4);
+  out.writeUInt16LE(entries.length, 0);
+  entries.forEach(([tag, type, count, value], i) => {
+    const at = 2 + i * 12;
+    out.writeUInt16LE(tag, at);
+    out.writeUInt16LE(type, at + 2);
+    out.writeUInt32LE(count, at + 4);
+    if (type === 3 && count === 1) out.writeUInt16LE(value, at + 8);
+    else out.writeUInt32LE(value, at + 8);
+  });
+  out.writeUInt32LE(next, out.length - 4);
+  return out;
+}
+
+const SHORT = 3;
+const LONG = 4;
+const ASCII = 2;
+
+/**
+ * The APP1 segment of a camera: "Exif\0\0", a TIFF header, IFD0 (Make, Model, Orientation) and IFD1
+ * holding a JPEG thumbnail of the frame (JPEGInterchangeFormat / ...Length), all under the 64 KB a
+ * segment can hold (the thumbnail's quality is lowered until it fits).
+ */
+async function exifBlock(jpeg: Buffer, options: ExifOptions): Promise<Buffer> {
+  const thumbWidth = options.thumbnailWidth ?? 320;
+  let thumb = Buffer.alloc(0);
+  for (let q = 90; thumbWidth > 0; q -= 10) {
+    thumb = await sharp(jpeg).resize(thumbWidth).jpeg({ quality: q, chromaSubsampling: '4:2:0' }).toBuffer();
+    if (thumb.length < 60_000 || q <= 30) break;
+  }
+  const make = Buffer.from('SIMCAM\0', 'latin1');
+  const model = Buffer.from('GATE-2560\0', 'latin1');
+  // Layout after the 8-byte TIFF header: IFD0 (3 entries), IFD1 (3 entries), strings, thumbnail.
+  const ifd0Size = 2 + 3 * 12 + 4;
+  const ifd1Size = 2 + 3 * 12 + 4;
+  const ifd1At = 8 + ifd0Size;
+  const makeAt = ifd1At + ifd1Size;
+  const modelAt = makeAt + make.length;
+  const thumbAt = modelAt + model.length;
+  const tiff = Buffer.concat([
+    Buffer.from([0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00]),
+    ifd(
+      [
+        [0x010f, ASCII, make.length, makeAt],
+        [0x0110, ASCII, model.length, modelAt],
+        [0x0112, SHORT, 1, options.orientation ?? 1],
+      ],
+      thumb.length ? ifd1At : 0,
+    ),
+    ifd(
+      [
+        [0x0103, SHORT, 1, 6], // Compression: JPEG
+        [0x0201, LONG, 1, thumbAt],
+        [0x0202, LONG, 1, thumb.length],
+      ],
+      0,
+    ),
+    make,
+    model,
+    thumb,
+  ]);
+  return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+}
+
+/** The JPEG with an APP1 segment holding `exif` right after its start-of-image marker. */
+export function withExif(jpeg: Buffer, exif: Buffer): Buffer {
+  if (exif.length + 2 > 0xffff)
+    throw new RangeError(`an EXIF segment holds at most 65533 bytes, got ${exif.length}`);
+  const header = Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0, 0]);
+  header.writeUInt16BE(exif.length + 2, 4);
+  return Buffer.concat([header, exif, jpeg.subarray(2)]);
 }

@@ -1,9 +1,9 @@
 /**
  * The transform figures: entrance and departure rows/s on one core without photos
  * (`transform-rows-per-second`, target ≥ 200,000), and the photo work's ceiling: a bare sharp
- * decode + encode loop over the benchmark's oversize camera photo set at the photo concurrency
- * (`ceiling-sharp`), interleaved round by round with fitPhoto on the same images (reported beside
- * it, with fitPhoto's encodes per photo).
+ * decode + scale + encode loop to fitPhoto's output size over the benchmark's oversize camera photo
+ * set at the photo concurrency (`ceiling-sharp`), interleaved round by round with fitPhoto on the
+ * same images (reported beside it, with fitPhoto's encodes per photo and similarity to the source).
  *
  * CPU only: no database, no network.
  */
@@ -13,6 +13,7 @@ import type { RawDeparture, RawEntrance } from '../../src/config/vendor-rows.js'
 import { makeCameraJpeg } from '../../src/sim/camera-jpeg.js';
 import { createTransformContext, transformDeparture, transformEntrance } from '../../src/transform/index.js';
 import { fitPhoto } from '../../src/transform/photo/fit.js';
+import { photoSimilarity } from '../../src/transform/photo/similarity.js';
 import { fitOptionsFrom } from '../../src/transform/photo/wire.js';
 import type { Run } from './lib/report.js';
 
@@ -90,20 +91,24 @@ export function measureTransformRows(rows: number, rounds: number): Run[] {
 }
 
 /**
- * The oversize photo set: camera-like JPEGs (src/sim/camera-jpeg.ts), 1920×1080 and 2560×1440, 1–2 MB,
- * deterministic. Every third one is the larger frame.
+ * The oversize photo set: camera-like JPEGs (src/sim/camera-jpeg.ts) as gate cameras write them,
+ * 2560×1440 and 3840×2160 (every third), 1–3 MB, deterministic; half carry an EXIF block with a
+ * thumbnail, every fourth is progressive, some 4:2:0 and some 4:4:4.
  */
 export async function makeOversizePhotos(count: number): Promise<Buffer[]> {
   const images: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    const large = i % 3 === 2;
+    const uhd = i % 3 === 2;
     images.push(
       await makeCameraJpeg({
-        width: large ? 2560 : 1920,
-        height: large ? 1440 : 1080,
+        width: uhd ? 3840 : 2560,
+        height: uhd ? 2160 : 1440,
         seed: 1000 + i,
-        detail: large ? 1.1 : 1 + (i % 4) * 0.3,
-        quality: large ? 92 : 95,
+        detail: uhd ? 0.8 : 0.9 + (i % 4) * 0.25,
+        quality: uhd ? 90 : 92,
+        chroma: i % 2 === 0 ? '4:2:0' : '4:4:4',
+        progressive: i % 4 === 3,
+        ...(i % 2 === 1 ? { exif: {} } : {}),
       }),
     );
   }
@@ -130,30 +135,73 @@ async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => P
 }
 
 /**
- * Rounds of the bare sharp loop (decode + encode at sharp's defaults, every image, `concurrency`
- * at once) interleaved with fitPhoto over the same images. A run's value is the bare photos/s.
+ * The bare loop the fitter is held to: what fitPhoto does to an oversize photo without its choices,
+ * i.e. decode, scale into photo.maxDimension (so libjpeg shrinks on load exactly where fitPhoto's does)
+ * and encode at quality 90 with fitPhoto's encoder settings, one libvips thread per photo (fitPhoto's
+ * setup) — no header reading, strip check, quality prediction or second encode.
  */
-export async function measureSharpCeiling(images: Buffer[], concurrency: number, rounds: number) {
+export function bareFit(maxDimension: number): (jpeg: Buffer) => Promise<Buffer> {
+  return (jpeg) =>
+    sharp(jpeg)
+      .resize({
+        width: maxDimension,
+        height: maxDimension,
+        fit: 'inside',
+        withoutEnlargement: true,
+        fastShrinkOnLoad: true,
+      })
+      .jpeg({ quality: 90, chromaSubsampling: '4:2:0', optimiseCoding: false })
+      .toBuffer();
+}
+
+/**
+ * Rounds of the bare loop (bareFit, every image, `concurrency` at once) interleaved with fitPhoto over
+ * the same images. A run's value is the bare photos/s; fitPhoto's rate, its ratio to the bare loop,
+ * its encodes per photo (mean and max) and, on the first round, the lowest SSIM of a fitted photo
+ * against its source (greyscale, 640 px wide) are beside it.
+ */
+export async function measureSharpCeiling(
+  images: Buffer[],
+  concurrency: number,
+  rounds: number,
+  { similarity = true }: { similarity?: boolean } = {},
+) {
   const options = fitOptionsFrom(config.photo);
-  await inParallel(images.slice(0, concurrency), concurrency, (b) => sharp(b).jpeg().toBuffer()); // warm-up
+  const bare = bareFit(options.maxDimension);
+  sharp.cache(false);
+  sharp.concurrency(1);
+  await inParallel(images.slice(0, concurrency), concurrency, bare); // warm-up
   const runs: Run[] = [];
+  let minSimilarity: number | undefined;
   for (let r = 0; r < rounds; r++) {
     let t = performance.now();
-    await inParallel(images, concurrency, (b) => sharp(b).jpeg().toBuffer());
-    const bare = images.length / ((performance.now() - t) / 1000);
+    await inParallel(images, concurrency, bare);
+    const bareRate = images.length / ((performance.now() - t) / 1000);
     let encodes = 0;
+    let maxEncodes = 0;
+    const fitted: [Buffer, Buffer][] = [];
     t = performance.now();
     await inParallel(images, concurrency, async (b) => {
       const result = await fitPhoto(b, options);
       if (!result.ok) throw new Error(`fitPhoto failed on a benchmark photo: ${result.message}`);
       encodes += result.encodes;
+      maxEncodes = Math.max(maxEncodes, result.encodes);
+      if (r === 0 && similarity) fitted.push([b, result.jpeg]);
     });
     const fit = images.length / ((performance.now() - t) / 1000);
+    if (fitted.length) {
+      for (const [source, out] of fitted) {
+        const s = await photoSimilarity(source, out);
+        minSimilarity = Math.min(minSimilarity ?? 1, s);
+      }
+    }
     runs.push({
-      value: bare,
+      value: bareRate,
       fitPhotoPerSecond: fit,
-      fitToBare: fit / bare,
+      fitToBare: fit / bareRate,
       fitEncodesPerPhoto: encodes / images.length,
+      fitMaxEncodes: maxEncodes,
+      ...(r === 0 && minSimilarity !== undefined ? { fitMinSsim: minSimilarity } : {}),
     });
   }
   return runs;

@@ -1,46 +1,32 @@
 /**
- * Long by design: one search (model, probe, encode, check) whose steps share the image's state.
+ * Fits a photo's bytes into a JPEG of at most `maxJpegBytes`, in at most two full encodes.
  *
- * Fits a photo's bytes into a JPEG of at most `maxJpegBytes`, with as few full encodes as possible.
- * A complete JPEG already under the limit passes through byte-identical. Otherwise the image is
- * decoded once (scaled to photo.maxDimension on load). A bytes-per-pixel model of the source (its
- * size, pixels and JPEG quality) picks the first quality to try; that guess is checked on a mosaic of
- * 16-px-aligned tiles (~5% of the pixels, the image's own DCT blocks, so re-quantization effects show)
- * and the model, rescaled by each probe, walks the quality ladder to the best predicted fit, which is
- * encoded once. If the result is still too big, the next attempt corrects by the measured error;
- * when even the lowest quality would not fit, the image is scaled down. Corrupt or unsupported
- * input is reported, never thrown. Owns CPU work only: no I/O.
+ * In order: a complete JPEG already under the limit passes through byte-identical; one that is under
+ * it without its metadata (EXIF and its thumbnail, XMP, trailing previews) is stripped losslessly
+ * (strip.ts), no pixel touched; anything else is decoded, scaled to fit photo.maxDimension and
+ * encoded in one sharp pipeline. Decoding a JPEG at 1/2, 1/4 or 1/8 of its size is libjpeg's
+ * (shrink-on-load), and sharp asks for it on its own when the scale allows (see docs/photos.md).
+ * The first quality is predicted from the source's header alone (its bytes, pixels and quality);
+ * if that encode comes out too big, its measured size predicts a second, safer quality (and a
+ * smaller size when even the lowest quality would not fit), and there is no third: a photo the
+ * second encode cannot fit is refused. Corrupt or unsupported input is reported, never thrown.
+ * Owns CPU work only: no I/O.
  */
 import type { Sharp } from 'sharp';
 import { decodeBmp } from './bmp.js';
 import { detectFormat, type ImageFormat, readJpegInfo } from './detect.js';
-
-type SharpFn = typeof import('sharp').default;
-let sharpLoaded: Promise<SharpFn> | undefined;
-/**
- * sharp (libvips) is loaded on the first photo that needs decoding, not at start: a process that
- * never re-encodes a photo (no photo columns, passthrough JPEGs, the CLI) does not carry libvips
- * and its threads (over 10 MB resident).
- */
-function loadSharp(): Promise<SharpFn> {
-  sharpLoaded ??= import('sharp').then(({ default: sharp }) => {
-    // Every photo is decoded once and never again: libvips' operation cache would only hold memory.
-    sharp.cache(false);
-    return sharp;
-  });
-  return sharpLoaded;
-}
+import { loadSharp, type SharpFn } from './sharp.js';
+import { stripJpegMetadata } from './strip.js';
 
 /** JPEG qualities tried, best first: below 60 we scale down instead of degrading further. */
 const QUALITIES = [90, 85, 80, 75, 70, 65, 60] as const;
-/** Aim the estimate this far under the limit: the mosaic's sampling error is a few percent. */
-const ESTIMATE_MARGIN = 0.93;
-/** Mosaic tiles: size (a multiple of the 16-px MCU) and the grid across the image. */
-const TILE = 32;
-const GRID_X = 12;
-const GRID_Y = 8;
-/** Full encodes before giving up (a correct estimate needs 1; a bad one 2; scaling may add some). */
-const MAX_ENCODES = 8;
+const LOWEST = QUALITIES.length - 1;
+/** The first encode aims its predicted size this far under the limit. */
+const FIRST_MARGIN = 0.95;
+/** The second encode aims its predicted size this far under: it is the last one. */
+const SECOND_MARGIN = 0.85;
+/** Full encodes per photo, at most. */
+export const MAX_ENCODES = 2;
 /** Smallest side we scale down to before declaring the limit impossible. */
 const MIN_SIDE = 64;
 
@@ -53,12 +39,14 @@ export interface FitOptions {
   maxInputPixels: number;
 }
 
+export type FitOutcome = 'passthrough' | 'stripped' | 'reencoded';
+
 export type FitResult =
   | {
       ok: true;
       jpeg: Buffer;
-      outcome: 'passthrough' | 'reencoded';
-      /** Full JPEG encodes done (0 for a passthrough). */
+      outcome: FitOutcome;
+      /** Full JPEG encodes done (0 for a passthrough or a strip). */
       encodes: number;
       format: ImageFormat;
       width: number;
@@ -66,13 +54,6 @@ export type FitResult =
       quality?: number;
     }
   | { ok: false; outcome: 'corrupt' | 'refused'; message: string; encodes: number; format: ImageFormat };
-
-interface Raw {
-  data: Buffer;
-  width: number;
-  height: number;
-  channels: number;
-}
 
 /** A text-ish preview of non-image content for the message (e.g. an HTML error page saved as .jpg). */
 function preview(bytes: Buffer): string {
@@ -91,6 +72,15 @@ function failed(
   return { ok: false, outcome, message, encodes, format };
 }
 
+/** Source facts the first quality is predicted from. */
+interface SourceFacts {
+  bytes: number;
+  width: number;
+  height: number;
+  quality?: number;
+  subsampled?: boolean;
+}
+
 export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitResult> {
   const format = detectFormat(bytes);
   if (bytes.length === 0) return failed('corrupt', 'photo is empty (0 bytes)', format);
@@ -100,7 +90,7 @@ export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitR
     return failed('corrupt', `photo format ${format} is not supported (JPEG, PNG, WebP, BMP)`, format);
   }
 
-  const source: SourceFacts = { bytes: bytes.length, pixels: 0 };
+  let source: SourceFacts | undefined;
   if (format === 'jpeg') {
     const info = readJpegInfo(bytes);
     if (!info) return failed('corrupt', 'JPEG headers are broken', format);
@@ -108,129 +98,91 @@ export async function fitPhoto(bytes: Buffer, options: FitOptions): Promise<FitR
     if (info.width * info.height > options.maxInputPixels) {
       return failed('refused', `JPEG of ${info.width}x${info.height} exceeds photo.maxInputPixels`, format);
     }
-    if (bytes.length <= options.maxJpegBytes && (info.components === 1 || info.components === 3)) {
-      return {
-        ok: true,
-        jpeg: bytes,
-        outcome: 'passthrough',
-        encodes: 0,
-        format,
-        width: info.width,
-        height: info.height,
-      };
+    const { width, height } = info;
+    // Grey or YCbCr JPEGs any viewer shows; CMYK ones (4 components) are re-encoded whatever their size.
+    if (info.components === 1 || info.components === 3) {
+      if (bytes.length <= options.maxJpegBytes) {
+        return { ok: true, jpeg: bytes, outcome: 'passthrough', encodes: 0, format, width, height };
+      }
+      // Metadata is no reason to re-encode: a photo under the limit without it loses only that.
+      const stripped = stripJpegMetadata(bytes, options.maxJpegBytes);
+      if (typeof stripped === 'object' && stripped.jpeg.length <= options.maxJpegBytes) {
+        return { ok: true, jpeg: stripped.jpeg, outcome: 'stripped', encodes: 0, format, width, height };
+      }
     }
-    source.quality = info.quality;
-    source.subsampled = info.subsampled;
-    source.pixels = info.width * info.height;
+    source = { bytes: bytes.length, width, height, quality: info.quality, subsampled: info.subsampled };
   }
 
   // Outside the try: a sharp that cannot load is this process's problem, not the photo's.
   const sharp = await loadSharp();
-  let raw: Raw;
+  let input: () => Sharp;
   try {
-    raw = await decode(sharp, bytes, format, options);
+    input = inputOf(sharp, bytes, format, options);
+    if (!source) {
+      const meta = await input().metadata();
+      source = { bytes: bytes.length, width: meta.width ?? 1, height: meta.height ?? 1 };
+      if (source.width * source.height > options.maxInputPixels) {
+        return failed(
+          'refused',
+          `${format} of ${source.width}x${source.height} exceeds photo.maxInputPixels`,
+          format,
+        );
+      }
+    }
   } catch (error) {
-    const message = (error as Error).message;
-    const refused = /pixel limit|exceeds|too large/i.test(message);
-    return failed(
-      refused ? 'refused' : 'corrupt',
-      `photo cannot be decoded: ${message.split('\n')[0]}`,
-      format,
-    );
+    return undecodable(error, format, 0);
   }
-  return encodeToFit(raw, options, format, source);
+  return encodeToFit(input, source, options, format);
 }
 
-async function decode(sharp: SharpFn, bytes: Buffer, format: ImageFormat, options: FitOptions): Promise<Raw> {
-  let image: Sharp;
+/** A fresh sharp pipeline over the input, each call (a second encode decodes again). */
+function inputOf(sharp: SharpFn, bytes: Buffer, format: ImageFormat, options: FitOptions): () => Sharp {
   if (format === 'bmp') {
     const bmp = decodeBmp(bytes, options.maxInputPixels);
     if (!bmp.ok) throw new Error(bmp.message);
-    image = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
-  } else {
-    // failOn 'error': truncated or broken data fails; mere warnings (odd markers) still decode.
-    image = sharp(bytes, { failOn: 'error', limitInputPixels: options.maxInputPixels, autoOrient: true });
+    return () => sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels } });
   }
-  const { data, info } = await image
-    .resize({
-      width: options.maxDimension,
-      height: options.maxDimension,
-      fit: 'inside',
-      withoutEnlargement: true,
-    })
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
+  // failOn 'error': truncated or broken data fails; mere warnings (odd markers) still decode.
+  return () => sharp(bytes, { failOn: 'error', limitInputPixels: options.maxInputPixels, autoOrient: true });
+}
+
+function undecodable(error: unknown, format: ImageFormat, encodes: number): FitResult {
+  const message = (error as Error).message;
+  const refused = /pixel limit|exceeds|too large/i.test(message);
+  return failed(
+    refused ? 'refused' : 'corrupt',
+    `photo cannot be decoded: ${message.split('\n')[0]}`,
+    format,
+    encodes,
+  );
+}
+
+interface Encoded {
+  jpeg: Buffer;
+  width: number;
+  height: number;
 }
 
 /**
- * One JPEG encode. Huffman optimisation is off: on noisy camera frames it makes the encode ~2.5×
- * slower for ~9% fewer bytes, i.e. about one step on the quality ladder under a fixed limit, and
- * photo throughput matters more here (measured in test/bench/transform.ts).
+ * Decode, scale into a `longest`-pixel square (never enlarging) and encode, in one pipeline. With a
+ * target size given, sharp decodes a JPEG at 1/2, 1/4 or 1/8 scale when the reduction allows
+ * (fastShrinkOnLoad). Huffman optimisation is off: on noisy camera frames it costs more encode time
+ * than the ~9% of bytes it saves are worth under a fixed limit.
  */
-async function encode(raw: Raw, quality: number): Promise<Buffer> {
-  const sharp = await loadSharp();
-  return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 } })
+async function render(input: () => Sharp, longest: number, quality: number): Promise<Encoded> {
+  const { data, info } = await input()
+    .resize({
+      width: longest,
+      height: longest,
+      fit: 'inside',
+      withoutEnlargement: true,
+      fastShrinkOnLoad: true,
+    })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
     .jpeg({ quality, chromaSubsampling: '4:2:0', optimiseCoding: false })
-    .toBuffer();
-}
-
-/** 16-aligned tiles spread over the image, side by side: same DCT blocks, a few percent of pixels. */
-function mosaic(raw: Raw): Raw | undefined {
-  const { width, height, channels } = raw;
-  const gx = Math.min(GRID_X, Math.floor(width / TILE));
-  const gy = Math.min(GRID_Y, Math.floor(height / TILE));
-  // Small images: the image itself is the best sample (and cheap to encode).
-  if (gx < 1 || gy < 1 || gx * gy * TILE * TILE * 4 >= width * height) return undefined;
-  const out = Buffer.allocUnsafe(gx * TILE * gy * TILE * channels);
-  const outStride = gx * TILE * channels;
-  for (let ty = 0; ty < gy; ty++) {
-    const sy = Math.min(height - TILE, Math.floor(((ty + 0.5) * height) / gy - TILE / 2)) & ~15;
-    for (let tx = 0; tx < gx; tx++) {
-      const sx = Math.min(width - TILE, Math.floor(((tx + 0.5) * width) / gx - TILE / 2)) & ~15;
-      for (let y = 0; y < TILE; y++) {
-        const src = ((sy + y) * width + sx) * channels;
-        raw.data.copy(out, (ty * TILE + y) * outStride + tx * TILE * channels, src, src + TILE * channels);
-      }
-    }
-  }
-  return { data: out, width: gx * TILE, height: gy * TILE, channels };
-}
-
-/** Size of a JPEG of nearly nothing at `quality`: the headers and tables every encode carries. */
-const headerBytes = new Map<number, number>();
-async function headerSize(quality: number, channels: number): Promise<number> {
-  const key = quality * 10 + channels;
-  let size = headerBytes.get(key);
-  if (size === undefined) {
-    const blank = Buffer.alloc(16 * 16 * channels, 128);
-    size = (await encode({ data: blank, width: 16, height: 16, channels }, quality)).length;
-    headerBytes.set(key, size);
-  }
-  return size;
-}
-
-/** Predicts full-image JPEG sizes per quality from the mosaic (memoized per quality). */
-function createEstimator(raw: Raw): (quality: number) => Promise<number> {
-  const sample = mosaic(raw);
-  const cache = new Map<number, number>();
-  return async (quality) => {
-    const hit = cache.get(quality);
-    if (hit !== undefined) return hit;
-    let estimate: number;
-    if (!sample) estimate = (await encode(raw, quality)).length;
-    else {
-      const header = await headerSize(quality, raw.channels);
-      const bytes = (await encode(sample, quality)).length;
-      const perPixel = Math.max(0, bytes - header) / (sample.width * sample.height);
-      estimate = header + perPixel * raw.width * raw.height;
-    }
-    cache.set(quality, estimate);
-    return estimate;
-  };
+    .toBuffer({ resolveWithObject: true });
+  return { jpeg: data, width: info.width, height: info.height };
 }
 
 /** libjpeg's quantization scale (percent of the standard tables) for a quality. */
@@ -270,149 +222,117 @@ function requantRatio(scaleRatio: number): number {
   return prev[1];
 }
 
-/** Source facts the first guess is made from (the bytes-per-pixel model). */
-interface SourceFacts {
-  bytes: number;
-  pixels: number;
-  quality?: number;
-  subsampled?: boolean;
-}
-
-/** Predicted JPEG bytes at a quality: only its shape matters after the first probe rescales it. */
-type SizeModel = (quality: number) => number;
-
 /** Bytes per pixel of a camera frame at quality 75, for sources that say nothing (PNG, BMP, WebP). */
 const PRIOR_BYTES_PER_PIXEL = 0.12;
 /** Freshly resampled content: bytes ∝ quantization scale^-0.8 (measured, quality 60-90). */
 const FRESH_EXPONENT = 0.8;
-
 /**
- * The bytes-per-pixel model: a JPEG source kept at its size is re-quantized (its own blocks, so the
- * REQUANT_RATIO curve); anything resampled or not from a JPEG follows the smooth fresh-content curve,
- * anchored on the source's bytes per pixel (or a prior).
+ * Resampled to fewer pixels, a JPEG's bytes fall as pixels^1.1: measured 0.66 (clean frames, far
+ * under any limit) to 1.7 (noisy night frames, whose noise averages out), 1.25-1.4 for the frames
+ * that come near the limit; 1.1 predicts those a little big, so the first encode rarely misses.
  */
+const RESAMPLE_EXPONENT = 1.1;
+/**
+ * After a miss, sizes are predicted from the measured one with flatter curves than the fresh-content
+ * ones (a re-quantized frame falls as scale^-0.62, pure noise flatter still): the second encode
+ * should not miss.
+ */
+const SECOND_QUALITY_EXPONENT = 0.55;
+const SECOND_PIXEL_EXPONENT = 0.75;
+
+/** Predicted bytes of our encode at a quality, from the source's header facts. */
+type SizeModel = (quality: number) => number;
+
 function sizeModel(source: SourceFacts, outPixels: number): SizeModel {
-  // Our encodes use standard Huffman tables (see encode), ~9% above an optimised source.
+  // Our encodes use standard Huffman tables and 4:2:0 chroma: ~9% above an optimised source,
+  // ~10% under a 4:4:4 one.
   const ours = 1.09 * (source.subsampled === false ? 0.9 : 1);
   const sourceQuality = source.quality;
-  if (sourceQuality !== undefined && outPixels === source.pixels) {
+  const sourcePixels = source.width * source.height;
+  if (sourceQuality !== undefined && outPixels >= sourcePixels) {
     const bytes = source.bytes * ours;
     return (q) => bytes * requantRatio(tableScale(q) / tableScale(sourceQuality));
   }
   if (sourceQuality !== undefined) {
-    return freshModel(source.bytes * ours * (outPixels / source.pixels) ** 0.75, sourceQuality);
+    const bytes = source.bytes * ours * (outPixels / sourcePixels) ** RESAMPLE_EXPONENT;
+    return (q) => bytes * (tableScale(sourceQuality) / tableScale(q)) ** FRESH_EXPONENT;
   }
-  return freshModel(outPixels * PRIOR_BYTES_PER_PIXEL, 75);
+  const bytes = outPixels * PRIOR_BYTES_PER_PIXEL;
+  return (q) => bytes * (tableScale(75) / tableScale(q)) ** FRESH_EXPONENT;
 }
 
-/** Smooth curve through `bytes` at `quality`. */
-function freshModel(bytes: number, quality: number): SizeModel {
-  return (q) => bytes * (tableScale(quality) / tableScale(q)) ** FRESH_EXPONENT;
+/** Pixels of the source scaled into a `longest`-pixel square, never enlarged. */
+function scaledPixels(width: number, height: number, longest: number): number {
+  const scale = Math.min(1, longest / Math.max(width, height));
+  return Math.max(1, Math.round(width * scale)) * Math.max(1, Math.round(height * scale));
 }
 
-/** A mosaic estimate this close to the target is taken without looking for a better quality. */
-const GOOD_ENOUGH = 0.85;
-
-/**
- * Index in QUALITIES (from `from` on) of the best quality whose corrected mosaic estimate fits
- * `target`, or -1 when none does. Starts where the model says, then rescales the model by each probe's
- * measured error to jump to the next candidate (secant-like), so two probes usually settle it.
- */
-async function bestQuality(
-  estimate: (q: number) => Promise<number>,
-  model: SizeModel,
-  target: number,
-  correction: number,
-  from: number,
-): Promise<number> {
-  const last = QUALITIES.length - 1;
-  const predicts = (j: number, k: number) => model(QUALITIES[j]!) * k <= target;
-  let over = from - 1; // largest index known not to fit
-  let fit: number = QUALITIES.length; // smallest index known to fit
-  let i = from;
-  while (i < last && !predicts(i, 1)) i++;
-  for (;;) {
-    const e = (await estimate(QUALITIES[i]!)) * correction;
-    const k = e / model(QUALITIES[i]!);
-    if (e <= target) {
-      fit = i;
-      if (e >= target * GOOD_ENOUGH || fit === over + 1) return fit;
-      let better = -1; // the best quality above i the rescaled model says fits
-      for (let j = over + 1; j < i && better === -1; j++) if (predicts(j, k)) better = j;
-      if (better === -1) better = i - 1; // the model says none: look one step up anyway
-      i = better;
-    } else {
-      over = i;
-      if (over === last) return -1;
-      if (fit === over + 1) return fit;
-      let next = -1;
-      for (let j = over + 1; j < Math.min(fit, QUALITIES.length) && next === -1; j++)
-        if (predicts(j, k)) next = j;
-      i = next === -1 ? Math.min(last, fit - 1) : next;
-    }
-  }
+/** What the second encode does after a first one of `measured` bytes at QUALITIES[index]. */
+function secondTry(
+  measured: number,
+  index: number,
+  first: Encoded,
+  limit: number,
+): { index: number; longest: number } {
+  const target = limit * SECOND_MARGIN;
+  const q1 = QUALITIES[index]!;
+  const predict = (q: number) => measured * (tableScale(q1) / tableScale(q)) ** SECOND_QUALITY_EXPONENT;
+  const longest = Math.max(first.width, first.height);
+  for (let i = index + 1; i <= LOWEST; i++)
+    if (predict(QUALITIES[i]!) <= target) return { index: i, longest };
+  // Even the lowest quality would not fit: fewer pixels, by the predicted excess.
+  const pixelRatio = (target / predict(QUALITIES[LOWEST]!)) ** (1 / SECOND_PIXEL_EXPONENT);
+  return { index: LOWEST, longest: Math.floor(longest * Math.sqrt(Math.min(0.81, pixelRatio))) };
 }
 
 async function encodeToFit(
-  raw: Raw,
+  input: () => Sharp,
+  source: SourceFacts,
   options: FitOptions,
   format: ImageFormat,
-  source: SourceFacts,
 ): Promise<FitResult> {
   const limit = options.maxJpegBytes;
-  const target = limit * ESTIMATE_MARGIN;
   // Re-encoding a JPEG above its own quality only adds bytes.
   let from = 0;
   if (source.quality !== undefined) {
-    while (from < QUALITIES.length - 1 && QUALITIES[from]! > source.quality) from++;
+    while (from < LOWEST && QUALITIES[from]! > source.quality) from++;
   }
-  let model = sizeModel(source, raw.width * raw.height);
-  let estimate = createEstimator(raw);
-  let correction = 1;
-  let encodes = 0;
-  let lastFailed = -1; // index of the last quality that came out too big at this scale
-  while (encodes < MAX_ENCODES) {
-    const start = Math.max(from, lastFailed + 1);
-    const index =
-      start < QUALITIES.length ? await bestQuality(estimate, model, target, correction, start) : -1;
-    if (index === -1) {
-      // Even the lowest quality is predicted too big: scale down by the predicted excess.
-      const lowest = (await estimate(QUALITIES[QUALITIES.length - 1]!)) * correction;
-      const factor = Math.min(0.9, Math.sqrt(target / lowest) * 0.97);
-      const width = Math.max(1, Math.floor(raw.width * factor));
-      const height = Math.max(1, Math.floor(raw.height * factor));
-      if (Math.min(width, height) < MIN_SIDE) break;
-      const sharp = await loadSharp();
-      const { data, info } = await sharp(raw.data, {
-        raw: { width: raw.width, height: raw.height, channels: raw.channels as 3 },
-      })
-        .resize(width, height)
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      raw = { data, width: info.width, height: info.height, channels: info.channels };
-      estimate = createEstimator(raw);
-      model = freshModel(lowest * factor * factor, QUALITIES[QUALITIES.length - 1]!);
-      lastFailed = -1;
-      continue;
+  const model = sizeModel(source, scaledPixels(source.width, source.height, options.maxDimension));
+  let index = from;
+  while (index < LOWEST && model(QUALITIES[index]!) > limit * FIRST_MARGIN) index++;
+  let longest = options.maxDimension;
+  for (let encodes = 1; encodes <= MAX_ENCODES; encodes++) {
+    let out: Encoded;
+    try {
+      out = await render(input, longest, QUALITIES[index]!);
+    } catch (error) {
+      return undecodable(error, format, encodes - 1);
     }
-    const quality = QUALITIES[index]!;
-    const jpeg = await encode(raw, quality);
-    encodes++;
-    if (jpeg.length <= limit) {
+    if (out.jpeg.length <= limit) {
       return {
         ok: true,
-        jpeg,
+        jpeg: out.jpeg,
         outcome: 'reencoded',
         encodes,
         format,
-        width: raw.width,
-        height: raw.height,
-        quality,
+        width: out.width,
+        height: out.height,
+        quality: QUALITIES[index],
       };
     }
-    // The estimate was low: correct all further estimates by the measured error, with a margin.
-    correction = Math.max(correction, (jpeg.length / (await estimate(quality))) * 1.02);
-    lastFailed = index;
+    if (encodes === MAX_ENCODES) break;
+    ({ index, longest } = secondTry(out.jpeg.length, index, out, limit));
+    if (
+      longest < MIN_SIDE ||
+      (Math.min(out.width, out.height) * longest) / Math.max(out.width, out.height) < MIN_SIDE
+    ) {
+      return failed('refused', `photo cannot be made smaller than ${limit} bytes as a JPEG`, format, encodes);
+    }
   }
-  return failed('refused', `photo cannot be made smaller than ${limit} bytes as a JPEG`, format, encodes);
+  return failed(
+    'refused',
+    `photo cannot be made smaller than ${limit} bytes as a JPEG in ${MAX_ENCODES} encodes`,
+    format,
+    MAX_ENCODES,
+  );
 }

@@ -4,7 +4,7 @@
  */
 export { PhotoBuffers, type PhotoBuffersStats } from './buffers.js';
 export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './detect.js';
-export { type FitOptions, type FitResult, fitPhoto } from './fit.js';
+export { type FitOptions, type FitOutcome, type FitResult, fitPhoto, MAX_ENCODES } from './fit.js';
 export { createPhotoLimiter, type PhotoLimiter } from './limiter.js';
 export {
   createPhotoDispatcher,
@@ -14,6 +14,7 @@ export {
   type PhotoInput,
   type PhotoSource,
 } from './sources.js';
+export { type StrippedJpeg, type StripRefusal, stripJpegMetadata } from './strip.js';
 export {
   base64Into,
   base64Length,

@@ -17,7 +17,7 @@ import {
   type PhotoSource,
 } from './sources.js';
 
-export type PhotoOutcome = 'passthrough' | 'reencoded' | 'missing' | 'corrupt' | 'refused';
+export type PhotoOutcome = 'passthrough' | 'stripped' | 'reencoded' | 'missing' | 'corrupt' | 'refused';
 
 export type PhotoWire =
   | {
