@@ -8,7 +8,13 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 40_000): Promise<CliRun> {
+/** `onStderr`: called with all of stderr so far, each time it grows (to act on a line as it comes). */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 40_000,
+  onStderr?: (stderr: string) => void,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/isp-park-sync.js', ...args], {
       cwd: PROJECT_ROOT,
@@ -22,6 +28,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 40_00
     });
     child.stderr.on('data', (c) => {
       stderr += c;
+      onStderr?.(stderr);
     });
     child.stdin.end();
     const timer = setTimeout(() => {

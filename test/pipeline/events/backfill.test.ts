@@ -359,8 +359,22 @@ describe('backfill command', () => {
     expect(entrances.code, entrances.stderr + entrances.stdout).toBe(0);
     expect(entrances.stdout).toContain(`enqueued ${expected.entrances.length}`);
     // Departures now: they may not go before those entrances are delivered.
-    const departures = runCli(['backfill', 'departures', '--from', from, '--to', to, '--wait'], env, 90_000);
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Until the departures backfill says it waits for the entrances (a fixed pause was too short for
+    // a CLI start on a loaded machine), with nothing of it enqueued meanwhile.
+    let waiting = false;
+    const departures = runCli(
+      ['backfill', 'departures', '--from', from, '--to', to, '--wait'],
+      env,
+      90_000,
+      (stderr) => {
+        waiting ||= stderr.includes('WAITING: for entrances');
+      },
+    );
+    await waitFor(
+      'the departures backfill to wait for the entrances',
+      async () => waiting || undefined,
+      60_000,
+    );
     expect(await h.rt.queues.push.departures.getJobCounts('wait', 'active', 'delayed')).toEqual({
       wait: 0,
       active: 0,
