@@ -301,7 +301,22 @@ const dictionary = <C extends z.ZodTypeAny>(code: C) =>
     default: code,
   });
 
+/** A source's name: in keys, queue names, metrics labels and environment variable suffixes. */
+export const sourceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+
+/** What a source's name becomes in environment variables: `north-2` → `NORTH_2` (`VENDOR_DB_URL__NORTH_2`). */
+export function sourceEnvSuffix(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
+}
+
 export const configSchema = z.strictObject({
+  /**
+   * The vendor system this config reads. A config without `sources` is one source, named here; in a
+   * config with `sources` each resolved source carries its own name (src/config/sources.ts).
+   */
+  source: z.strictObject({ name: sourceName.default('default') }).prefault({}),
   isp: ispSchema,
   vendor: z.strictObject({
     /** mysql://user:password@host:3306/db. Env only: VENDOR_DB_URL. */
