@@ -304,7 +304,10 @@ const dictionary = <C extends z.ZodTypeAny>(code: C) =>
 /** A source's name: in keys, queue names, metrics labels and environment variable suffixes. */
 export const sourceName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,39}$/,
+    'must be 1-40 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+  );
 
 /** What a source's name becomes in environment variables: `north-2` → `NORTH_2` (`VENDOR_DB_URL__NORTH_2`). */
 export function sourceEnvSuffix(name: string): string {
