@@ -46,9 +46,11 @@ const program = new Command('isp-park-sync')
     '-c, --config <files>',
     'config files layered over config/default.yaml (comma-separated; env ISP_SYNC_CONFIG)',
   )
+  .option('-s, --source <name>', 'of a config with several sources, the one to work on (env ISP_SYNC_SOURCE)')
   .hook('preAction', (cmd) => {
-    const files = cmd.opts<{ config?: string }>().config;
+    const { config: files, source } = cmd.opts<{ config?: string; source?: string }>();
     if (files) process.env.ISP_SYNC_CONFIG = files;
+    if (source) process.env.ISP_SYNC_SOURCE = source;
   });
 
 program.addCommand(startCommand());

@@ -1,13 +1,15 @@
-/** `start`: runs the worker (all roles, or some), with the dashboard when the web role is on. */
+/**
+ * `start`: runs the worker (all roles, or some) for every source of the config, with the dashboard
+ * when the web role is on. Sources are read again on SIGHUP and when the sources folder changes.
+ */
 import { Command, Option } from 'commander';
-import { readiness } from '../../jobs/readiness.js';
-import { checkRedis } from '../../jobs/redis-preflight.js';
+import { Fleet } from '../../jobs/fleet.js';
 import { onShutdown } from '../../jobs/shutdown.js';
-import { ROLES, type Role, startWorkers } from '../../jobs/workers.js';
-import { loadConfig } from '../config/index.js';
+import { watchSources } from '../../jobs/source-watch.js';
+import { ROLES, type Role } from '../../jobs/workers.js';
+import { loadSources } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { waitForRedis } from '../pipeline/reachability.js';
-import { createRuntime } from '../pipeline/runtime.js';
 import { redactUrl } from '../redact.js';
 import { applyMemorySettings, WORKER_NODE_FLAGS, youngGenerationSet } from './memory.js';
 
@@ -19,29 +21,36 @@ export function startCommand(): Command {
     .action(async (options: { role?: Role[]; web: boolean }) => {
       // The ISP, its credentials and the vendor database must be the deployment's own (exit 78 naming
       // each missing variable); default.yaml's loopback values are for the tools on one machine.
-      const config = loadConfig({ require: 'start' });
-      applyMemorySettings(config.memory);
-      const logger = createLogger(config.log.level);
+      const load = () => loadSources({ require: 'start' });
+      const resolved = load();
+      // What is not a source's (Redis, memory, log, web) is the same in every source's config.
+      const shared = resolved.configs[0] ?? resolved.problems[0]?.error;
+      if (!shared || shared instanceof Error) throw shared;
+      applyMemorySettings(shared.memory);
+      const logger = createLogger(shared.log.level);
       // Redis may still be starting (a reboot, a container started alongside): wait for it with
       // one line per attempt, before any BullMQ client exists to report the outage many times.
-      await waitForRedis(config.redis.url, logger);
-      const rt = createRuntime(config, { logger });
-      await checkRedis(rt.redis);
+      await waitForRedis(shared.redis.url, logger);
       const roles = new Set<Role>(options.role ?? ROLES);
-      const startedAt = Date.now();
-      const running = await startWorkers(rt, roles);
+      const fleet = await Fleet.start(resolved, { roles, logger });
+      const watch = watchSources(fleet, load, { ...(resolved.dir ? { dir: resolved.dir } : {}), logger });
       let web: { close(): Promise<void>; url: string } | undefined;
       if (options.web) {
         const { startDashboard } = await import('../web/dashboard.js');
-        web = await startDashboard(rt, () => readiness(rt, { ...running, startedAt }));
+        const first = fleet.sources()[0]!;
+        web = await startDashboard(first.rt, first.readiness);
         logger.info({ url: web.url }, 'dashboard listening');
       }
       logger.info(
         {
           roles: [...roles],
-          redis: redactUrl(config.redis.url),
-          vendor: redactUrl(config.vendor.url),
-          isp: config.isp.baseUrl,
+          redis: redactUrl(shared.redis.url),
+          sources: fleet.sources().map((s) => ({
+            name: s.name,
+            vendor: redactUrl(s.config.vendor.url),
+            isp: s.config.isp.baseUrl,
+          })),
+          ...(resolved.dir ? { sourcesDir: resolved.dir } : {}),
         },
         'isp-park-sync started',
       );
@@ -53,9 +62,9 @@ export function startCommand(): Command {
         );
       }
       onShutdown(logger, async () => {
+        watch.close();
         await web?.close();
-        await running.close();
-        await rt.close();
+        await fleet.close();
       });
     });
 }

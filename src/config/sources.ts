@@ -76,6 +76,8 @@ export interface ResolvedSources {
   multi: boolean;
   configs: Config[];
   problems: SourceProblem[];
+  /** The sources folder, when there is one (watched for changes by `start`). */
+  dir?: string;
 }
 
 /**
@@ -92,6 +94,14 @@ export function sourcePrefix(base: string, name: string): string {
 }
 
 /** The entries of a tree's `sources` list and `sourcesDir` folder, with their origins. */
+/** The sources folder a config names (`ISP_SYNC_SOURCES_DIR` first). */
+export function sourcesDirOf(tree: Tree, env: NodeJS.ProcessEnv): string | undefined {
+  if (tree.sourcesDir !== undefined && typeof tree.sourcesDir !== 'string')
+    throw new ConfigError('sourcesDir: must be the path of a folder of source files');
+  const dir = env[SOURCES_DIR_VAR] || (tree.sourcesDir as string | undefined);
+  return dir ? resolve(dir) : undefined;
+}
+
 export function sourceEntries(tree: Tree, env: NodeJS.ProcessEnv, origin: string): SourceEntry[] {
   const entries: SourceEntry[] = [];
   const list = tree.sources;
@@ -100,9 +110,7 @@ export function sourceEntries(tree: Tree, env: NodeJS.ProcessEnv, origin: string
     for (const [i, item] of list.entries())
       entries.push(entryOf(item, `sources[${i}] in ${origin}`, undefined));
   }
-  const dir = env[SOURCES_DIR_VAR] || (typeof tree.sourcesDir === 'string' ? tree.sourcesDir : undefined);
-  if (tree.sourcesDir !== undefined && typeof tree.sourcesDir !== 'string')
-    throw new ConfigError('sourcesDir: must be the path of a folder of source files');
+  const dir = sourcesDirOf(tree, env);
   if (dir) for (const file of sourceFiles(dir)) entries.push(readSourceFile(file));
   return entries;
 }
@@ -248,7 +256,8 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
       problems.push({ origin: entry.origin, name: entry.name, error });
     }
   }
-  return { multi: true, configs, problems };
+  const dir = sourcesDirOf(tree, env);
+  return { multi: true, configs, problems, ...(dir ? { dir } : {}) };
 }
 
 function prefixOf(entry: SourceEntry, shared: Tree): string {

@@ -97,3 +97,11 @@ export async function ensureSchedules(config: Config, queues: Queues): Promise<s
   if (schedulers.length) await upsertSchedules(config, queues);
   return [...schedulers, ...concurrency.map((name) => `${name} global concurrency`)];
 }
+
+/**
+ * Removes a source's job schedulers, so no process polls it any more (a source taken out of the
+ * config). Its jobs, failed set and state stay until purged on purpose.
+ */
+export async function removeSchedules(queues: Queues): Promise<void> {
+  for (const { queue, id } of expectedSchedulers(queues)) await queue.removeJobScheduler(id);
+}
