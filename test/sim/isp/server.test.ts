@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PHOTO_MAX_BYTES, PHOTO_PREFIX } from '../../../src/isp-spec/index.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/sim/isp/index.js';
+import { sendersByLotPrefix } from '../../helpers/expected.js';
 
 const sims: Simulator[] = [];
 let dir: string;
@@ -267,6 +268,27 @@ describe('several clients', () => {
       'source-c',
       'demo-client',
     ]);
+  });
+
+  it('tells, per lot prefix, which clients delivered (the multi-source tests’ check)', async () => {
+    const s = await sim({ clients });
+    const bearer = async (id: string, secret: string) =>
+      `Bearer ${(await tokenOf(s, id, secret)).body.access_token}`;
+    const asB = await bearer('source-b', 'b-secret');
+    const asC = await bearer('source-c', 'c-secret');
+    const at = (code: string, i: number) => ({ ...entrance(i), park_code: code });
+    await push(s, '/park/entrance', [at('BTXL/1', 1), at('BTXL/2', 2)], asB);
+    await push(s, '/park/entrance', [at('CTXL/1', 3)], asC);
+    await push(s, '/park/entrance', [at('CTXL/2', 4)], asB);
+    await push(s, '/park/spot', { park_code: 'BTXL/9' }, asC, 'DELETE');
+    expect(sendersByLotPrefix(s, 'entrance')).toEqual(
+      new Map([
+        ['BTXL', new Set(['source-b'])],
+        ['CTXL', new Set(['source-c', 'source-b'])],
+      ]),
+    );
+    expect(sendersByLotPrefix(s, 'park-deletion')).toEqual(new Map([['BTXL', new Set(['source-c'])]]));
+    expect(sendersByLotPrefix(s, 'departure')).toEqual(new Map());
   });
 
   it('a second client’s token expires and is refused like the default one’s', async () => {
