@@ -78,6 +78,10 @@ export function vendorCommand(): Command {
     .addOption(styleOption())
     .addOption(urlOption())
     .option('--lots <n>', 'parking lots', wholeNumber, 10)
+    .option(
+      '--lot-prefix <text>',
+      'lot codes are <text>/1, <text>/2, ... (default ATXL): one prefix per demo database a process delivers',
+    )
     .option('--visits <n>', 'historical visits', wholeNumber, 2000)
     .option('--days <n>', 'days of history', positiveNumber, 7)
     .option('--no-photos', 'store no photos')

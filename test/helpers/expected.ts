@@ -6,7 +6,7 @@
 import { DateTime } from 'luxon';
 import type mysql from 'mysql2/promise';
 import type { DemoStyleName } from '../../src/sim/demo-vendor/index.js';
-import type { Simulator } from '../../src/sim/isp/index.js';
+import type { RecordKind, Simulator } from '../../src/sim/isp/index.js';
 
 const CAR: Record<string, string> = {
   小型车: '2',
@@ -192,6 +192,24 @@ export function receivedAt(h: { sim: Simulator }, kind: 'entrance' | 'departure'
   for (const e of h.sim.state.received(kind, 0, 1_000_000)) {
     const r = e.record as Record<string, unknown>;
     out.set(`${r.park_code}|${r.plate_number}|${r[timeField]}`, e.receivedAt);
+  }
+  return out;
+}
+
+/**
+ * Per lot prefix (a park code up to its "/", `ATXL` of `ATXL/3`), the client ids whose tokens
+ * delivered records of `kind` to the simulator: a source with credentials of its own must show
+ * its prefix delivered by its client alone.
+ */
+export function sendersByLotPrefix(sim: Simulator, kind: RecordKind): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const entry of sim.state.received(kind, 0, Number.MAX_SAFE_INTEGER)) {
+    // Every kind's natural key starts with the park code (a deletion's key is the code).
+    const code = entry.key.split('|')[0]!;
+    const prefix = code.includes('/') ? code.slice(0, code.indexOf('/')) : code;
+    const senders = out.get(prefix) ?? new Set<string>();
+    senders.add(entry.clientId);
+    out.set(prefix, senders);
   }
   return out;
 }

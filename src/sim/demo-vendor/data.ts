@@ -151,13 +151,40 @@ const ROADS = ['泉城路', '经十路', '历山路', '解放路', '工业南路
 /** Jinan, GCJ-02. */
 const CENTER = { lng: 117.000923, lat: 36.675807 };
 
-export function makeLots(count: number, rnd: Random): DemoLot[] {
+/** The demo's lot codes are `ATXL/1`, `ATXL/2`, ... unless a seed is given another prefix. */
+export const DEMO_LOT_PREFIX = 'ATXL';
+
+/**
+ * Letters, digits, `-` and `_`, up to 24: a code (`<prefix>/<n>`) stays within the demo schemas'
+ * 32 characters, has no "," (ISP joins codes with it) and makes a folder name of its own.
+ */
+const LOT_PREFIX = /^[A-Za-z0-9_-]{1,24}$/;
+
+/**
+ * The code of lot `n` (from 1) under `prefix`. Two demo databases delivered by one process need
+ * different prefixes: a lot code claimed by two sources is refused.
+ */
+export function demoLotCode(n: number, prefix: string = DEMO_LOT_PREFIX): string {
+  if (!LOT_PREFIX.test(prefix)) {
+    throw new Error(
+      `demo lot prefix ${JSON.stringify(prefix)}: use 1 to 24 letters, digits, "-" or "_" (e.g. ATXL, BTXL)`,
+    );
+  }
+  return `${prefix}/${n}`;
+}
+
+/** Whether `code` is one of the demo lot codes under `prefix`. */
+export function isDemoLotOf(code: string, prefix: string = DEMO_LOT_PREFIX): boolean {
+  return code.startsWith(`${prefix}/`) && /^[1-9]\d*$/.test(code.slice(prefix.length + 1));
+}
+
+export function makeLots(count: number, rnd: Random, prefix: string = DEMO_LOT_PREFIX): DemoLot[] {
   const lots: DemoLot[] = [];
   for (let i = 1; i <= count; i++) {
     const place = PLACES[(i - 1) % PLACES.length]!;
     const round = Math.floor((i - 1) / PLACES.length);
     lots.push({
-      code: `ATXL/${i}`,
+      code: demoLotCode(i, prefix),
       name: `${place}${round ? `${round + 1}号` : ''}${rnd.pick(SUFFIXES)}`,
       address: `山东省济南市${rnd.pick(DISTRICTS)}${rnd.pick(ROADS)}${rnd.int(1, 399)}号`,
       lng: round6(CENTER.lng + (rnd.next() - 0.5) * 0.16),

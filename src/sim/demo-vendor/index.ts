@@ -2,6 +2,7 @@
 
 export { demoConfig, presetFile } from './config.js';
 export type { BadKind, CarKind, DemoLot, PayKind, Visit } from './data.js';
+export { DEMO_LOT_PREFIX, demoLotCode, isDemoLotOf } from './data.js';
 export {
   createDemoSchema,
   DemoDatabaseError,

@@ -12,6 +12,7 @@ import {
   type BadKind,
   createRandom,
   type DemoLot,
+  demoLotCode,
   leave,
   makeDurationSeconds,
   makeEntryTimes,
@@ -26,6 +27,12 @@ import { connectWriter, type DemoStyleName } from './style.js';
 export interface SeedOptions {
   /** Parking lots. @defaultValue 10 */
   lots?: number;
+  /**
+   * Lot codes are `<lotPrefix>/1`, `<lotPrefix>/2`, ...: give each demo database delivered by one
+   * process its own (letters, digits, `-`, `_`; up to 24). The traffic generator and the readers
+   * take the codes from the lot table, so they follow. @defaultValue 'ATXL'
+   */
+  lotPrefix?: string;
   /** Historical visits. @defaultValue 2000 */
   visits?: number;
   /** Days of history, ending at `endEpoch`. @defaultValue 7 */
@@ -100,13 +107,15 @@ export async function seedDemo(
   const poolSize = pool?.jpegs.length ?? 0;
   const photoFrom = visitCount - (options.photoRows ?? 500);
 
+  // A bad prefix is refused before the demo's tables are emptied.
+  demoLotCode(1, options.lotPrefix);
   const conn = await connectWriter(url);
   try {
     await demoStyleOf(conn, style);
     const writer = demoStyle(style);
     for (const table of writer.dataTables) await conn.query(`DELETE FROM ${table}`);
 
-    const lots = makeLots(options.lots ?? 10, rnd);
+    const lots = makeLots(options.lots ?? 10, rnd, options.lotPrefix);
     const pickLot = lotPicker(lots);
     const times = makeEntryTimes(visitCount, start, end, zone, rnd);
     const visits: Visit[] = new Array(visitCount);

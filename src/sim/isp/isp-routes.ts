@@ -1,10 +1,10 @@
 /**
  * The ISP endpoints (spec §1, §3–§7) as a strict ISP would answer them: a token endpoint that
- * checks client credentials, and data endpoints that require a valid bearer token, validate every
+ * checks client credentials (of one client or several, each with its own secret), and data endpoints that require a valid bearer token, validate every
  * record, apply reject rules and the strictness switches (photos that must decode, lots that must
  * be registered), and store a batch, and apply it to the per-lot state, only when all of it is
  * acceptable. A refused batch is refused whole with code 1, so a client isolates the bad records
- * by splitting it.
+ * by splitting it. Every stored record remembers the client its token was issued to.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +17,7 @@ import { unknownLotsMessage } from './strict.js';
 import type { TokenCheck } from './tokens.js';
 import { validateBody } from './validate.js';
 
+/** One client the simulator accepts. */
 export interface Credentials {
   clientId: string;
   /** Undefined: any secret is accepted for `clientId`. */
@@ -36,12 +37,13 @@ const TOKEN_PROBLEMS: Record<Exclude<TokenCheck, 'ok'>, string> = {
 export function registerIspRoutes(
   app: FastifyInstance,
   state: SimulatorState,
-  credentials: Credentials,
+  /** Every client accepted, each id once (`clientsAccepted` builds and checks the list). */
+  clients: readonly Credentials[],
   random: () => number,
 ): void {
   app.post(ENDPOINTS.token, { config: { target: 'token' } }, async (request, reply) => {
     if (state.faults.tokenEndpointFaults) await slowDown(state);
-    return issueToken(request, reply, state, credentials);
+    return issueToken(request, reply, state, clients);
   });
 
   for (const kind of RECORD_KINDS) {
@@ -55,12 +57,12 @@ export function registerIspRoutes(
         // handled (and may be stored) even when the client has given up waiting, as on a real ISP.
         const receivedAt = Date.now();
         await slowDown(state);
-        const check = state.tokens.check(request.headers.authorization, Date.now());
-        if (check !== 'ok') {
+        const token = state.tokens.verify(request.headers.authorization, Date.now());
+        if (token.check !== 'ok') {
           state.counters.unauthorized++;
           return reply
             .code(state.strict.unauthorizedInBody ? 200 : 401)
-            .send({ code: 401, msg: TOKEN_PROBLEMS[check] });
+            .send({ code: 401, msg: TOKEN_PROBLEMS[token.check] });
         }
         const validation = validateBody(kind, request.body);
         if (!validation.ok) {
@@ -93,7 +95,7 @@ export function registerIspRoutes(
           }
         }
         applyToLots(state, kind, records, receivedAt);
-        await state.store.add(kind, records, receivedAt);
+        await state.store.add(kind, records, receivedAt, token.clientId);
         state.counters.accepted++;
         if (state.faults.dropAfterAcceptRate > 0 && random() < state.faults.dropAfterAcceptRate) {
           state.counters.droppedAfterAccept++;
@@ -144,7 +146,7 @@ function issueToken(
   request: FastifyRequest,
   reply: FastifyReply,
   state: SimulatorState,
-  credentials: Credentials,
+  clients: readonly Credentials[],
 ): FastifyReply {
   const fields = stringFields(request.body);
   const basic = parseBasic(request.headers.authorization);
@@ -157,6 +159,7 @@ function issueToken(
       at: Date.now(),
       contentType: String(request.headers['content-type'] ?? ''),
       clientAuth,
+      clientId,
       grantType,
       fields: Object.keys(fields).sort(),
       result,
@@ -168,9 +171,11 @@ function issueToken(
       .send({ error, error_description: description, code: status === 401 ? 401 : 1, msg: description });
   };
 
-  const clientOk =
-    clientId === credentials.clientId &&
-    (credentials.clientSecret === undefined || clientSecret === credentials.clientSecret);
+  // The client named, if its secret is right (any secret when it has none configured).
+  const named = clients.find((client) => client.clientId === clientId);
+  const authenticated =
+    named && (named.clientSecret === undefined || clientSecret === named.clientSecret) ? named : undefined;
+  let holder: Credentials;
   if (grantType === undefined) return refuse(400, 'invalid_request', 'grant_type is required');
   if (grantType === 'client_credentials') {
     if (clientAuth === 'none') {
@@ -180,16 +185,22 @@ function issueToken(
         'client authentication required: client_id and client_secret, or HTTP Basic',
       );
     }
-    if (!clientOk) return refuse(401, 'invalid_client', 'bad client credentials');
+    if (!authenticated) return refuse(401, 'invalid_client', 'bad client credentials');
+    holder = authenticated;
   } else if (grantType === 'password') {
-    if (clientAuth !== 'none' && !clientOk) return refuse(401, 'invalid_client', 'bad client credentials');
-    const user = credentials.username ?? credentials.clientId;
-    const password = credentials.password ?? credentials.clientSecret;
+    if (clientAuth !== 'none' && !authenticated)
+      return refuse(401, 'invalid_client', 'bad client credentials');
     if (fields.username === undefined)
       return refuse(400, 'invalid_request', 'username and password are required');
-    if (fields.username !== user || (password !== undefined && fields.password !== password)) {
+    // With client authentication the user must be that client's; without it, any client's user.
+    const user = (authenticated ? [authenticated] : clients).find(
+      (client) => (client.username ?? client.clientId) === fields.username,
+    );
+    const password = user && (user.password ?? user.clientSecret);
+    if (!user || (password !== undefined && fields.password !== password)) {
       return refuse(400, 'invalid_grant', 'bad username or password');
     }
+    holder = user;
   } else {
     return refuse(
       400,
@@ -198,9 +209,26 @@ function issueToken(
     );
   }
   note('issued');
-  return reply.send(
-    state.tokens.issue(clientId ?? fields.username ?? '', state.faults.tokenTtlSeconds, Date.now()),
-  );
+  return reply.send(state.tokens.issue(holder.clientId, state.faults.tokenTtlSeconds, Date.now()));
+}
+
+/**
+ * The clients a simulator accepts: the default one first, then `extra`. A client id given twice
+ * is refused, since a token could not say which of the two it belongs to.
+ */
+export function clientsAccepted(first: Credentials, extra: readonly Credentials[] = []): Credentials[] {
+  const clients = [first, ...extra];
+  const seen = new Set<string>();
+  for (const client of clients) {
+    if (!client.clientId) throw new Error('simulator: every client needs a non-empty clientId');
+    if (seen.has(client.clientId)) {
+      throw new Error(
+        `simulator: client id "${client.clientId}" is given twice; give each client (the default one included) its own id`,
+      );
+    }
+    seen.add(client.clientId);
+  }
+  return clients;
 }
 
 function stringFields(body: unknown): Record<string, string> {

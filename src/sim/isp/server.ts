@@ -14,12 +14,18 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { applyFaultsPatch, DEFAULT_FAULTS, type Faults, type FaultsPatch, pickFault } from './faults.js';
-import { type Credentials, dropConnection, registerIspRoutes } from './isp-routes.js';
+import { type Credentials, clientsAccepted, dropConnection, registerIspRoutes } from './isp-routes.js';
 import { SimulatorState } from './state.js';
 import type { StorageMode } from './store.js';
 import { applyStrictPatch, DEFAULT_STRICTNESS, type Strictness, type StrictPatch } from './strict.js';
 
 export interface SimulatorOptions extends Partial<Credentials> {
+  /**
+   * More clients accepted besides the default one (`clientId`, `clientSecret`, ...), each with its
+   * own id and secret, as ISP hands out credentials per integrator. Every receipt records the
+   * client whose token sent it. A client id given twice is refused at start.
+   */
+  clients?: readonly Credentials[];
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (any free port). */
@@ -65,6 +71,16 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
 export const DEFAULT_CLIENT_ID = 'demo-client';
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  // Checked before anything starts: a bad client list leaves nothing to close.
+  const clients = clientsAccepted(
+    {
+      clientId: options.clientId ?? DEFAULT_CLIENT_ID,
+      clientSecret: options.clientSecret,
+      username: options.username,
+      password: options.password,
+    },
+    options.clients,
+  );
   const random = options.random ?? Math.random;
   const baseline = applyFaultsPatch(DEFAULT_FAULTS, options.faults ?? {}, Date.now());
   const state = new SimulatorState(
@@ -168,13 +184,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reply.code(status).send({ code: status >= 500 ? 500 : 1, msg: error.message });
   });
 
-  const credentials: Credentials = {
-    clientId: options.clientId ?? DEFAULT_CLIENT_ID,
-    clientSecret: options.clientSecret,
-    username: options.username,
-    password: options.password,
-  };
-  registerIspRoutes(app, state, credentials, random);
+  registerIspRoutes(app, state, clients, random);
   registerAdminRoutes(app, state);
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

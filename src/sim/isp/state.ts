@@ -41,6 +41,8 @@ export interface TokenRequestRecord {
   at: number;
   contentType: string;
   clientAuth: 'basic' | 'body' | 'none';
+  /** The client id sent (Basic or body; undefined: none). Not a secret, unlike the fields' values. */
+  clientId: string | undefined;
   grantType: string | undefined;
   /** Names of the fields sent (values are not kept). */
   fields: string[];

@@ -1,9 +1,10 @@
 /**
  * Everything the simulator accepted, per kind, in arrival order, with the receipt time (epoch ms)
- * of each record, and for events a duplicate count by natural key (a lot's state is meant to be
- * sent again: lots.ts counts its refreshes). `full` keeps the records; `light` keeps only
- * keys and times (for benchmarks: a million records in well under 200 MB). Optionally appends each
- * accepted record to a JSONL file, and a batch counts as accepted only once its lines are written.
+ * of each record and the client whose token sent it, and for events a duplicate count by natural
+ * key (a lot's state is meant to be sent again: lots.ts counts its refreshes). `full` keeps the
+ * records; `light` keeps only keys, times and clients (for benchmarks: a million records in well
+ * under 200 MB). Optionally appends each accepted record to a JSONL file, and a batch counts as
+ * accepted only once its lines are written.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { KINDS, RECORD_KINDS, type RecordKind, type WireRecord } from './kinds.js';
@@ -14,6 +15,8 @@ export interface ReceivedEntry {
   key: string;
   /** Epoch ms the request holding the record had fully arrived (before any injected latency). */
   receivedAt: number;
+  /** The client id of the bearer token the request came with (several clients may deliver). */
+  clientId: string;
   /** The record as received (full storage only). */
   record?: WireRecord;
 }
@@ -21,6 +24,8 @@ export interface ReceivedEntry {
 class KindLog {
   readonly keys: string[] = [];
   readonly times: number[] = [];
+  /** Per record: the sender's client id (one string shared by its batch). */
+  readonly clients: string[] = [];
   readonly records: WireRecord[] = [];
   readonly seen = new Set<string>();
   duplicates = 0;
@@ -37,9 +42,16 @@ export class ReceivedStore {
     this.jsonl = jsonlFile ? createWriteStream(jsonlFile, { flags: 'a' }) : undefined;
   }
 
-  async add(kind: RecordKind, records: readonly WireRecord[], receivedAt: number): Promise<void> {
+  async add(
+    kind: RecordKind,
+    records: readonly WireRecord[],
+    receivedAt: number,
+    clientId: string,
+  ): Promise<void> {
     if (this.jsonl) {
-      const lines = records.map((record) => JSON.stringify({ kind, receivedAt, record })).join('\n');
+      const lines = records
+        .map((record) => JSON.stringify({ kind, receivedAt, clientId, record }))
+        .join('\n');
       await new Promise<void>((resolve, reject) =>
         this.jsonl!.write(`${lines}\n`, (error) => (error ? reject(error) : resolve())),
       );
@@ -54,6 +66,7 @@ export class ReceivedStore {
       }
       log.keys.push(key);
       log.times.push(receivedAt);
+      log.clients.push(clientId);
       if (this.mode === 'full') log.records.push(record);
     }
   }
@@ -76,7 +89,11 @@ export class ReceivedStore {
     const end = Math.min(log.keys.length, offset + limit);
     const out: ReceivedEntry[] = [];
     for (let i = Math.max(0, offset); i < end; i++) {
-      const entry: ReceivedEntry = { key: log.keys[i]!, receivedAt: log.times[i]! };
+      const entry: ReceivedEntry = {
+        key: log.keys[i]!,
+        receivedAt: log.times[i]!,
+        clientId: log.clients[i]!,
+      };
       if (this.mode === 'full') entry.record = log.records[i]!;
       out.push(entry);
     }
@@ -96,6 +113,7 @@ export class ReceivedStore {
       if (gone.has(key)) continue;
       kept.keys.push(key);
       kept.times.push(log.times[i]!);
+      kept.clients.push(log.clients[i]!);
       if (this.mode === 'full') kept.records.push(log.records[i]!);
       kept.seen.add(key);
     }

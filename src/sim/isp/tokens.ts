@@ -1,7 +1,8 @@
 /**
  * Issues and checks the simulator's bearer tokens: JWT-shaped like the spec's example, answered
- * with `expires_in` as a string (spec §1). Keeps the tokens it issued with their expiry; expired
- * ones are pruned as new ones are issued. Counts issues (tests assert shared refreshes with it).
+ * with `expires_in` as a string (spec §1). Keeps the tokens it issued with their expiry and the
+ * client each was issued to (what a receipt records as its sender); expired ones are pruned as new
+ * ones are issued. Counts issues (tests assert shared refreshes with it).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
@@ -17,8 +18,16 @@ export interface IssuedToken {
 
 export type TokenCheck = 'ok' | 'missing' | 'malformed' | 'unknown' | 'expired';
 
+/** A check's result; a valid token also names the client it was issued to. */
+export type TokenVerdict = { check: 'ok'; clientId: string } | { check: Exclude<TokenCheck, 'ok'> };
+
+interface Held {
+  expiresAt: number;
+  clientId: string;
+}
+
 export class TokenIssuer {
-  private readonly tokens = new Map<string, number>();
+  private readonly tokens = new Map<string, Held>();
   issued = 0;
 
   issue(clientId: string, ttlSeconds: number, now: number): IssuedToken {
@@ -33,7 +42,7 @@ export class TokenIssuer {
       client_id: clientId,
     });
     const accessToken = `${header}.${payload}.${randomBytes(32).toString('base64url')}`;
-    this.tokens.set(accessToken, now + ttlSeconds * 1000);
+    this.tokens.set(accessToken, { expiresAt: now + ttlSeconds * 1000, clientId });
     this.issued++;
     return {
       access_token: accessToken,
@@ -45,22 +54,27 @@ export class TokenIssuer {
   }
 
   check(authorization: string | undefined, now: number): TokenCheck {
-    if (!authorization) return 'missing';
+    return this.verify(authorization, now).check;
+  }
+
+  /** As `check`, and for a valid token the client it was issued to. */
+  verify(authorization: string | undefined, now: number): TokenVerdict {
+    if (!authorization) return { check: 'missing' };
     const match = /^bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match) return 'malformed';
-    const expiresAt = this.tokens.get(match[1]!);
-    if (expiresAt === undefined) return 'unknown';
-    return now < expiresAt ? 'ok' : 'expired';
+    if (!match) return { check: 'malformed' };
+    const held = this.tokens.get(match[1]!);
+    if (held === undefined) return { check: 'unknown' };
+    return now < held.expiresAt ? { check: 'ok', clientId: held.clientId } : { check: 'expired' };
   }
 
   /** Every token issued so far expires now (clients must fetch a new one after a 401). */
   expireAll(now: number): void {
-    for (const token of this.tokens.keys()) this.tokens.set(token, now);
+    for (const held of this.tokens.values()) held.expiresAt = now;
   }
 
   private prune(now: number): void {
     // Keep expired tokens a while so a client using one hears "expired", not "unknown".
-    for (const [token, expiresAt] of this.tokens) if (expiresAt < now - 3600_000) this.tokens.delete(token);
+    for (const [token, held] of this.tokens) if (held.expiresAt < now - 3600_000) this.tokens.delete(token);
   }
 }
 

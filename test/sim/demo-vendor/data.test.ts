@@ -4,7 +4,10 @@ import { parseDuration } from '../../../src/cli/args.js';
 import { CHINA_BOUNDS } from '../../../src/isp-spec/index.js';
 import {
   createRandom,
+  DEMO_LOT_PREFIX,
+  demoLotCode,
   feeFen,
+  isDemoLotOf,
   makeEntryTimes,
   makeKind,
   makeLots,
@@ -53,6 +56,33 @@ describe('demo data', () => {
       }
       expect(lot.total).toBeGreaterThan(0);
     }
+  });
+
+  it('codes lots under another prefix on request, the rest of each lot unchanged', () => {
+    const plain = makeLots(12, createRandom(3));
+    const other = makeLots(12, createRandom(3), 'BTXL');
+    expect(plain.map((l) => l.code)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `${DEMO_LOT_PREFIX}/${i + 1}`),
+    );
+    expect(other.map((l) => l.code)).toEqual(Array.from({ length: 12 }, (_, i) => `BTXL/${i + 1}`));
+    expect(other.map(({ code: _, ...rest }) => rest)).toEqual(plain.map(({ code: _, ...rest }) => rest));
+  });
+
+  it('refuses a lot prefix that would make a bad park code', () => {
+    for (const prefix of ['', 'A,B', 'A B', 'A/B', ' ATXL', 'X'.repeat(25)]) {
+      expect(() => demoLotCode(1, prefix), JSON.stringify(prefix)).toThrow(/demo lot prefix/);
+      expect(() => makeLots(1, createRandom(1), prefix)).toThrow(/demo lot prefix/);
+    }
+    expect(demoLotCode(7, 'src-2_B')).toBe('src-2_B/7');
+  });
+
+  it('tells a prefix’s lots from a longer prefix’s', () => {
+    expect(isDemoLotOf('ATXL/3')).toBe(true);
+    expect(isDemoLotOf('ATXL2/3')).toBe(false);
+    expect(isDemoLotOf('ATXL2/3', 'ATXL2')).toBe(true);
+    expect(isDemoLotOf('ATXL/3', 'ATXL2')).toBe(false);
+    expect(isDemoLotOf('ATXL/', 'ATXL')).toBe(false);
+    expect(isDemoLotOf('ATXL/3x', 'ATXL')).toBe(false);
   });
 
   it('charges like a Jinan car park', () => {

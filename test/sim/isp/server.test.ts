@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PHOTO_MAX_BYTES, PHOTO_PREFIX } from '../../../src/isp-spec/index.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../../src/sim/isp/index.js';
+import { sendersByLotPrefix } from '../../helpers/expected.js';
 
 const sims: Simulator[] = [];
 let dir: string;
@@ -176,6 +177,176 @@ describe('tokens', () => {
   });
 });
 
+describe('several clients', () => {
+  const clients = [
+    { clientId: 'source-b', clientSecret: 'b-secret' },
+    { clientId: 'source-c', clientSecret: 'c-secret' },
+  ];
+
+  async function tokenOf(s: Simulator, clientId: string, clientSecret: string): Promise<Answer> {
+    return call(s, 'POST', '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    });
+  }
+
+  it('accepts each client with its own secret only, and refuses unknown ones', async () => {
+    const s = await sim({ clients });
+    expect((await tokenOf(s, 'demo-client', 'sekret')).status).toBe(200);
+    expect((await tokenOf(s, 'source-b', 'b-secret')).status).toBe(200);
+    const basic = `Basic ${Buffer.from('source-c:c-secret').toString('base64')}`;
+    const viaBasic = await fetch(`${s.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+      body: 'grant_type=client_credentials',
+    });
+    expect(viaBasic.status).toBe(200);
+    // Another client's secret, the default's secret, no secret, an id nobody was given.
+    for (const [id, secret] of [
+      ['source-b', 'c-secret'],
+      ['source-b', 'sekret'],
+      ['source-c', ''],
+      ['source-d', 'b-secret'],
+    ] as const) {
+      const refused = await tokenOf(s, id, secret);
+      expect(refused.status, `${id} with ${secret || 'no secret'}`).toBe(401);
+      expect(refused.body).toMatchObject({ error: 'invalid_client', code: 401 });
+    }
+    expect(s.state.stats().requests).toMatchObject({ tokensIssued: 3, tokensRefused: 4 });
+    expect(s.state.tokenRequests.map((r) => [r.clientId, r.result])).toEqual([
+      ['demo-client', 'issued'],
+      ['source-b', 'issued'],
+      ['source-c', 'issued'],
+      ['source-b', 'refused'],
+      ['source-b', 'refused'],
+      ['source-c', 'refused'],
+      ['source-d', 'refused'],
+    ]);
+    expect(JSON.stringify(s.state.tokenRequests)).not.toMatch(/b-secret|c-secret|sekret/);
+  });
+
+  it('records with every receipt the client whose token sent it', async () => {
+    const jsonlFile = join(dir, 'clients.jsonl');
+    const s = await sim({ clients, jsonlFile });
+    const bearer = async (id: string, secret: string) =>
+      `Bearer ${(await tokenOf(s, id, secret)).body.access_token}`;
+    const asB = await bearer('source-b', 'b-secret');
+    const asC = await bearer('source-c', 'c-secret');
+    expect((await push(s, '/park/entrance', [entrance(1), entrance(2)], asB)).body.code).toBe(0);
+    expect((await push(s, '/park/entrance', [entrance(3)], asC)).body.code).toBe(0);
+    expect((await push(s, '/park/entrance', [entrance(4)])).body.code).toBe(0);
+    expect((await push(s, '/park/spot', { park_code: 'ATXL/9' }, asC, 'DELETE')).body.code).toBe(0);
+
+    const received = (await call(s, 'GET', '/_sim/received?kind=entrance')).body.records as {
+      key: string;
+      clientId: string;
+    }[];
+    expect(received.map((r) => [r.key.split('|')[1], r.clientId])).toEqual([
+      ['鲁A00001', 'source-b'],
+      ['鲁A00002', 'source-b'],
+      ['鲁A00003', 'source-c'],
+      ['鲁A00004', 'demo-client'],
+    ]);
+    expect(s.state.received('park-deletion').map((r) => r.clientId)).toEqual(['source-c']);
+    const lines = readFileSync(jsonlFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { clientId: string });
+    expect(lines.map((l) => l.clientId)).toEqual([
+      'source-b',
+      'source-b',
+      'source-c',
+      'demo-client',
+      'source-c',
+    ]);
+
+    // Forgetting an event keeps the others' senders in step.
+    expect(s.state.store.forget('entrance', [received[1]!.key])).toBe(1);
+    expect(s.state.received('entrance').map((r) => r.clientId)).toEqual([
+      'source-b',
+      'source-c',
+      'demo-client',
+    ]);
+  });
+
+  it('tells, per lot prefix, which clients delivered (the multi-source tests’ check)', async () => {
+    const s = await sim({ clients });
+    const bearer = async (id: string, secret: string) =>
+      `Bearer ${(await tokenOf(s, id, secret)).body.access_token}`;
+    const asB = await bearer('source-b', 'b-secret');
+    const asC = await bearer('source-c', 'c-secret');
+    const at = (code: string, i: number) => ({ ...entrance(i), park_code: code });
+    await push(s, '/park/entrance', [at('BTXL/1', 1), at('BTXL/2', 2)], asB);
+    await push(s, '/park/entrance', [at('CTXL/1', 3)], asC);
+    await push(s, '/park/entrance', [at('CTXL/2', 4)], asB);
+    await push(s, '/park/spot', { park_code: 'BTXL/9' }, asC, 'DELETE');
+    expect(sendersByLotPrefix(s, 'entrance')).toEqual(
+      new Map([
+        ['BTXL', new Set(['source-b'])],
+        ['CTXL', new Set(['source-c', 'source-b'])],
+      ]),
+    );
+    expect(sendersByLotPrefix(s, 'park-deletion')).toEqual(new Map([['BTXL', new Set(['source-c'])]]));
+    expect(sendersByLotPrefix(s, 'departure')).toEqual(new Map());
+  });
+
+  it('a second client’s token expires and is refused like the default one’s', async () => {
+    const s = await sim({ clients });
+    const asB = `Bearer ${(await tokenOf(s, 'source-b', 'b-secret')).body.access_token}`;
+    s.expireTokens();
+    const expired = await push(s, '/park/entrance', [entrance(1)], asB);
+    expect(expired).toMatchObject({
+      status: 401,
+      body: { code: 401, msg: expect.stringContaining('expired') },
+    });
+    expect(s.state.store.count('entrance')).toBe(0);
+  });
+
+  it('password grant: each client’s own user, and with client authentication only that client’s', async () => {
+    const s = await sim({
+      clients: [
+        ...clients,
+        { clientId: 'source-e', clientSecret: 'e-secret', username: 'eve', password: 'pw' },
+      ],
+    });
+    const grant = (fields: Record<string, string>) =>
+      call(s, 'POST', '/oauth/token', { grant_type: 'password', ...fields });
+    const asEve = await grant({ username: 'eve', password: 'pw' });
+    expect(asEve.status).toBe(200);
+    // The user defaults to the client id and the password to its secret.
+    expect((await grant({ username: 'source-b', password: 'b-secret' })).status).toBe(200);
+    expect((await grant({ username: 'source-b', password: 'c-secret' })).body).toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect((await grant({ username: 'eve', password: 'e-secret' })).status).toBe(400);
+    // Client source-b authenticated, but the user is source-e's.
+    const crossed = await grant({
+      client_id: 'source-b',
+      client_secret: 'b-secret',
+      username: 'eve',
+      password: 'pw',
+    });
+    expect(crossed.body).toMatchObject({ error: 'invalid_grant' });
+    // The token belongs to the client whose user it is.
+    const auth = `Bearer ${asEve.body.access_token}`;
+    expect((await push(s, '/park/entrance', [entrance(1)], auth)).body.code).toBe(0);
+    expect(s.state.received('entrance').map((r) => r.clientId)).toEqual(['source-e']);
+  });
+
+  it('refuses to start with a client id given twice', async () => {
+    await expect(
+      startSimulator({
+        clientSecret: 'sekret',
+        clients: [{ clientId: 'demo-client', clientSecret: 'other' }],
+      }),
+    ).rejects.toThrow(/client id "demo-client" is given twice/);
+    await expect(
+      startSimulator({ clients: [{ clientId: 'b' }, { clientId: 'b', clientSecret: 'x' }] }),
+    ).rejects.toThrow(/given twice/);
+  });
+});
+
 describe('endpoints', () => {
   it('accepts every endpoint of the spec and keeps what it accepted', async () => {
     const s = await sim();
@@ -311,7 +482,7 @@ describe('endpoints', () => {
     expect(stats.refreshes).toEqual({ park: 1, 'park-deletion': 1, 'spot-num': 1 });
   });
 
-  it('light storage keeps keys and receipt times only; JSONL keeps whole records', async () => {
+  it('light storage keeps keys, receipt times and senders only; JSONL keeps whole records', async () => {
     const jsonlFile = join(dir, 'received.jsonl');
     const s = await sim({ storage: 'light', jsonlFile });
     await push(s, '/park/entrance', [entrance(1), entrance(2)]);
@@ -320,14 +491,19 @@ describe('endpoints', () => {
       unknown
     >[];
     expect(records).toHaveLength(2);
-    expect(Object.keys(records[0]!).sort()).toEqual(['key', 'receivedAt']);
+    expect(Object.keys(records[0]!).sort()).toEqual(['clientId', 'key', 'receivedAt']);
     expect((await call(s, 'GET', '/_sim/stats')).body.storage).toBe('light');
     const lines = readFileSync(jsonlFile, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatchObject({ kind: 'entrance', record: entrance(2), receivedAt: expect.any(Number) });
+    expect(lines[1]).toMatchObject({
+      kind: 'entrance',
+      record: entrance(2),
+      receivedAt: expect.any(Number),
+      clientId: 'demo-client',
+    });
   });
 });
 
