@@ -7,11 +7,16 @@
  * "(other)".
  *
  * Every metric of ours carries `source` first, so the sources of one process keep their figures
- * apart.
+ * apart: two Runtimes named north and south show two series of the same metric, and one source's
+ * refresh or restore of a gauge leaves the other's series alone.
  */
-import { describe, expect, it } from 'vitest';
-import { alertActive, registry, showActiveAlerts, unknownValues } from '../src/metrics.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertActive, queueDepth, registry, showActiveAlerts, unknownValues } from '../src/metrics.js';
+import { createQueues } from '../src/pipeline/queues.js';
+import { restoreReconcileGauges, runNightlyReconcile } from '../src/pipeline/reconcile/nightly.js';
 import { MAX_LABEL_VALUES, OTHER_LABEL, recordWarnings } from '../src/transform/record.js';
+import { refreshQueueDepth } from '../src/web/queue-depth.js';
+import { type Harness, startHarness } from './helpers/pipeline.js';
 
 /** Label names whose values are bounded, and where the bound comes from. */
 const BOUNDED_LABELS: Record<string, string> = {
@@ -106,6 +111,102 @@ describe('metric labels', () => {
     expect(await active('west')).toEqual(['lot-quiet|P1|entrances']);
     expect(await samples('isp_sync_alert_active')).toContain(
       'isp_sync_alert_active{source="west",alert="lot-quiet",lot="P1",stream="entrances"} 1',
+    );
+  });
+});
+
+describe('two sources in one process (real MariaDB, Redis and ISP simulator each)', () => {
+  let north: Harness;
+  let south: Harness;
+
+  beforeAll(async () => {
+    // Each harness has its own database, Redis prefix and simulator; only the registry is shared.
+    [north, south] = await Promise.all([
+      startHarness({
+        seed: { lots: 3, visits: 40, days: 2, photos: false },
+        config: { source: { name: 'north' } },
+      }),
+      startHarness({ seed: { lots: 5, visits: 0, photos: false }, config: { source: { name: 'south' } } }),
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([north?.close(), south?.close()]);
+  });
+
+  it('count the same metrics as separate series, source="north" and source="south"', async () => {
+    expect(north.rt.config.source.name).toBe('north');
+    expect(south.rt.config.source.name).toBe('south');
+    await north.registerLots();
+    await south.registerLots();
+
+    // Rows read through each source's vendor pool, lots delivered by each source's ISP client.
+    expect(await samples('isp_sync_rows_read_total')).toEqual(
+      expect.arrayContaining([
+        'isp_sync_rows_read_total{source="north",stream="parks"} 3',
+        'isp_sync_rows_read_total{source="south",stream="parks"} 5',
+      ]),
+    );
+    expect(await samples('isp_sync_events_delivered_total')).toEqual(
+      expect.arrayContaining([
+        'isp_sync_events_delivered_total{source="north",stream="parks"} 3',
+        'isp_sync_events_delivered_total{source="south",stream="parks"} 5',
+      ]),
+    );
+    const requests = (await samples('isp_sync_push_duration_seconds_count')).filter((l) =>
+      l.includes('endpoint="parks",outcome="delivered"'),
+    );
+    expect(requests.map((l) => l.slice(0, l.indexOf(',')))).toEqual([
+      'isp_sync_push_duration_seconds_count{source="north"',
+      'isp_sync_push_duration_seconds_count{source="south"',
+    ]);
+    expect(await samples('isp_sync_token_refreshes_total')).toEqual(
+      expect.arrayContaining([
+        'isp_sync_token_refreshes_total{source="north",result="ok"} 1',
+        'isp_sync_token_refreshes_total{source="south",result="ok"} 1',
+      ]),
+    );
+  });
+
+  it("one source's gauge refresh, restore or failure leaves the other's series", async () => {
+    // Queue depths: both sources counted, then north's queues fail to answer: only north's series go.
+    await refreshQueueDepth('north', north.rt.queues.all());
+    await refreshQueueDepth('south', south.rt.queues.all());
+    const depthSources = async () => new Set((await queueDepth.get()).values.map((v) => v.labels.source));
+    expect(await depthSources()).toEqual(new Set(['north', 'south']));
+    const closed = createQueues(north.config);
+    await closed.close();
+    await expect(refreshQueueDepth('north', closed.all(), 1_000)).rejects.toThrow();
+    expect(await depthSources()).toEqual(new Set(['south']));
+    expect(await samples('isp_sync_queue_depth')).toContain(
+      'isp_sync_queue_depth{source="south",queue="push-entrances",state="wait"} 0',
+    );
+
+    // Reconcile: north's vendor recorded yesterday's visits that were never sent, south's has none.
+    // Both event streams count as read up to now, so yesterday is not provisional.
+    for (const h of [north, south])
+      for (const stream of ['entrances', 'departures'] as const)
+        await h.rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));
+    await runNightlyReconcile(north.rt);
+    await runNightlyReconcile(south.rt);
+    const missing = async (source: string) =>
+      (await samples('isp_sync_reconcile_missing')).find((l) =>
+        l.startsWith(`isp_sync_reconcile_missing{source="${source}",stream="entrances"} `),
+      );
+    const northMissing = await missing('north');
+    expect(Number(northMissing?.split(' ').at(-1))).toBeGreaterThan(0);
+    expect(await missing('south')).toBe('isp_sync_reconcile_missing{source="south",stream="entrances"} 0');
+    // A restart of south restores south's night only; north's figures stay as they were.
+    await restoreReconcileGauges(south.rt);
+    expect(await missing('north')).toBe(northMissing);
+    expect(await missing('south')).toBe('isp_sync_reconcile_missing{source="south",stream="entrances"} 0');
+    expect(
+      (await samples('isp_sync_reconcile_checked_timestamp_seconds')).map((l) => l.split(' ')[0]),
+    ).toEqual(
+      expect.arrayContaining([
+        'isp_sync_reconcile_checked_timestamp_seconds{source="north"}',
+        'isp_sync_reconcile_checked_timestamp_seconds{source="south"}',
+      ]),
     );
   });
 });
