@@ -42,7 +42,7 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: 
         // Low-latency mode: the sweep behind the live read, in the same singleton slot (it reads
         // the live checkpoint as this poll left it). Idle, one Redis read.
         const sweep = await sweepEvents(eventSweepDeps(rt, stream, deps));
-        if (sweep.late > 0) sweptLateRows.inc({ stream }, sweep.late);
+        if (sweep.late > 0) sweptLateRows.inc({ source: rt.config.source.name, stream }, sweep.late);
         result = sweep.stoppedBy === 'idle' ? live : { ...live, sweep };
       } else {
         result = await pollLots(lotPollDeps(rt, stream));
@@ -50,7 +50,8 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: 
         await rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));
       }
       const readUpTo = await rt.progress.caughtUp(stream);
-      if (readUpTo !== undefined) streamLag.set({ stream }, Math.max(0, Date.now() / 1000 - readUpTo));
+      if (readUpTo !== undefined)
+        streamLag.set({ source: rt.config.source.name, stream }, Math.max(0, Date.now() / 1000 - readUpTo));
       await rt.progress.setPolled(stream);
       await rt.activity.recordRecovered(stream, 'poll');
       rt.outages.recovered('vendor');

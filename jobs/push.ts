@@ -46,7 +46,7 @@ export function pushProcessor(rt: Runtime) {
       return result;
     } catch (error) {
       if (error instanceof RecordRejectedError) {
-        eventsRejected.inc({ stream });
+        eventsRejected.inc({ source: rt.config.source.name, stream });
         await rt.activity.recordError(stream, error.message);
         // Counted against its lot: a lot whose events ISP mostly refuses alerts.
         if (data.kind === 'events')

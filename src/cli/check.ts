@@ -65,7 +65,7 @@ export async function runCheck(
   print: (line: string) => void,
   options: CheckOptions = {},
 ): Promise<boolean> {
-  const pool = createVendorPool(config.vendor);
+  const pool = createVendorPool(config.vendor, { source: config.source.name });
   let ok = true;
   try {
     print(`vendor database ${pool.where}`);

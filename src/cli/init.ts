@@ -66,7 +66,8 @@ export interface InitResult {
 export async function runInit(options: InitOptions, print: (line: string) => void): Promise<InitResult> {
   const zone = options.zone ?? 'Asia/Shanghai';
   const vendor = configSchema.shape.vendor.parse({ url: options.vendorUrl, timeZone: zone });
-  const pool = createVendorPool(vendor);
+  // The draft's source is the default one (its file may rename it); drafting reads no stream rows.
+  const pool = createVendorPool(vendor, { source: configSchema.shape.source.parse(undefined).name });
   let draft: Draft;
   try {
     print(`vendor database ${pool.where}`);

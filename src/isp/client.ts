@@ -20,6 +20,8 @@ import { scrubSecrets, secretsOf } from './token-request.js';
 
 export interface IspClientOptions {
   isp: Config['isp'];
+  /** The source whose data this client sends (config.source.name): the `source` label of its metrics. */
+  source: string;
   logger?: Logger;
   /** Clock for token expiry (tests). */
   now?: () => number;
@@ -44,6 +46,7 @@ export class IspClient {
     this.http = new IspHttp(options.isp);
     this.tokens = new TokenManager({
       auth: options.isp.auth,
+      source: options.source,
       send: this.http.send,
       timeoutMs: options.isp.timeoutMs,
       logger: this.logger,
@@ -185,7 +188,10 @@ export class IspClient {
   ): Promise<PushOutcome> {
     const started = performance.now();
     const outcome = await this.attempt(method, path, body);
-    pushDuration.observe({ endpoint, outcome: outcome.kind }, (performance.now() - started) / 1000);
+    pushDuration.observe(
+      { source: this.options.source, endpoint, outcome: outcome.kind },
+      (performance.now() - started) / 1000,
+    );
     return outcome;
   }
 

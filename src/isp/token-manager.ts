@@ -16,6 +16,8 @@ import { type AuthConfig, buildTokenRequest, scrubSecrets, secretsOf } from './t
 
 export interface TokenManagerOptions {
   auth: AuthConfig;
+  /** The source these credentials belong to: the `source` label of isp_sync_token_refreshes_total. */
+  source: string;
   send: Send;
   /** Per-request timeout, ms (for the message of a timeout). */
   timeoutMs: number;
@@ -130,7 +132,7 @@ export class TokenManager {
           expiresAt: received + ttlMs,
           refreshAt: received + ttlMs - aheadMs,
         };
-        tokenRefreshes.inc({ result: 'ok' });
+        tokenRefreshes.inc({ source: this.options.source, result: 'ok' });
         this.notify({ expiresAt: this.held.expiresAt, obtainedAt: received });
         this.logger.info({ expiresInSeconds: token.data.expiresInSeconds }, 'ISP token fetched');
         return this.held;
@@ -165,7 +167,7 @@ export class TokenManager {
   }
 
   private fail(message: string, refused: boolean, status?: number, retryAfterMs?: number): TokenError {
-    tokenRefreshes.inc({ result: refused ? 'refused' : 'failed' });
+    tokenRefreshes.inc({ source: this.options.source, result: refused ? 'refused' : 'failed' });
     const error = new TokenError(scrubSecrets(message, this.secrets), refused, status, retryAfterMs);
     this.notify({ error: error.message, at: this.now() });
     this.logger.warn({ status, refused }, error.message);

@@ -87,7 +87,7 @@ export async function countDelivered(
   tally: DeliveryTally,
   options: { live?: boolean; nowMs?: number } = {},
 ): Promise<void> {
-  eventsDelivered.inc({ stream }, tally.count);
+  eventsDelivered.inc({ source: rt.config.source.name, stream }, tally.count);
   const nowMs = options.nowMs ?? Date.now();
   const perLot = {
     field: EVENT_STREAMS[stream].lotActivity,

@@ -116,10 +116,10 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     readOnly: options.readOnly === true,
     onError: (error, queue) => outages.clientError('redis', error, { queue }),
   });
-  const vendor = createVendorPool(
-    config.vendor,
-    options.vendorInitSql ? { initSql: options.vendorInitSql } : {},
-  );
+  const vendor = createVendorPool(config.vendor, {
+    source: config.source.name,
+    ...(options.vendorInitSql ? { initSql: options.vendorInitSql } : {}),
+  });
   const vendorClock: Runtime['vendorClock'] = { skewMs: 0, measuredAt: null };
   const hostNow = options.now ?? Date.now;
   // Made on first use: commands that never talk to ISP (dry-run, status) need no ISP credentials.
@@ -137,6 +137,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     get isp() {
       isp ??= new IspClient({
         isp: config.isp,
+        source: config.source.name,
         logger,
         // What the token manager did, for `status` in other processes (never the token).
         onTokenChange: (change) => void tokenRecord.record(change).catch(() => undefined),
@@ -166,7 +167,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     activity: new ActivityStore(redis, prefix),
     deliveryDays: new DeliveryDayStore(redis, prefix, config.vendor.timeZone, config.reconcile.retainDays),
     health: new LotHealthStore(redis, prefix),
-    quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax),
+    quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax, config.source.name),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
     photoLoads: createPhotoLimiter(config.photo.fetchConcurrency),
     photoPushes: createPhotoLimiter(config.isp.connections),

@@ -19,7 +19,7 @@ export async function noteVendorClock(
   const previous = rt.vendorClock.skewMs;
   rt.vendorClock.skewMs = skewMs;
   rt.vendorClock.measuredAt = hostNowMs;
-  vendorClockSkew.set(skewMs / 1000);
+  vendorClockSkew.set({ source: rt.config.source.name }, skewMs / 1000);
   if (first || Math.abs(previous - skewMs) >= RECORD_CHANGE_MS)
     await rt.activity.recordVendorClock(skewMs, hostNowMs);
 }

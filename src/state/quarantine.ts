@@ -140,6 +140,8 @@ export class QuarantineStore {
     private readonly prefix: string,
     /** Entries kept (config.pipeline.quarantineMax); the oldest beyond it are dropped. */
     private readonly max: number,
+    /** Whose rows these are (config.source.name): the `source` label of isp_sync_rows_quarantined_total. */
+    private readonly source: string,
   ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`quarantine max must be >= 1, got ${max}`);
     this.keys = [
@@ -154,7 +156,7 @@ export class QuarantineStore {
     return `${stream}:${vendorKey}`;
   }
 
-  /** Stores (or replaces) the row's entry; counts it in rowsQuarantined{stream,reason}. Returns its id. */
+  /** Stores (or replaces) the row's entry; counts it in rowsQuarantined{source,stream,reason}. Returns its id. */
   async add(input: QuarantineInput): Promise<string> {
     const id = QuarantineStore.idOf(input.stream, input.vendorKey);
     const at = input.at ?? Date.now();
@@ -178,8 +180,9 @@ export class QuarantineStore {
       streamIndex,
     );
     const codes = new Set(input.reasons.map((r) => r.code));
-    if (codes.size === 0) rowsQuarantined.inc({ stream: input.stream, reason: 'unknown' });
-    for (const code of codes) rowsQuarantined.inc({ stream: input.stream, reason: code });
+    const source = this.source;
+    if (codes.size === 0) rowsQuarantined.inc({ source, stream: input.stream, reason: 'unknown' });
+    for (const code of codes) rowsQuarantined.inc({ source, stream: input.stream, reason: code });
     return id;
   }
 

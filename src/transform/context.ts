@@ -44,8 +44,8 @@ export interface TransformContextOptions {
   /** Clock in epoch ms; default Date.now. */
   now?: () => number;
   /**
-   * Where row warnings go; default: counted in metrics (transformWarnings, unknownValues). Pass
-   * `null` for a dry run or a test that must not count.
+   * Where row warnings go; default: counted in metrics (transformWarnings, unknownValues) under the
+   * config's source. Pass `null` for a dry run or a test that must not count.
    */
   onWarnings?: ((stream: string, warnings: readonly Warning[]) => void) | null;
 }
@@ -74,6 +74,10 @@ export function createTransformContext(
       fixSwapped: config.streams.parks.fixSwappedCoordinates,
     },
     clampOverfull: config.streams.spotNums.clampOverfull,
-    onWarnings: options.onWarnings === null ? () => {} : (options.onWarnings ?? recordWarnings),
+    onWarnings:
+      options.onWarnings === null
+        ? () => {}
+        : (options.onWarnings ??
+          ((stream, warnings) => recordWarnings(config.source.name, stream, warnings))),
   };
 }

@@ -97,7 +97,7 @@ export async function readEventRowsAt<S extends EventStreamName>(
     params,
     `${stream} rows`,
   );
-  rowsRead.inc({ stream }, rows.length);
+  rowsRead.inc({ source: pool.source, stream }, rows.length);
   return rows;
 }
 
@@ -128,7 +128,7 @@ async function readPage<S extends EventStreamName, Row extends { cursorTime: str
     statement.params,
     `${stream} ${select === 'rows' ? 'page' : 'keys'}`,
   );
-  if (select === 'rows') rowsRead.inc({ stream }, rows.length);
+  if (select === 'rows') rowsRead.inc({ source: pool.source, stream }, rows.length);
   const lastRow = rows.at(-1);
   return {
     rows,

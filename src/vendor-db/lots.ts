@@ -26,12 +26,12 @@ function textFor(cfg: Streams['parks'] | Streams['spotNums']): string {
 
 export async function readParks(pool: VendorPool, cfg: Streams['parks']): Promise<RawPark[]> {
   const rows = await pool.execute<RawPark>(textFor(cfg), [], 'parks');
-  rowsRead.inc({ stream: 'parks' }, rows.length);
+  rowsRead.inc({ source: pool.source, stream: 'parks' }, rows.length);
   return rows;
 }
 
 export async function readSpotNums(pool: VendorPool, cfg: Streams['spotNums']): Promise<RawSpotNum[]> {
   const rows = await pool.execute<RawSpotNum>(textFor(cfg), [], 'spotNums');
-  rowsRead.inc({ stream: 'spotNums' }, rows.length);
+  rowsRead.inc({ source: pool.source, stream: 'spotNums' }, rows.length);
   return rows;
 }

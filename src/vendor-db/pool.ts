@@ -21,6 +21,8 @@ export interface QueryResult<T> {
 }
 
 export interface VendorPool {
+  /** The source this database belongs to (config.source.name): the `source` label of the rows read. */
+  readonly source: string;
   /** Database name from the URL. */
   readonly database: string;
   /** `host:port/db` for messages (no credentials). */
@@ -43,6 +45,8 @@ export interface VendorPool {
 }
 
 export interface VendorPoolOptions {
+  /** Whose vendor database this is (config.source.name): what the readers count its rows under. */
+  source: string;
   /** Extra statements run once on every new session, after ours (tests, special servers). */
   initSql?: string[];
 }
@@ -77,7 +81,7 @@ interface DriverError {
   message?: string;
 }
 
-export function createVendorPool(vendor: VendorConfig, options: VendorPoolOptions = {}): VendorPool {
+export function createVendorPool(vendor: VendorConfig, options: VendorPoolOptions): VendorPool {
   const url = new URL(vendor.url);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const where = redactUrl(`${url.hostname}:${url.port || 3306}/${database}`);
@@ -165,6 +169,7 @@ export function createVendorPool(vendor: VendorConfig, options: VendorPoolOption
   }
 
   return {
+    source: options.source,
     database,
     where,
     queryTimeoutMs: vendor.queryTimeoutMs,

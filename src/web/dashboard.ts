@@ -15,7 +15,8 @@ export async function startDashboard(rt: Runtime, ready?: WebDeps['ready']): Pro
     queues: rt.queues.all(),
     logger: rt.logger,
     status: () => collectStatus(rt, { probeIsp: true }),
-    beforeMetrics: async () => showActiveAlerts([...(await rt.health.active()).values()]),
+    beforeMetrics: async () =>
+      showActiveAlerts(rt.config.source.name, [...(await rt.health.active()).values()]),
     health: async () => ({ ok: true, details: { status: 'alive' } }),
     ready:
       ready ??

@@ -1,11 +1,12 @@
 /**
- * Refreshes the `isp_sync_queue_depth{queue,state}` gauge from BullMQ just before /metrics is
- * served (a scrape then sees current depths without a background timer). Reads job counts only;
- * never changes a queue. When Redis does not answer, the gauge is emptied rather than left stale,
- * so an alert on the missing series fires instead of one on old numbers.
+ * Refreshes the `isp_sync_queue_depth{source,queue,state}` gauge from BullMQ just before /metrics
+ * is served (a scrape then sees current depths without a background timer). Reads job counts only;
+ * never changes a queue. When Redis does not answer, the source's series are removed rather than
+ * left stale, so an alert on the missing series fires instead of one on old numbers; other
+ * sources' series stay (their queues may well have answered).
  */
 import type { Queue } from 'bullmq';
-import { queueDepth } from '../metrics.js';
+import { showQueueDepth } from '../metrics.js';
 
 export const DEPTH_STATES = [
   'wait',
@@ -17,18 +18,25 @@ export const DEPTH_STATES = [
   'completed',
 ] as const;
 
-export async function refreshQueueDepth(queues: Queue[], timeoutMs = 3_000): Promise<void> {
+/** `source`: whose queues these are (config.source.name), the series' `source` label. */
+export async function refreshQueueDepth(source: string, queues: Queue[], timeoutMs = 3_000): Promise<void> {
   try {
     const counts = await withTimeout(
       Promise.all(queues.map((q) => q.getJobCounts(...DEPTH_STATES))),
       timeoutMs,
       'queue counts',
     );
-    queues.forEach((queue, i) => {
-      for (const state of DEPTH_STATES) queueDepth.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
-    });
+    showQueueDepth(
+      source,
+      queues.flatMap((queue, i) =>
+        DEPTH_STATES.map((state) => ({
+          labels: { queue: queue.name, state },
+          value: counts[i]?.[state] ?? 0,
+        })),
+      ),
+    );
   } catch (error) {
-    queueDepth.reset();
+    showQueueDepth(source, []);
     throw error;
   }
 }

@@ -150,7 +150,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   });
 
   app.get('/metrics', async (_request, reply) => {
-    await refreshQueueDepth(deps.queues).catch((error: Error) =>
+    await refreshQueueDepth(deps.config.source.name, deps.queues).catch((error: Error) =>
       logger.warn({ err: scrub(error.message) }, 'queue depth not refreshed for /metrics'),
     );
     await deps

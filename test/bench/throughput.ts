@@ -302,7 +302,10 @@ function costRun(during: VendorStats, idle: VendorStats, idleSeconds: number, de
 }
 
 async function explainPlans(stack: Stack): Promise<string> {
-  const pool = createVendorPool({ ...stack.config.vendor, connectionLimit: 1 });
+  const pool = createVendorPool(
+    { ...stack.config.vendor, connectionLimit: 1 },
+    { source: stack.config.source.name },
+  );
   try {
     const plans = await explainStreams(pool, stack.config);
     return plans

@@ -37,7 +37,7 @@ export async function measureKeysetRead(config: Config, rounds: number): Promise
     supportBigNumbers: true,
     bigNumberStrings: true,
   });
-  const pool = createVendorPool({ ...config.vendor, connectionLimit: 1 });
+  const pool = createVendorPool({ ...config.vendor, connectionLimit: 1 }, { source: config.source.name });
   const query = eventPageQuery(cfg);
   const runBare = async () => {
     let after: Cursor | null = null;

@@ -106,8 +106,8 @@ describe('nightly reconcile on the status page', () => {
     );
 
     const metrics = await (await fetch(`${web.url}/metrics`, { headers: auth })).text();
-    expect(metrics).toContain('isp_sync_reconcile_missing{stream="entrances"} 2');
-    expect(metrics).toContain('isp_sync_reconcile_missing{stream="departures"} 0');
+    expect(metrics).toContain('isp_sync_reconcile_missing{source="default",stream="entrances"} 2');
+    expect(metrics).toContain('isp_sync_reconcile_missing{source="default",stream="departures"} 0');
 
     const page = await browser.context.newPage();
     const seen = watch(page, web.url);

@@ -363,13 +363,13 @@ export async function dashboardUrl(child: ManagedProcess): Promise<string> {
   return String((JSON.parse(line) as { url: string }).url);
 }
 
-/** `isp_sync_events_delivered_total` of one stream, read from a child's /metrics. */
+/** `isp_sync_events_delivered_total` of one stream (every source's), read from a child's /metrics. */
 export async function deliveredMetric(url: string, stream: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text
+  return text
     .split('\n')
-    .find((l) => l.startsWith(`isp_sync_events_delivered_total{stream="${stream}"}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+    .filter((l) => l.startsWith('isp_sync_events_delivered_total{') && l.includes(`stream="${stream}"`))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 /** /healthz of a child: status code and body. */

@@ -63,7 +63,7 @@ function client(extra: Record<string, unknown>): IspClient {
       },
     },
   }).isp;
-  return new IspClient({ isp });
+  return new IspClient({ isp, source: 'client-tls-test' });
 }
 
 const spot = [{ park_code: 'ATXL/1', total_spots_num: 10, remain_spots_num: 4, used_spots_num: 6 }];

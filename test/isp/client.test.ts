@@ -47,7 +47,7 @@ function ispConfig(overrides: IspOverrides = {}): Config['isp'] {
 }
 
 function client(overrides: IspOverrides = {}, extra: Partial<IspClientOptions> = {}): IspClient {
-  const c = new IspClient({ isp: ispConfig(overrides), ...extra });
+  const c = new IspClient({ isp: ispConfig(overrides), source: 'client-test', ...extra });
   clients.push(c);
   return c;
 }

@@ -8,10 +8,11 @@ import { createTestRedis, type TestRedis } from '../helpers/services.js';
 
 const reason = (code: string) => ({ code, field: 'enterTime', message: `${code} on enterTime` });
 
-async function quarantinedCount(stream: string, code: string): Promise<number> {
+async function quarantinedCount(source: string, stream: string, code: string): Promise<number> {
   return (
-    (await rowsQuarantined.get()).values.find((v) => v.labels.stream === stream && v.labels.reason === code)
-      ?.value ?? 0
+    (await rowsQuarantined.get()).values.find(
+      (v) => v.labels.source === source && v.labels.stream === stream && v.labels.reason === code,
+    )?.value ?? 0
   );
 }
 
@@ -21,7 +22,7 @@ describe('quarantine store (real Redis)', () => {
 
   beforeEach(async () => {
     redis = await createTestRedis();
-    store = new QuarantineStore(redis.client, redis.prefix, 5);
+    store = new QuarantineStore(redis.client, redis.prefix, 5, 'north');
   });
 
   afterEach(async () => {
@@ -175,15 +176,17 @@ describe('quarantine store (real Redis)', () => {
     expect(await store.counts()).toEqual({ parks: 0, spotNums: 0, entrances: 0, departures: 0 });
   });
 
-  it('counts quarantined rows per stream and reason, and stays under its prefix', async () => {
-    const before = await quarantinedCount('departures', 'negative-fee');
+  it('counts quarantined rows per source, stream and reason, and stays under its prefix', async () => {
+    const before = await quarantinedCount('north', 'departures', 'negative-fee');
+    const southBefore = await quarantinedCount('south', 'departures', 'negative-fee');
     await store.add({
       stream: 'departures',
       vendorKey: '5',
       reasons: [reason('negative-fee'), reason('negative-fee'), reason('zero-date')],
       row: {},
     });
-    expect(await quarantinedCount('departures', 'negative-fee')).toBe(before + 1);
+    expect(await quarantinedCount('north', 'departures', 'negative-fee')).toBe(before + 1);
+    expect(await quarantinedCount('south', 'departures', 'negative-fee')).toBe(southBefore);
     const keys = await redis.client.keys(`${redis.prefix}:state:quarantine:*`);
     expect(keys.sort()).toEqual(
       [
@@ -196,6 +199,6 @@ describe('quarantine store (real Redis)', () => {
   });
 
   it('refuses a nonsensical bound', () => {
-    expect(() => new QuarantineStore(redis.client, redis.prefix, 0)).toThrow(RangeError);
+    expect(() => new QuarantineStore(redis.client, redis.prefix, 0, 'north')).toThrow(RangeError);
   });
 });

@@ -78,7 +78,7 @@ describe.each(['visit-table', 'entry-exit'] as DemoStyleName[])('bad rows in the
         'missing-photo:departures',
       ]);
       const config = demoConfig(style, db.url, { photo: { fileRoot: photoDir } });
-      const pool = createVendorPool(config.vendor);
+      const pool = createVendorPool(config.vendor, { source: config.source.name });
       try {
         const entrances = await readAll(pool, config, 'entrances');
         const departures = await readAll(pool, config, 'departures');

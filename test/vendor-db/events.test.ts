@@ -32,7 +32,7 @@ async function visitTableDb(
   cleanups.push(() => db.drop());
   await createDemoSchema(db.url, 'visit-table');
   const config = demoConfig('visit-table', db.url, overrides);
-  const pool = createVendorPool(config.vendor);
+  const pool = createVendorPool(config.vendor, { source: config.source.name });
   cleanups.push(() => pool.close());
   return { db, config, pool };
 }
@@ -154,7 +154,7 @@ describe('keyset cursor', () => {
     const seen: string[] = [];
 
     // First process: three pages, checkpoint after each, then it dies.
-    const first = createVendorPool(config.vendor);
+    const first = createVendorPool(config.vendor, { source: config.source.name });
     const store1 = new CheckpointStore(redis.client, redis.prefix);
     for (let i = 0; i < 3; i++) {
       const page = await readEventPage(
@@ -172,7 +172,7 @@ describe('keyset cursor', () => {
     expect(seen).toHaveLength(2100);
 
     // Second process: a new pool and store resume from Redis.
-    const second = createVendorPool(config.vendor);
+    const second = createVendorPool(config.vendor, { source: config.source.name });
     cleanups.push(() => second.close());
     const store2 = new CheckpointStore(redis.client, redis.prefix);
     const resumed = await store2.get('entrances');

@@ -40,7 +40,7 @@ function configOf(mapping: Record<string, unknown>) {
 }
 
 async function plans(config: ReturnType<typeof configOf>) {
-  const pool = createVendorPool(config.vendor);
+  const pool = createVendorPool(config.vendor, { source: config.source.name });
   try {
     return await explainStreams(pool, config);
   } finally {

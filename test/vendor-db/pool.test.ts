@@ -67,7 +67,7 @@ async function flakyProxy(target: URL) {
 describe('vendor pool', () => {
   it('runs every session READ ONLY', async () => {
     const config = demoConfig('entry-exit', db.url);
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     try {
       const error = await pool
         .query("INSERT INTO t_car_type (type_id, type_name) VALUES (99, 'x')", [], 'write attempt')
@@ -92,7 +92,7 @@ describe('vendor pool', () => {
 
   it('gives up on a locked table after the query timeout, then reads again', async () => {
     const config = demoConfig('entry-exit', db.url, { vendor: { queryTimeoutMs: 1500 } });
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     const locker = await mysql.createConnection({ uri: db.url });
     try {
       await locker.query('LOCK TABLES t_entry WRITE');
@@ -120,7 +120,7 @@ describe('vendor pool', () => {
 
   it('survives its connections being killed (as in a server restart)', async () => {
     const config = demoConfig('entry-exit', db.url, { vendor: { connectionLimit: 2 } });
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     try {
       const read = () => readEventPage(pool, 'entrances', config.streams.entrances, config.vendor, null);
       await Promise.all([read(), read()]);
@@ -145,7 +145,7 @@ describe('vendor pool', () => {
     const config = demoConfig('entry-exit', proxy.url(), {
       vendor: { connectionLimit: 2, queryTimeoutMs: 3000 },
     });
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     const read = () => readEventPage(pool, 'entrances', config.streams.entrances, config.vendor, null);
     try {
       expect((await read()).rows).toHaveLength(3);
@@ -164,7 +164,7 @@ describe('vendor pool', () => {
 
   it("tells the server's Unix time whatever its session zone", async () => {
     const config = demoConfig('entry-exit', db.url, { vendor: { sessionTimeZone: '+08:00' } });
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     try {
       const [[{ t }]] = (await db.admin.query('SELECT UNIX_TIMESTAMP() AS t')) as unknown as [
         [{ t: string }],
@@ -180,7 +180,7 @@ describe('vendor pool', () => {
   for (const charset of ['utf8mb4', 'gbk']) {
     it(`reads GBK plate columns over a ${charset} connection`, async () => {
       const config = demoConfig('entry-exit', db.url, { vendor: { charset } });
-      const pool = createVendorPool(config.vendor);
+      const pool = createVendorPool(config.vendor, { source: config.source.name });
       try {
         const page = await readEventPage(pool, 'entrances', config.streams.entrances, config.vendor, null);
         expect(page.rows.map((r) => [r.plateNumber, r.carType, r.carLogo])).toEqual([

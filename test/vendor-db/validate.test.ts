@@ -44,7 +44,7 @@ async function withPool<T>(
   config: ReturnType<typeof demoConfig>,
   fn: (pool: VendorPool) => Promise<T>,
 ): Promise<T> {
-  const pool = createVendorPool(config.vendor);
+  const pool = createVendorPool(config.vendor, { source: config.source.name });
   try {
     return await fn(pool);
   } finally {

@@ -44,7 +44,7 @@ import { createVendorPool } from '${src('src/vendor-db/pool.ts')}';
 import { createTimeParser } from '${src('src/transform/time.ts')}';
 const [url, sessionTimeZone] = process.argv.slice(2);
 const config = demoConfig('visit-table', url, { vendor: { sessionTimeZone } });
-const pool = createVendorPool(config.vendor);
+const pool = createVendorPool(config.vendor, { source: config.source.name });
 const page = await readEventPage(pool, 'entrances', config.streams.entrances, config.vendor, null);
 const parse = createTimeParser(config.vendor.timeZone, config.streams.entrances.timeFormat);
 console.log(JSON.stringify({
@@ -105,7 +105,7 @@ describe('commit-lag guard across zones', () => {
         const config = demoConfig('visit-table', db.url, {
           vendor: { timeZone: vendorZone, sessionTimeZone, commitLagSeconds: lag },
         });
-        const pool = createVendorPool(config.vendor);
+        const pool = createVendorPool(config.vendor, { source: config.source.name });
         try {
           const wall = wallClock(vendorZone);
           const now = await dbNow();
@@ -128,7 +128,7 @@ describe('commit-lag guard across zones', () => {
 
   it('lets a row stamped t through as soon as the server clock passes t + lag, not a second later', async () => {
     const config = demoConfig('visit-table', db.url, { vendor: { commitLagSeconds: lag } });
-    const pool = createVendorPool(config.vendor);
+    const pool = createVendorPool(config.vendor, { source: config.source.name });
     try {
       const wall = wallClock(config.vendor.timeZone);
       // Early in a second, so that the reads below happen within it.
@@ -172,7 +172,7 @@ describe('commit-lag guard across zones', () => {
         timeFormat: format,
         columns: { parkCode: 'park_no', plateNumber: 'plate', enterTime: 'ts' },
       });
-      const pool = createVendorPool(base.vendor);
+      const pool = createVendorPool(base.vendor, { source: base.source.name });
       try {
         const now = await dbNow();
         await db.admin.query(

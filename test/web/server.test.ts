@@ -174,17 +174,25 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     }
   });
 
-  it('/metrics serves Prometheus text with the depth of every queue, refreshed on each scrape', async () => {
+  it('/metrics serves Prometheus text with the depth of every queue of its source, refreshed on each scrape', async () => {
     const reply = await get('/metrics');
     expect(reply.status).toBe(200);
     expect(String(reply.headers['content-type'])).toContain('text/plain');
     expect(reply.body).toContain('# TYPE isp_sync_queue_depth gauge');
-    expect(reply.body).toMatch(/isp_sync_queue_depth\{queue="push-entrances",state="failed"\} 2\n/);
-    expect(reply.body).toMatch(/isp_sync_queue_depth\{queue="push-entrances",state="completed"\} 1\n/);
-    expect(reply.body).toMatch(/isp_sync_queue_depth\{queue="push-departures",state="wait"\} 1\n/);
-    expect(reply.body).toMatch(/isp_sync_queue_depth\{queue="push-departures",state="delayed"\} 1\n/);
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="default",queue="push-entrances",state="failed"\} 2\n/,
+    );
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="default",queue="push-entrances",state="completed"\} 1\n/,
+    );
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="default",queue="push-departures",state="wait"\} 1\n/,
+    );
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="default",queue="push-departures",state="delayed"\} 1\n/,
+    );
     for (const name of fx.queues.all().map((q) => q.name)) {
-      expect(reply.body).toContain(`isp_sync_queue_depth{queue="${name}",state="wait"}`);
+      expect(reply.body).toContain(`isp_sync_queue_depth{source="default",queue="${name}",state="wait"}`);
     }
     const extra = await fx.queues.push.departures.add(
       'departures-batch',
@@ -193,7 +201,7 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     );
     try {
       expect((await get('/metrics')).body).toMatch(
-        /isp_sync_queue_depth\{queue="push-departures",state="wait"\} 2\n/,
+        /isp_sync_queue_depth\{source="default",queue="push-departures",state="wait"\} 2\n/,
       );
     } finally {
       await extra.remove();

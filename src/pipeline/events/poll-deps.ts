@@ -201,7 +201,7 @@ async function deliverPage(
   );
   if (delivered.count) await countDelivered(rt, stream, delivered, { live: true });
   if (handOff.length) {
-    directHandOffs.inc({ stream }, handOff.length);
+    directHandOffs.inc({ source: rt.config.source.name, stream }, handOff.length);
     rt.logger.warn(
       { stream, jobs: handOff.length, err: (error as Error | undefined)?.message },
       'direct delivery failed; the push queue retries these jobs',

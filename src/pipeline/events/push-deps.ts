@@ -7,7 +7,7 @@ import type { Job } from 'bullmq';
 import { utf8Bound } from '../../isp/batches.js';
 import type { RecordText } from '../../isp/index.js';
 import { eventsHeld } from '../../metrics.js';
-import { loadPhoto, wireOf } from '../../transform/photo/index.js';
+import { countPhoto, loadPhoto, wireOf } from '../../transform/photo/index.js';
 import { fetchPhotos } from '../../vendor-db/index.js';
 import { countDelivered, DeliveryTally, untilWritten } from '../bookkeeping.js';
 import { PhotoUnavailableError } from '../errors.js';
@@ -117,6 +117,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
               buffers: rt.photoBuffers,
             });
             const fitted = await rt.photoLimiter(() => wireOf(input, rt.config.photo));
+            countPhoto(rt.config.source.name, fitted, rt.config.photo);
             // The record's bytes go on with it (given back once its batch is done: release); the
             // bytes read are not needed past this point.
             const bytes =
@@ -143,7 +144,7 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
       );
     },
     hold: async (held) => {
-      eventsHeld.inc({ stream }, held.length);
+      eventsHeld.inc({ source: rt.config.source.name, stream }, held.length);
       await holdEvents(rt, stream, held);
     },
     send: async (texts, bytes) => sendOutcome(await rt.isp.pushSerialized(stream, texts, bytes)),

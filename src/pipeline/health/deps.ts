@@ -15,6 +15,7 @@ export function healthDeps(rt: Runtime): HealthDeps {
   const zone = rt.config.vendor.timeZone;
   const store = rt.health;
   return {
+    source: rt.config.source.name,
     settings,
     logger: rt.logger,
     facts: (nowMs) => collectHealthFacts(rt, nowMs),

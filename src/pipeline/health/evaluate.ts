@@ -17,6 +17,8 @@ import type { SendNotifications } from './webhook.js';
 export const MAX_GATHERED = 50;
 
 export interface HealthDeps {
+  /** The source whose lots are judged (config.source.name): the `source` label of the alert metrics. */
+  source: string;
   settings: AlertSettings;
   logger: Logger;
   facts(nowMs: number): Promise<HealthFacts>;
@@ -45,12 +47,12 @@ export async function evaluateHealth(deps: HealthDeps, nowMs = Date.now()): Prom
   const change = transitions(await deps.active(), evaluateRules(facts, deps.settings), now);
   await deps.commit(change.active, change.removed, deps.send ? change.notifications : []);
   for (const a of change.fired) {
-    alertsFired.inc({ alert: a.alert });
+    alertsFired.inc({ source: deps.source, alert: a.alert });
     deps.logger.warn({ alert: a.alert, lot: a.lot, stream: a.stream, reason: a.reason }, 'alert fired');
   }
   for (const a of change.cleared)
     deps.logger.info({ alert: a.alert, lot: a.lot, stream: a.stream }, 'alert cleared');
-  showActiveAlerts(change.active);
+  showActiveAlerts(deps.source, change.active);
   const { sent, waiting } = deps.send ? await drainOutbox(deps, deps.send, now) : { sent: 0, waiting: 0 };
   return { active: change.active, fired: change.fired, cleared: change.cleared, messagesSent: sent, waiting };
 }
@@ -68,7 +70,7 @@ async function drainOutbox(
   const givenUp = stale === -1 ? queue.length : stale;
   if (givenUp > 0) {
     await deps.shiftOutbox(givenUp);
-    alertNotifications.inc({ result: 'given_up' }, givenUp);
+    alertNotifications.inc({ source: deps.source, result: 'given_up' }, givenUp);
     deps.logger.warn(
       { notifications: queue.slice(0, givenUp).map((n) => `${n.event} ${n.alert} ${n.lot || n.stream}`) },
       `alert notifications given up: not delivered to the webhook within ${deps.settings.webhook.giveUpAfterSeconds} s`,
@@ -84,7 +86,7 @@ async function drainOutbox(
     try {
       await send(batch);
     } catch (error) {
-      alertNotifications.inc({ result: 'failed' });
+      alertNotifications.inc({ source: deps.source, result: 'failed' });
       deps.logger.warn(
         { err: (error as Error).message, waiting: queue.length },
         'alert webhook failed; the notifications wait for the next evaluation',
@@ -93,7 +95,7 @@ async function drainOutbox(
     }
     await deps.shiftOutbox(batch.length);
     await deps.countSent(index, windowSeconds * 2);
-    alertNotifications.inc({ result: 'sent' });
+    alertNotifications.inc({ source: deps.source, result: 'sent' });
     queue = queue.slice(batch.length);
     budget--;
     sent++;

@@ -46,7 +46,7 @@ export function lotFlushDeps(
       const texts = items.map((i) => i.json);
       const outcome = sendOutcome(await rt.isp.pushSerialized(stream, texts, texts.map(utf8Bound)));
       if (outcome.kind === 'delivered') {
-        eventsDelivered.inc({ stream }, items.length);
+        eventsDelivered.inc({ source: rt.config.source.name, stream }, items.length);
         await rt.activity.recordDelivered(stream, items.length, {
           ...(def.lotActivity === 'lastSpotNum' ? { spotNums: items.map(spotNumOf) } : {}),
         });

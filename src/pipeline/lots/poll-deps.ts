@@ -28,7 +28,7 @@ export function lotPollDeps(rt: Runtime, stream: LotStreamName): LotPollDeps {
       takeConfirmation: (s) => store.takeConfirmation(s),
       setPending: async (s, items, force) => {
         const superseded = await store.setPending(s, items, force);
-        if (superseded) lotStatesSuperseded.inc({ stream }, superseded);
+        if (superseded) lotStatesSuperseded.inc({ source: rt.config.source.name, stream }, superseded);
         return superseded;
       },
     },
@@ -43,7 +43,7 @@ export function lotPollDeps(rt: Runtime, stream: LotStreamName): LotPollDeps {
       ? {
           onRead: (codes) => markUnknownLots(rt, codes),
           onGuard: (guard) => {
-            lotDeleteGuard.set({ stream }, guard ? 1 : 0);
+            lotDeleteGuard.set({ source: rt.config.source.name, stream }, guard ? 1 : 0);
             if (guard)
               rt.logger.warn(
                 { stream, wouldDelete: guard.wouldDelete, registered: guard.registered, codes: guard.codes },

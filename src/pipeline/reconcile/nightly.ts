@@ -1,7 +1,7 @@
 /**
  * The nightly reconcile: after the full sync, yesterday (vendor zone) is reconciled by itself, its
  * result kept in Redis for `reconcile.retainDays` (the status page's lot × day grid, the daily
- * report), set in `isp_sync_reconcile_missing{stream}` and logged; with `reconcile.nightlyRepair`
+ * report), set in `isp_sync_reconcile_missing{source,stream}` and logged; with `reconcile.nightlyRepair`
  * what is missing is also enqueued (`repairMissing`). Also the grid the status page shows.
  */
 import { reconcileCheckedAt, reconcileMissing } from '../../metrics.js';
@@ -73,7 +73,7 @@ export async function runNightlyReconcile(
     stored,
     end + (rt.config.reconcile.retainDays + 1) * DAY,
   );
-  setReconcileGauges(stored);
+  setReconcileGauges(rt.config.source.name, stored);
   const missing = stored.rows.filter((r) => r.missingCount > 0);
   const fields = {
     day,
@@ -98,16 +98,17 @@ function sum(stored: StoredReconcile, field: 'quarantined' | 'failed'): number {
   return stored.rows.reduce((n, r) => n + r[field], 0);
 }
 
-export function setReconcileGauges(stored: StoredReconcile): void {
+/** The source's own series only, one by one: the other sources' nights stay as they were. */
+export function setReconcileGauges(source: string, stored: StoredReconcile): void {
   for (const stream of Object.keys(stored.missingByStream) as EventStreamName[])
-    reconcileMissing.set({ stream }, stored.missingByStream[stream]);
-  reconcileCheckedAt.set(Math.floor(stored.checkedAt / 1000));
+    reconcileMissing.set({ source, stream }, stored.missingByStream[stream]);
+  reconcileCheckedAt.set({ source }, Math.floor(stored.checkedAt / 1000));
 }
 
 /** At start: the gauges from the latest stored night, so a restart does not read as "nothing missing". */
 export async function restoreReconcileGauges(rt: Runtime): Promise<void> {
   const [latest] = await reconcileResults(rt).recent(1);
-  if (latest) setReconcileGauges(latest);
+  if (latest) setReconcileGauges(rt.config.source.name, latest);
 }
 
 /** One lot's day on the status page: both streams together. */

@@ -18,6 +18,7 @@ export { type StrippedJpeg, type StripRefusal, stripJpegMetadata } from './strip
 export {
   base64Into,
   base64Length,
+  countPhoto,
   fitOptionsFrom,
   maxJpegBytesFor,
   type PhotoOutcome,

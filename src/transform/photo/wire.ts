@@ -3,7 +3,8 @@
  * string at most photo.maxBytes. The JPEG is handed on as bytes (`jpeg`): the request body is where
  * its Base64 is written (src/isp/record-text.ts), once; `value` makes the string only when asked.
  * Missing, corrupt or refused photos follow photo.onMissing: an empty string (default; the event is
- * not lost) or a quarantine reason. Counts every outcome, encode and byte in metrics. Run the
+ * not lost) or a quarantine reason. The caller counts each result's outcome, encodes and bytes in
+ * metrics under its source (`countPhoto`): the fitting itself depends on its inputs only. Run the
  * fitting inside the pipeline's photo limiter (limiter.ts).
  */
 import { photoBytes, photoEncodes, photos } from '../../metrics.js';
@@ -62,7 +63,6 @@ function unusable(
   encodes: number,
   retryable: boolean,
 ): PhotoWire {
-  photos.inc({ outcome });
   if (photo.onMissing === 'quarantine') {
     return {
       ok: false,
@@ -105,15 +105,12 @@ export async function photoToWire(
   return wireOf(await loadPhoto(raw, source, photo, options), photo);
 }
 
-/** A loaded photo (loadPhoto's answer) to what ISP gets: fitted under the limit, counted. */
+/** A loaded photo (loadPhoto's answer) to what ISP gets: fitted under the limit. */
 export async function wireOf(input: PhotoInput, photo: PhotoConfig): Promise<PhotoWire> {
   if (!input.ok) return unusable(input.outcome, input.message, photo, 0, input.retryable);
   const fitted = await fitPhoto(input.bytes, fitOptionsFrom(photo));
-  if (fitted.encodes > 0) photoEncodes.inc(fitted.encodes);
   if (!fitted.ok) return unusable(fitted.outcome, fitted.message, photo, fitted.encodes, false);
   const jpeg = fitted.jpeg;
-  photos.inc({ outcome: fitted.outcome });
-  photoBytes.inc(photo.prefix.length + base64Length(jpeg.length));
   return {
     ok: true,
     jpeg,
@@ -124,4 +121,14 @@ export async function wireOf(input: PhotoInput, photo: PhotoConfig): Promise<Pho
     encodes: fitted.encodes,
     retryable: false,
   };
+}
+
+/**
+ * Counts one photo's result in metrics under `source` (whose photo it is: config.source.name): its
+ * outcome, the encodes spent on it, and the bytes of the string sent for it.
+ */
+export function countPhoto(source: string, wire: PhotoWire, photo: Pick<PhotoConfig, 'prefix'>): void {
+  photos.inc({ source, outcome: wire.outcome });
+  if (wire.encodes > 0) photoEncodes.inc({ source }, wire.encodes);
+  if (wire.ok && wire.jpeg) photoBytes.inc({ source }, photo.prefix.length + base64Length(wire.jpeg.length));
 }

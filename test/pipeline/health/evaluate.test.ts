@@ -281,8 +281,12 @@ describe('lot health alerts, evaluated with a controlled clock (real Redis, real
     }
     expect(notified()).toEqual(['fired read-lag entrances']);
     const gauge = (await alertActive.get()).values;
-    expect(gauge).toEqual([{ labels: { alert: 'read-lag', lot: '', stream: 'entrances' }, value: 1 }]);
-    expect(await registry.metrics()).toContain('isp_sync_alerts_fired_total{alert="read-lag"}');
+    expect(gauge).toEqual([
+      { labels: { source: 'default', alert: 'read-lag', lot: '', stream: 'entrances' }, value: 1 },
+    ]);
+    expect(await registry.metrics()).toContain(
+      'isp_sync_alerts_fired_total{source="default",alert="read-lag"}',
+    );
   });
 
   it('rate limit: the window’s last message carries every notification due, the rest wait; nothing twice', async () => {

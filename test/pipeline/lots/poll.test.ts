@@ -35,7 +35,7 @@ describe('parks against what ISP last accepted', () => {
     await seedDemo(db.url, 'entry-exit', { lots: 5, visits: 20, photos: false });
     const config = demoConfig('entry-exit', db.url);
     const ctx = createTransformContext(config);
-    pool = createVendorPool(config.vendor);
+    pool = createVendorPool(config.vendor, { source: config.source.name });
     store = new LotChangeStore(redis.client, redis.prefix);
     poll = () =>
       pollLots({

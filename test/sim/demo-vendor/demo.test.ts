@@ -73,7 +73,7 @@ describe.each(['visit-table', 'entry-exit'] as DemoStyleName[])('%s demo', (styl
       expect(report.bad).toEqual([]);
 
       const config = demoConfig(style, db.url, { photo: { fileRoot: photoDir } });
-      const pool = createVendorPool(config.vendor);
+      const pool = createVendorPool(config.vendor, { source: config.source.name });
       try {
         expect(await validateStreams(pool, config)).toEqual([]);
 

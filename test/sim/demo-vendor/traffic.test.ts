@@ -64,7 +64,7 @@ describe.each(['visit-table', 'entry-exit'] as DemoStyleName[])('%s traffic', (s
       const seeded = await seedDemo(db.url, style, { lots: 4, visits: 300, photoRows: 30, photoDir });
       // Above the 2 s hold plus 1 s (whole-second stamps against a millisecond clock).
       const config = demoConfig(style, db.url, { vendor: { commitLagSeconds: 4 } });
-      const pool = createVendorPool(config.vendor);
+      const pool = createVendorPool(config.vendor, { source: config.source.name });
       const spotsBefore = await readSpotNums(pool, config.streams.spotNums);
       const entrances = poller(pool, config, 'entrances');
       const departures = poller(pool, config, 'departures');

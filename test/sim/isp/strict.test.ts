@@ -39,7 +39,7 @@ function client(s: Simulator, batch: { maxItems?: number; maxBytes?: number } = 
       },
     },
   }).isp;
-  const c = new IspClient({ isp });
+  const c = new IspClient({ isp, source: 'strict-test' });
   clients.push(c);
   return c;
 }

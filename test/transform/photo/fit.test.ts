@@ -3,9 +3,10 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../../src/config/index.js';
 import { entranceSchema, PHOTO_MAX_BYTES } from '../../../src/isp-spec/index.js';
-import { photoEncodes, photos } from '../../../src/metrics.js';
+import { photoBytes, photoEncodes, photos, type ReadableMetric } from '../../../src/metrics.js';
 import { makeCameraJpeg, withExif } from '../../../src/sim/camera-jpeg.js';
 import {
+  countPhoto,
   fitOptionsFrom,
   fitPhoto,
   maxJpegBytesFor,
@@ -40,10 +41,11 @@ function bmp24(width: number, height: number, rgb: [number, number, number]): Bu
   return out;
 }
 
-async function counter(metric: typeof photos, outcome?: string): Promise<number> {
+/** A photo counter's value for one source (and outcome). */
+async function counter(metric: ReadableMetric<string>, source: string, outcome?: string): Promise<number> {
   const values = (await metric.get()).values;
   return values
-    .filter((v) => outcome === undefined || v.labels.outcome === outcome)
+    .filter((v) => v.labels.source === source && (outcome === undefined || v.labels.outcome === outcome))
     .reduce((a, v) => a + v.value, 0);
 }
 
@@ -101,11 +103,18 @@ describe('photos under 512 KB', () => {
   });
 
   it('passes a 300 KB JPEG through byte-identical, without encoding', async () => {
-    const encodesBefore = await counter(photoEncodes as never);
+    const encodesBefore = await counter(photoEncodes, 'fit-test');
+    const passedBefore = await counter(photos, 'fit-test', 'passthrough');
+    const bytesBefore = await counter(photoBytes, 'fit-test');
     const wire = await photoToWire(small300k, 'blob', config);
     expect(wire).toMatchObject({ ok: true, outcome: 'passthrough', encodes: 0 });
     expect(jpegOf((wire as { value: string }).value).equals(small300k)).toBe(true);
-    expect(await counter(photoEncodes as never)).toBe(encodesBefore);
+    countPhoto('fit-test', wire, config);
+    expect(await counter(photoEncodes, 'fit-test')).toBe(encodesBefore);
+    expect(await counter(photos, 'fit-test', 'passthrough')).toBe(passedBefore + 1);
+    expect(await counter(photoBytes, 'fit-test')).toBe(
+      bytesBefore + (wire as { value: string }).value.length,
+    );
   });
 
   it('needs at most 2 encodes for every 1-2 MB 1080p camera JPEG, at any size asked for', async () => {
@@ -183,13 +192,11 @@ describe('photos under 512 KB', () => {
 
   it('sends an empty string and counts it by default; quarantines when configured', async () => {
     const truncated = camera1080.subarray(0, 1000);
-    const before = await counter(photos, 'corrupt');
-    expect(await photoToWire(truncated, 'blob', config)).toMatchObject({
-      ok: true,
-      value: '',
-      outcome: 'corrupt',
-    });
-    expect(await counter(photos, 'corrupt')).toBe(before + 1);
+    const before = await counter(photos, 'fit-test', 'corrupt');
+    const wire = await photoToWire(truncated, 'blob', config);
+    expect(wire).toMatchObject({ ok: true, value: '', outcome: 'corrupt' });
+    countPhoto('fit-test', wire, config);
+    expect(await counter(photos, 'fit-test', 'corrupt')).toBe(before + 1);
     const strict = photoConfig({ onMissing: 'quarantine' });
     expect(await photoToWire(truncated, 'blob', strict)).toMatchObject({
       ok: false,
