@@ -63,8 +63,6 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   /** Statements every vendor session of the worker runs first (a vendor clock set ahead). */
   vendorInitSql?: string[];
-  /** The ISP client secret the simulator accepts and the worker is given (default CLIENT_SECRET). */
-  clientSecret?: string;
 }
 
 export const TEST_STATE_DIR = join(tmpdir(), 'isp-park-sync-test-state');
@@ -95,10 +93,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const photoDir = mkdtempSync(join(tmpdir(), 'ips-photos-'));
-  const clientSecret = options.clientSecret ?? CLIENT_SECRET;
   const sim = await startSimulator({
     clientId: CLIENT_ID,
-    clientSecret,
+    clientSecret: CLIENT_SECRET,
     faults: options.faults ?? {},
     strict: options.strict ?? {},
   });
@@ -109,7 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     db.url,
     deepMerge(
       deepMerge(FAST, {
-        isp: { baseUrl: sim.url, auth: { clientId: CLIENT_ID, clientSecret } },
+        isp: { baseUrl: sim.url, auth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } },
         redis: { url: redis.url, prefix: redis.prefix },
         photo: { fileRoot: photoDir },
         log: { level: 'warn' },
@@ -148,7 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ISP_SYNC_CONFIG: `config/presets/${style}.yaml`,
         ISP_BASE_URL: sim.url,
         ISP_CLIENT_ID: CLIENT_ID,
-        ISP_CLIENT_SECRET: clientSecret,
+        ISP_CLIENT_SECRET: CLIENT_SECRET,
         VENDOR_DB_URL: db.url,
         REDIS_URL: redis.url,
         REDIS_PREFIX: redis.prefix,

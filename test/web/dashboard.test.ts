@@ -1,7 +1,7 @@
 /**
  * One dashboard over a fleet of two sources, as `start` serves it: two real Runtimes with their
  * workers (the Fleet of jobs/fleet.ts), each with its own vendor database read by its own read-only
- * user, its own ISP simulator and secret, its own Redis prefix. Both sources' queues are on the board
+ * user, its own ISP client and secret at the one simulator, its own Redis prefix (`{t_…@north}`). Both sources' queues are on the board
  * under names of their own (the write policy acting on the queue named, not on its namesake), each
  * has its section on the status page, `/readyz` judges both; secrets of both are scrubbed; a source
  * removed at run time leaves the board's list and shows as not running, and comes back when added.
@@ -12,23 +12,32 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../../jobs/fleet.js';
 import { ROLES } from '../../jobs/workers.js';
-import type { Config } from '../../src/config/index.js';
+import { type Config, deepMerge, type ResolvedSources, sourcePrefix } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { FleetStatus, StatusSnapshot } from '../../src/pipeline/status-types.js';
+import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import { startDashboard } from '../../src/web/dashboard.js';
 import type { FleetReadiness } from '../../src/web/fleet-readiness.js';
 import type { WebServer } from '../../src/web/server.js';
-import { expectedEvents } from '../helpers/expected.js';
-import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
-import { TEST_MYSQL_URL, uniqueName } from '../helpers/services.js';
+import { closeDemoDatabases, createDemoDatabases, type DemoDatabase } from '../helpers/demo-databases.js';
+import { FAST, waitFor } from '../helpers/pipeline.js';
+import {
+  createTestRedis,
+  deleteKeys,
+  TEST_MYSQL_URL,
+  type TestRedis,
+  uniqueName,
+} from '../helpers/services.js';
 
 const USER = 'operator';
 const PASSWORD = `web-pw-${randomBytes(6).toString('hex')}`;
 const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+const NAMES = ['north', 'south'] as const;
+type Name = (typeof NAMES)[number];
 
 interface Source {
-  name: 'north' | 'south';
-  harness: Harness;
+  name: Name;
+  database: DemoDatabase;
   config: Config;
   ispSecret: string;
   dbPassword: string;
@@ -78,31 +87,34 @@ function testValue(html: string, id: string): string[] {
   return [...html.matchAll(new RegExp(`data-testid="${id}" data-value="([^"]*)"`, 'g'))].map((m) => m[1]!);
 }
 
-describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis, ISP simulators)', () => {
+describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis, ISP simulator)', () => {
   const sources: Source[] = [];
   const dbUsers: string[] = [];
+  let databases: DemoDatabase[] = [];
+  let sim: Simulator;
+  let redis: TestRedis;
   let fleet: Fleet;
   let web: WebServer;
   let get: (path: string) => Promise<Reply>;
 
-  /** The source's config, reading its vendor database as a SELECT-only user with a password. */
-  async function readOnlyConfig(h: Harness, password: string): Promise<Config> {
+  /** A SELECT-only user with a password of its own on the database: the source's vendor URL. */
+  async function readOnlyUrl(database: DemoDatabase, password: string): Promise<string> {
     const user = uniqueName('ipsweb');
     const root = await mysql.createConnection({ uri: TEST_MYSQL_URL });
     try {
       await root.query('CREATE USER ?@? IDENTIFIED BY ?', [user, '%', password]);
       dbUsers.push(user);
-      await root.query(`GRANT SELECT ON \`${h.db.name}\`.* TO ?@?`, [user, '%']);
+      await root.query(`GRANT SELECT ON \`${database.db.name}\`.* TO ?@?`, [user, '%']);
     } finally {
       await root.end();
     }
-    const url = new URL(h.db.url);
+    const url = new URL(database.db.url);
     url.username = user;
     url.password = password;
-    return { ...h.config, vendor: { ...h.config.vendor, url: url.toString() } };
+    return url.toString();
   }
 
-  const resolved = (names: Array<Source['name']>) => ({
+  const resolved = (names: Name[]): ResolvedSources => ({
     multi: true,
     configs: sources.filter((s) => names.includes(s.name)).map((s) => s.config),
     problems: [],
@@ -110,39 +122,38 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
   const rtOf = (name: string) => fleet.sources().find((s) => s.name === name)!.rt;
 
   beforeAll(async () => {
-    for (const [name, visits] of [
-      ['north', 20],
-      ['south', 40],
-    ] as const) {
-      const ispSecret = `${name}-isp-secret-${randomBytes(6).toString('hex')}`;
-      const dbPassword = `${name}-db-pw-${randomBytes(6).toString('hex')}`;
-      const harness = await startHarness({
-        seed: { lots: 2, visits, photos: false, days: 1, seed: visits },
-        clientSecret: ispSecret,
-        config: {
+    // South has twice north's visits; lot codes ATXL/… and ATXL2/… (a park code is one source's).
+    databases = await createDemoDatabases([
+      { seed: { lots: 2, visits: 20, photos: false, days: 1 } },
+      { seed: { lots: 2, visits: 40, photos: false, days: 1 } },
+    ]);
+    const secrets = NAMES.map((name) => ({
+      ispSecret: `${name}-isp-secret-${randomBytes(6).toString('hex')}`,
+      dbPassword: `${name}-db-pw-${randomBytes(6).toString('hex')}`,
+    }));
+    // One ISP, each source with credentials of its own.
+    sim = await startSimulator({
+      clients: NAMES.map((name, i) => ({ clientId: `${name}-client`, clientSecret: secrets[i]!.ispSecret })),
+    });
+    redis = await createTestRedis();
+    for (const [i, name] of NAMES.entries()) {
+      const database = databases[i]!;
+      const { ispSecret, dbPassword } = secrets[i]!;
+      const config = database.config(
+        deepMerge(FAST, {
           source: { name },
+          vendor: { url: await readOnlyUrl(database, dbPassword) },
+          isp: { baseUrl: sim.url, auth: { clientId: `${name}-client`, clientSecret: ispSecret } },
+          redis: { url: redis.url, prefix: sourcePrefix(redis.prefix, name) },
           web: { port: 0, user: USER, password: PASSWORD },
           // The alerts planted below stay: nothing evaluates them away.
           alerts: { enabled: false },
-        },
-      });
-      if (name === 'south') {
-        // A park code belongs to one source: south's lots get codes of their own.
-        for (const table of ['parkinfo', 'car_inout'])
-          await harness.db.admin.query(`UPDATE ${table} SET park_no = REPLACE(park_no, 'ATXL', 'BTXL')`);
-      }
-      sources.push({
-        name,
-        harness,
-        ispSecret,
-        dbPassword,
-        config: await readOnlyConfig(harness, dbPassword),
-      });
+          log: { level: 'warn' },
+        }),
+      );
+      sources.push({ name, database, config, ispSecret, dbPassword });
     }
-    fleet = await Fleet.start(resolved(['north', 'south']), {
-      roles: new Set(ROLES),
-      logger: silentLogger,
-    });
+    fleet = await Fleet.start(resolved([...NAMES]), { roles: new Set(ROLES), logger: silentLogger });
     web = await startDashboard(fleet, { logger: silentLogger });
     get = (path) => call(web.url, path);
     // Each source's secrets in a text of its own, bare (no `secret=` for a pattern to catch): only
@@ -155,7 +166,7 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
         Date.now(),
         'push',
       );
-      const lot = s.name === 'north' ? 'ATXL/1' : 'BTXL/1';
+      const lot = (await s.database.lotCodes())[0]!;
       await rt.health.commit(
         [
           {
@@ -171,14 +182,16 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
         [],
       );
     }
-    // Everything the two vendors recorded is delivered, each to its own ISP: the numbers stand still.
+    // Everything the two vendors recorded is delivered: the numbers stand still.
     for (const s of sources) {
-      const expected = await expectedEvents(s.harness.db.admin, s.harness.style);
+      const expected = await s.database.expected();
+      const keys = (kind: 'entrance' | 'departure', clientId: string) =>
+        sim.state.store.list(kind).filter((r) => r.clientId === clientId).length;
       await waitFor(
         `${s.name} delivered`,
         () =>
-          s.harness.sim.state.store.count('entrance') === expected.entrances.length &&
-          s.harness.sim.state.store.count('departure') === expected.departures.length,
+          keys('entrance', `${s.name}-client`) === expected.entrances.length &&
+          keys('departure', `${s.name}-client`) === expected.departures.length,
         60_000,
       );
     }
@@ -187,7 +200,13 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
   afterAll(async () => {
     await web?.close();
     await fleet?.close();
-    for (const s of sources) await s.harness.close();
+    await sim?.close();
+    if (redis) {
+      // Every source's keys: `{t_…@north}…`, `{t_…@south}…`.
+      await deleteKeys(redis.client, `${redis.prefix.slice(0, -1)}*`);
+      await redis.cleanup();
+    }
+    await closeDemoDatabases(databases);
     const root = await mysql.createConnection({ uri: TEST_MYSQL_URL });
     for (const user of dbUsers) await root.query('DROP USER IF EXISTS ?@?', [user, '%']);
     await root.end();
@@ -282,9 +301,9 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
       }
       totals.push(testValue(section, 'delivered-total-entrances')[0]!);
       // Its own lots, its own alert, its own error text with the secrets scrubbed.
-      const lot = source.name === 'north' ? 'ATXL/1' : 'BTXL/1';
+      const lot = source.name === 'north' ? 'ATXL/1' : 'ATXL2/1';
       expect(section).toContain(`data-park-code="${lot}"`);
-      expect(section).not.toContain(`data-park-code="${source.name === 'north' ? 'BTXL/1' : 'ATXL/1'}"`);
+      expect(section).not.toContain(`data-park-code="${source.name === 'north' ? 'ATXL2/1' : 'ATXL/1'}"`);
       expect(section).toContain(`data-lot="${lot}"`);
       expect(section).toContain('vendor answered [redacted] while ISP said [redacted]');
     }
@@ -295,7 +314,7 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
     // One source's status alone, in the stable shape.
     const south = JSON.parse((await get('/api/status?source=south')).body) as StatusSnapshot;
     expect(south.streams.map((s) => s.stream)).toEqual(['parks', 'spotNums', 'entrances', 'departures']);
-    expect(south.lots.map((l) => l.parkCode)).toEqual(['BTXL/1', 'BTXL/2']);
+    expect(south.lots.map((l) => l.parkCode)).toEqual(['ATXL2/1', 'ATXL2/2']);
     for (const path of [
       '/',
       '/api/status',
@@ -309,9 +328,14 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
   it('/metrics shows the active alerts of both sources', async () => {
     const reply = await get('/metrics');
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatch(/isp_sync_alert_active\{[^}]*lot="ATXL\/1"[^}]*\} 1\n/);
-    expect(reply.body).toMatch(/isp_sync_alert_active\{[^}]*lot="BTXL\/1"[^}]*\} 1\n/);
-    expect(reply.body).toContain('isp_sync_queue_depth{');
+    expect(reply.body).toMatch(/isp_sync_alert_active\{source="north",[^}]*lot="ATXL\/1"[^}]*\} 1\n/);
+    expect(reply.body).toMatch(/isp_sync_alert_active\{source="south",[^}]*lot="ATXL2\/1"[^}]*\} 1\n/);
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="north",queue="push-entrances",state="wait"\} \d+\n/,
+    );
+    expect(reply.body).toMatch(
+      /isp_sync_queue_depth\{source="south",queue="push-entrances",state="wait"\} \d+\n/,
+    );
   });
 
   it('drops a removed source from the board and lists it as not running; lists it again when added', async () => {
@@ -340,6 +364,12 @@ describe('one dashboard over two sources (real Runtimes, workers, MariaDB, Redis
     const ready = JSON.parse((await get('/readyz')).body) as FleetReadiness;
     expect(Object.keys(ready.sources)).toEqual(['north']);
     expect(ready.idle.map((s) => [s.name, s.state])).toEqual([['south', 'removed']]);
+    // Its queue depths and alerts leave the gauges the dashboard refreshes; north's stay.
+    const metrics = (await get('/metrics')).body;
+    expect(metrics).toMatch(/isp_sync_queue_depth\{source="north",/);
+    expect(metrics).not.toMatch(/isp_sync_queue_depth\{source="south",/);
+    expect(metrics).toMatch(/isp_sync_alert_active\{source="north",/);
+    expect(metrics).not.toMatch(/isp_sync_alert_active\{source="south",/);
     expect(leaks(page)).toEqual([]);
 
     const back = await fleet.apply(resolved(['north', 'south']));
