@@ -88,7 +88,8 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   const credentials = webCredentials(web);
   assertBindAllowed(web.host, credentials);
   const authKind = !credentials ? 'none' : credentials.basic ? 'basic' : 'bearer';
-  // Every source's secrets, and those of a source since removed (its texts may still be about).
+  // Every source's secrets, and those of a source since removed (its texts may still be shown:
+  // an error message, a reason).
   const scrubber = growingScrubber();
   const scrub = (text: string) => {
     scrubber.add(secretValues(config));
