@@ -22,6 +22,7 @@ import { onShutdown } from '../../jobs/shutdown.js';
 import { ROLES, startWorkers } from '../../jobs/workers.js';
 import { type Config, loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { singleSource } from '../pipeline/fleet-view.js';
 import { pendingDepth } from '../pipeline/queues.js';
 import { createRedisClient, scanKeys } from '../pipeline/redis-options.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
@@ -160,15 +161,14 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   const rt = createRuntime(config, { logger });
   const startedAt = Date.now();
   const running = await startWorkers(rt, new Set(ROLES));
-  const web = await startDashboard(rt, () => readiness(rt, { ...running, startedAt })).catch(
-    async (error: Error) => {
-      await running.close();
-      await rt.close();
-      await sim.close();
-      await lock.release();
-      throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
-    },
-  );
+  const fleet = singleSource(rt, () => readiness(rt, { ...running, startedAt }), startedAt);
+  const web = await startDashboard(fleet).catch(async (error: Error) => {
+    await running.close();
+    await rt.close();
+    await sim.close();
+    await lock.release();
+    throw new Error(`cannot start the dashboard: ${error.message} (pick another port with --web-port)`);
+  });
   const traffic = await startTraffic(flags.url, flags.style, {
     ratePerSecond: flags.rate,
     photoDir,

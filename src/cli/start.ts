@@ -37,8 +37,7 @@ export function startCommand(): Command {
       let web: { close(): Promise<void>; url: string } | undefined;
       if (options.web) {
         const { startDashboard } = await import('../web/dashboard.js');
-        const first = fleet.sources()[0]!;
-        web = await startDashboard(first.rt, first.readiness);
+        web = await startDashboard(fleet, { config: shared, logger });
         logger.info({ url: web.url }, 'dashboard listening');
       }
       logger.info(

@@ -39,3 +39,46 @@ export interface FleetView {
   /** Called after sources were added, removed or changed (the dashboard lists their queues again). */
   onChange(listener: () => void): () => void;
 }
+
+/**
+ * One Runtime seen as a fleet of one source, for a caller that runs a single source itself (the
+ * demo, tests). Nothing is added or removed at run time, so `onChange` never calls back.
+ * `readiness`: the source's whole verdict (jobs/readiness.ts, composed by the caller); without it,
+ * only Redis and the vendor database are probed.
+ */
+export function singleSource(
+  rt: Runtime,
+  readiness?: () => Promise<SourceReadiness>,
+  startedAt = Date.now(),
+): FleetView {
+  const source: FleetSource = {
+    name: rt.config.source.name,
+    config: rt.config,
+    rt,
+    startedAt,
+    readiness: readiness ?? (() => reachability(rt)),
+  };
+  return {
+    sources: () => [source],
+    idle: () => [],
+    onChange: () => () => undefined,
+  };
+}
+
+/** Whether Redis and the vendor database answer: the readiness of a Runtime without workers. */
+async function reachability(rt: Runtime): Promise<SourceReadiness> {
+  const checks: SourceReadiness['checks'] = {};
+  const probe = async (name: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      checks[name] = { ok: true };
+    } catch (error) {
+      checks[name] = { ok: false, message: (error as Error).message };
+    }
+  };
+  await Promise.all([
+    probe('redis', () => rt.redis.ping()),
+    probe('mysql', () => rt.vendor.query('SELECT 1', [], 'readiness probe')),
+  ]);
+  return { ok: Object.values(checks).every((c) => c.ok), checks };
+}

@@ -118,3 +118,33 @@ export interface StatusSnapshot {
   /** The nightly reconciles kept (`reconcile.pageDays` latest): a lot × day grid; none run yet: no days. */
   reconcile?: ReconcileGrid;
 }
+
+/** A running source's facts: its snapshot, or why it could not be read (the others still are). */
+export interface SourceStatus {
+  name: string;
+  /** When this process started the source (Unix s). */
+  startedAt: number;
+  status: StatusSnapshot | null;
+  /** Set when `status` is null: what failed reading it. */
+  error: string | null;
+}
+
+/** A source this process does not run, and why (its state and failed jobs stay in Redis). */
+export interface IdleSourceStatus {
+  name: string;
+  /** `removed` from the config, `refused` (a park code of another source), `invalid` config. */
+  state: 'removed' | 'refused' | 'invalid';
+  reason: string;
+  /** Since when (Unix s). */
+  since: number;
+}
+
+/** Every source of the process: what the dashboard shows. */
+export interface FleetStatus {
+  /** Unix seconds. */
+  generatedAt: number;
+  version: string;
+  /** The running sources, in name order. */
+  sources: SourceStatus[];
+  idle: IdleSourceStatus[];
+}

@@ -24,7 +24,7 @@ import type {
 import { isEventStream } from './streams.js';
 
 const CHART_HOURS = 6;
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export async function collectStatus(
   rt: Runtime,

@@ -1,5 +1,6 @@
 /**
- * The queue dashboard: bull-board over every BullMQ queue, mounted at BOARD_PATH. Owns what
+ * The queue dashboard: bull-board over every BullMQ queue of every running source, mounted at
+ * BOARD_PATH, grouped by source and listed again whenever sources are added or removed. Owns what
  * bull-board shows and lets through: job data, results, names, logs, errors and options are
  * redacted on their way out (photos, secrets); write actions follow board-policy.ts and are all
  * off in read-only mode; the UI page is served without its one external resource (a web font) and
@@ -21,8 +22,17 @@ export const BOARD_CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; " +
   "script-src 'self'; connect-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-export interface BoardOptions {
+/** A running source's queues, as the board lists them. */
+export interface BoardSource {
+  name: string;
   queues: Queue[];
+}
+
+export interface BoardOptions {
+  /** The running sources now (called again after each change). */
+  sources(): BoardSource[];
+  /** Calls back after sources were added, removed or restarted; returns the unsubscribe. */
+  onChange?(listener: () => void): () => void;
   readOnly: boolean;
   logger: Logger;
   /** The vendor's zone: every time on the board is shown in it, as on the status page. */
@@ -39,6 +49,23 @@ export function isScheduledQueue(name: string): boolean {
   return name.startsWith('poll-') || name === 'full-sync' || name === 'lot-health';
 }
 
+/**
+ * The source of a config without `sources` (src/config/schema.ts names it so): its queues keep their
+ * plain names on the board, so a one-source deployment's links stay as they were.
+ */
+const SINGLE_SOURCE = 'default';
+/** Between a source's name and its queue's on the board; bull-board groups the menu by it. */
+export const BOARD_DELIMITER = '.';
+
+/**
+ * The name a queue has on the board (its routes and links): `<source>.<queue>`, since every source
+ * has a `push-entrances`; the single source's queues keep their names. Neither a source's name nor
+ * a queue's holds a `.`, so no two names can meet.
+ */
+export function boardQueueName(source: string, queue: string): string {
+  return source === SINGLE_SOURCE ? queue : `${source}${BOARD_DELIMITER}${queue}`;
+}
+
 /** bull-board's date formats (Intl options) with the vendor's zone, named on every time. */
 export function boardDateFormats(timeZone: string) {
   const time = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false } as const;
@@ -49,30 +76,49 @@ export function boardDateFormats(timeZone: string) {
   } satisfies Record<string, Intl.DateTimeFormatOptions>;
 }
 
+/**
+ * One bull-board adapter per queue of every source. Each queue keeps its own write rules (a poll
+ * queue is read-only whichever source it belongs to); its board name carries the source
+ * (`boardQueueName`), and its title says both.
+ */
+export function boardAdapters(sources: BoardSource[], readOnlyBoard: boolean): BullMQAdapter[] {
+  return sources.flatMap((source) =>
+    source.queues.map((queue) => {
+      const scheduled = isScheduledQueue(queue.name);
+      const readOnly = readOnlyBoard || scheduled;
+      const grouped = boardQueueName(source.name, queue.name) !== queue.name;
+      const adapter = new BullMQAdapter(queue, {
+        readOnlyMode: readOnly,
+        allowRetries: !readOnly,
+        ...(grouped
+          ? {
+              prefix: `${source.name}${BOARD_DELIMITER}`,
+              delimiter: BOARD_DELIMITER,
+              displayName: `${source.name} · ${queue.name}`,
+            }
+          : {}),
+        ...(scheduled
+          ? {
+              description:
+                'scheduled from config: read-only here (run a full sync now with `isp-park-sync full-sync`)',
+            }
+          : {}),
+      });
+      adapter.setFormatter('data', redactDeep);
+      adapter.setFormatter('returnValue', redactDeep);
+      adapter.setFormatter('progress', redactDeep);
+      adapter.setFormatter('name', (job: { name?: unknown }) => String(redactDeep(String(job.name ?? ''))));
+      return adapter;
+    }),
+  );
+}
+
 /** A plugin to register with `{ prefix: BOARD_PATH }`. */
 export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
-  const adapters = options.queues.map((queue) => {
-    const readOnly = options.readOnly || isScheduledQueue(queue.name);
-    const adapter = new BullMQAdapter(queue, {
-      readOnlyMode: readOnly,
-      allowRetries: !readOnly,
-      ...(isScheduledQueue(queue.name)
-        ? {
-            description:
-              'scheduled from config: read-only here (run a full sync now with `isp-park-sync full-sync`)',
-          }
-        : {}),
-    });
-    adapter.setFormatter('data', redactDeep);
-    adapter.setFormatter('returnValue', redactDeep);
-    adapter.setFormatter('progress', redactDeep);
-    adapter.setFormatter('name', (job: { name?: unknown }) => String(redactDeep(String(job.name ?? ''))));
-    return adapter;
-  });
-  createBullBoard({
-    queues: adapters,
+  const board = createBullBoard({
+    queues: boardAdapters(options.sources(), options.readOnly),
     serverAdapter,
     options: {
       uiConfig: {
@@ -99,6 +145,12 @@ export function boardPlugin(options: BoardOptions): FastifyPluginAsync {
   });
 
   return async (scope) => {
+    // A removed source's queues are closed with its Runtime: listed no more. A restarted source's
+    // queues are new objects under the same names: listed afresh.
+    const unsubscribe = options.onChange?.(() =>
+      board.replaceQueues(boardAdapters(options.sources(), options.readOnly)),
+    );
+    scope.addHook('onClose', async () => unsubscribe?.());
     scope.addHook('onSend', async (_request, reply, payload) => {
       reply.header('content-security-policy', BOARD_CSP);
       const type = String(reply.getHeader('content-type') ?? '');

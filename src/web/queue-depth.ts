@@ -41,6 +41,11 @@ export async function refreshQueueDepth(source: string, queues: Queue[], timeout
   }
 }
 
+/** A source no longer running here: its series go (its queues are not counted any more). */
+export function forgetQueueDepth(source: string): void {
+  showQueueDepth(source, []);
+}
+
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -3,7 +3,8 @@
  * - `redactDeep`: job data, errors and status facts pass through src/redact.ts (Base64 photos
  *   shortened, secret-looking fields and URL passwords replaced), keeping the shape of the value;
  * - `createScrubber`: the last step before any body leaves, replacing the literal values of the
- *   configured secrets (ISP, database, Redis, dashboard), in case one slipped into an error text.
+ *   configured secrets (ISP, database, Redis, dashboard; of every source), in case one slipped
+ *   into an error text.
  * The rules of what looks secret live in src/redact.ts; this module only applies them.
  */
 import { type Config, ENV_VARS } from '../config/index.js';
@@ -106,6 +107,24 @@ export function createScrubber(secrets: string[]): (text: string) => string {
   if (ordered.length === 0) return (text) => text;
   const pattern = new RegExp(ordered.map(escapeRegExp).join('|'), 'g');
   return (text) => text.replace(pattern, SCRUBBED);
+}
+
+/**
+ * A scrubber whose secrets can be added to, never taken from: a process whose sources come and go
+ * keeps scrubbing the secrets of one removed (its texts may still be shown, in its failed jobs or
+ * an error). The pattern is built again only when a secret is new.
+ */
+export function growingScrubber(): { add(secrets: Iterable<string>): void; scrub(text: string): string } {
+  const known = new Set<string>();
+  let scrub = createScrubber([]);
+  return {
+    add(secrets) {
+      const before = known.size;
+      for (const s of secrets) known.add(s);
+      if (known.size !== before) scrub = createScrubber([...known]);
+    },
+    scrub: (text) => scrub(text),
+  };
 }
 
 export function escapeHtml(text: string): string {

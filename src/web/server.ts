@@ -1,10 +1,11 @@
 /**
  * The operator web server, on one port: status page `/`, `/api/status`, `/metrics`, `/healthz`,
- * `/readyz` and the queue dashboard at `/admin/queues`. Owns the HTTP edge: authentication,
- * the same-origin check of writes, read-only mode, security headers, and the last scrub of secrets
- * from every body. It computes no status itself: the facts come from the injected `status()`,
- * `health()` and `ready()`, and it never writes to the vendor database or to our state keys
- * (the dashboard's retry/clean act on BullMQ only).
+ * `/readyz` and the queue dashboard at `/admin/queues`, over every source the process runs. Owns
+ * the HTTP edge: authentication, the same-origin check of writes, read-only mode, security
+ * headers, and the last scrub of secrets (every source's) from every body. It computes no status
+ * itself: the facts come from the injected `sources()`, `status()`, `health()` and `ready()`, and
+ * it never writes to the vendor database or to our state keys (the dashboard's retry/clean act on
+ * BullMQ only).
  */
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
@@ -12,24 +13,41 @@ import Fastify, { type FastifyReply, type FastifyRequest, LogController } from '
 import type { Config } from '../config/index.js';
 import { type Logger, silentLogger } from '../log.js';
 import { registry } from '../metrics.js';
-import type { StatusSnapshot } from '../pipeline/status-types.js';
+import type { FleetStatus, StatusSnapshot } from '../pipeline/status-types.js';
 import { assertBindAllowed, challenge, isAuthorized, webCredentials } from './auth.js';
 import { BOARD_PATH, boardPlugin } from './board.js';
-import { refreshQueueDepth, withTimeout } from './queue-depth.js';
-import { createScrubber, escapeHtml, redactDeep, secretValues } from './redaction.js';
+import { forgetQueueDepth, refreshQueueDepth, withTimeout } from './queue-depth.js';
+import { escapeHtml, growingScrubber, redactDeep, secretValues } from './redaction.js';
 import { loopbackHostVerdict, writeOriginVerdict } from './same-origin.js';
 import { renderStatusPage } from './status-page.js';
 
-export interface WebDeps {
-  /** config.web: host, port, readOnly, user/password/token (env only); config.vendor.timeZone for times. */
+/** A running source, as the server needs it. */
+export interface WebSource {
+  name: string;
+  /** Its config: the values of its secrets are scrubbed from every body. */
   config: Config;
-  /** Every BullMQ queue, for the dashboard and the queue-depth gauge. Owned (and closed) by the caller. */
+  /** Its BullMQ queues, for the dashboard and the queue-depth gauge. Owned (and closed) by the caller. */
   queues: Queue[];
+}
+
+export interface WebDeps {
+  /**
+   * config.web: host, port, readOnly, user/password/token (env only), shared by every source;
+   * config.vendor.timeZone for the times not of one source (the board's, the page's own).
+   */
+  config: Config;
+  /** The running sources now, in name order (asked again on every request). */
+  sources(): WebSource[];
+  /** Calls back after sources were added, removed or restarted (the board lists them again). */
+  onSourcesChange?(listener: () => void): () => void;
   /** Facts for `/` and `/api/status`. */
-  status(): Promise<StatusSnapshot>;
+  status(): Promise<FleetStatus>;
   /** `/healthz`: the process is alive (cheap; nothing that fails while Redis or MySQL is down). */
   health(): Promise<{ ok: boolean; details: Record<string, unknown> }>;
-  /** `/readyz`: one check per concern, each with its reason when it fails (jobs/readiness.ts). */
+  /**
+   * `/readyz`: one check per concern, each with its reason when it fails (jobs/readiness.ts), and
+   * whatever else the answer carries (each source's checks: src/web/fleet-readiness.ts).
+   */
   ready(): Promise<{
     ok: boolean;
     checks: Record<string, { ok: boolean; message?: string; informational?: boolean }>;
@@ -70,7 +88,33 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   const credentials = webCredentials(web);
   assertBindAllowed(web.host, credentials);
   const authKind = !credentials ? 'none' : credentials.basic ? 'basic' : 'bearer';
-  const scrub = createScrubber(secretValues(config));
+  // Every source's secrets, and those of a source since removed (its texts may still be shown:
+  // an error message, a reason).
+  const scrubber = growingScrubber();
+  const scrub = (text: string) => {
+    scrubber.add(secretValues(config));
+    for (const source of deps.sources()) scrubber.add(secretValues(source.config));
+    return scrubber.scrub(text);
+  };
+  scrub('');
+  // Each source's queue depths, on their own: one source's Redis down leaves the others' series.
+  let depthShown = new Set<string>();
+  const refreshEveryDepth = async () => {
+    const sources = deps.sources();
+    await Promise.all(
+      sources.map((source) =>
+        refreshQueueDepth(source.name, source.queues).catch((error: Error) =>
+          logger.warn(
+            { source: source.name, err: scrub(error.message) },
+            'queue depth not refreshed for /metrics',
+          ),
+        ),
+      ),
+    );
+    const names = new Set(sources.map((s) => s.name));
+    for (const name of depthShown) if (!names.has(name)) forgetQueueDepth(name);
+    depthShown = names;
+  };
 
   const app = Fastify({
     loggerInstance: logger,
@@ -150,9 +194,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   });
 
   app.get('/metrics', async (_request, reply) => {
-    await refreshQueueDepth(deps.config.source.name, deps.queues).catch((error: Error) =>
-      logger.warn({ err: scrub(error.message) }, 'queue depth not refreshed for /metrics'),
-    );
+    await refreshEveryDepth();
     await deps
       .beforeMetrics?.()
       .catch((error: Error) =>
@@ -162,15 +204,32 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
   });
 
   const loadStatus = () =>
-    settle<{ ok: true; snapshot: StatusSnapshot } | { ok: false; message: string }>(
-      async () => ({ ok: true, snapshot: redactDeep(await deps.status()) as StatusSnapshot }),
+    settle<{ ok: true; fleet: FleetStatus } | { ok: false; message: string }>(
+      async () => {
+        const fleet = redactDeep(await deps.status()) as FleetStatus;
+        // One source, as before sources existed: its facts unreadable is the page unavailable.
+        const only = soleSource(fleet);
+        if (only && !only.status) return { ok: false, message: only.error ?? 'unknown error' };
+        return { ok: true, fleet };
+      },
       (message) => ({ ok: false, message }),
     );
 
-  app.get('/api/status', async (_request, reply) => {
+  app.get('/api/status', async (request, reply) => {
     const result = await loadStatus();
     if (!result.ok) return reply.code(503).send({ error: `status unavailable: ${result.message}` });
-    return reply.send(result.snapshot);
+    const wanted = (request.query as Record<string, unknown>).source;
+    if (typeof wanted === 'string' && wanted !== '') {
+      const source = result.fleet.sources.find((s) => s.name === wanted);
+      if (!source) {
+        const names = result.fleet.sources.map((s) => s.name).join(', ') || 'none';
+        return reply.code(404).send({ error: `source "${wanted}" is not running here (running: ${names})` });
+      }
+      if (!source.status)
+        return reply.code(503).send({ error: `status of ${wanted} unavailable: ${source.error}` });
+      return reply.send(source.status);
+    }
+    return reply.send(statusBody(result.fleet));
   });
 
   app.get('/', async (_request, reply) => {
@@ -178,7 +237,7 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
     reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP);
     if (!result.ok) return reply.code(503).send(errorPage(`Status unavailable: ${result.message}`));
     return reply.send(
-      renderStatusPage(result.snapshot, {
+      renderStatusPage(result.fleet, {
         timeZone: config.vendor.timeZone,
         auth: authKind,
         readOnly: web.readOnly,
@@ -189,10 +248,14 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
 
   try {
     await app.register(
-      boardPlugin({ queues: deps.queues, readOnly: web.readOnly, logger, timeZone: config.vendor.timeZone }),
-      {
-        prefix: BOARD_PATH,
-      },
+      boardPlugin({
+        sources: deps.sources,
+        ...(deps.onSourcesChange ? { onChange: deps.onSourcesChange } : {}),
+        readOnly: web.readOnly,
+        logger,
+        timeZone: config.vendor.timeZone,
+      }),
+      { prefix: BOARD_PATH },
     );
     await app.listen({ host: web.host, port: web.port });
   } catch (error) {
@@ -218,6 +281,21 @@ export async function startWebServer(deps: WebDeps): Promise<WebServer> {
       return onError(message);
     }
   }
+}
+
+/** The one running source of a process that runs one and has none idle; otherwise undefined. */
+function soleSource(fleet: FleetStatus) {
+  return fleet.sources.length === 1 && fleet.idle.length === 0 ? fleet.sources[0] : undefined;
+}
+
+/**
+ * `/api/status`: every source (`sources[]`, `idle[]`). With one source running, its snapshot's
+ * fields are also at the top, where they were before sources existed (the documented stable
+ * shape); `?source=<name>` answers one source's snapshot alone.
+ */
+function statusBody(fleet: FleetStatus): FleetStatus & Partial<StatusSnapshot> {
+  const only = fleet.sources.length === 1 ? fleet.sources[0]!.status : null;
+  return { ...(only ?? {}), ...fleet };
 }
 
 function pathOf(request: FastifyRequest): string {

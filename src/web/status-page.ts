@@ -1,13 +1,23 @@
 /**
- * The status page at `/`: a StatusSnapshot rendered as one self-contained HTML document (inline
- * CSS and SVG, no script, no external resource), readable on a phone, refreshing itself. Every
- * number has a stable `data-testid` and its raw API value in `data-value`, so a browser test can
- * compare the page with `/api/status`. Pure: the snapshot comes in already redacted; every text
- * is HTML-escaped here.
+ * The status page at `/`: every source's StatusSnapshot rendered as one self-contained HTML
+ * document (inline CSS and SVG, no script, no external resource), readable on a phone, refreshing
+ * itself. One source alone reads as it always did; several get a summary, the sources not running
+ * with their reason, and one section each (`data-testid="source" data-source="<name>"`). Every
+ * number has a stable `data-testid` (unique within its source's section) and its raw API value in
+ * `data-value`, so a browser test can compare the page with `/api/status`. Pure: the facts come in
+ * already redacted; every text is HTML-escaped here.
  */
 import type { StreamName } from '../config/index.js';
 import type { GridCell } from '../pipeline/reconcile/nightly.js';
-import type { LotStatus, ReconcileGrid, StatusSnapshot, StreamStatus } from '../pipeline/status-types.js';
+import type {
+  FleetStatus,
+  IdleSourceStatus,
+  LotStatus,
+  ReconcileGrid,
+  SourceStatus,
+  StatusSnapshot,
+  StreamStatus,
+} from '../pipeline/status-types.js';
 import { renderDeliveriesChart } from './chart.js';
 import { renderDaysChart } from './days-chart.js';
 import { HEALTH_ALERTS_CSS, renderHealthAlerts } from './health-alerts.js';
@@ -15,7 +25,10 @@ import { escapeHtml } from './redaction.js';
 import { formatDuration, formatEpoch, NONE, zoneLabel } from './time-format.js';
 
 export interface StatusPageOptions {
-  /** The vendor's zone: every time on the page is shown in it. */
+  /**
+   * The zone of the page's own times (when it was generated, when sources started); a source's
+   * times are shown in its vendor's zone (`timeZone` of its snapshot).
+   */
   timeZone: string;
   /** How the dashboard is protected; `none` puts a warning on the page. */
   auth: 'basic' | 'bearer' | 'none';
@@ -35,11 +48,11 @@ const STREAM_TITLES: Record<StreamName, string> = {
 /** Lag above this is shown as a warning. */
 const LAG_WARN_SECONDS = 300;
 
-export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOptions): string {
-  const zone = options.timeZone;
+export function renderStatusPage(fleet: FleetStatus, options: StatusPageOptions): string {
   const refresh = options.refreshSeconds ?? 10;
-  const sum = (pick: (s: StreamStatus) => number) => snapshot.streams.reduce((n, s) => n + pick(s), 0);
-  const chartTotal = snapshot.deliveredPerMinute.reduce((n, p) => n + p.count, 0);
+  // One source and none idle: the page as it was before sources existed, without a source heading.
+  const only = fleet.sources.length === 1 && fleet.idle.length === 0 ? fleet.sources[0]!.status : null;
+  const body = only ? singleSource(only, refresh) : everySource(fleet, options.timeZone, refresh);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -56,12 +69,146 @@ ${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">` : ''}
   <nav><a href="${escapeHtml(options.boardPath)}">Queues</a> · <a href="api/status">JSON</a> · <a href="metrics">Metrics</a></nav>
 </header>
 ${notices(options)}
-${alerts(snapshot)}
+${body}
+</body>
+</html>
+`;
+}
+
+function singleSource(snapshot: StatusSnapshot, refresh: number): string {
+  const zone = snapshot.timeZone;
+  return `${alerts(snapshot)}
 ${renderHealthAlerts(snapshot.healthAlerts, zone)}
 <p class="muted">Times are shown in the vendor's zone, <strong data-testid="time-zone">${escapeHtml(zoneLabel(zone, snapshot.generatedAt))}</strong>.
 Generated ${value('generated-at', snapshot.generatedAt, formatEpoch(snapshot.generatedAt, zone))}${refresh > 0 ? `; reloads every ${refresh} s` : ''}. Version ${escapeHtml(snapshot.version)}.</p>
 
-<section class="cards">
+${sourceFacts(snapshot)}`;
+}
+
+/**
+ * Several sources (or one with others idle): a summary of the running ones, the ones not running
+ * with their reason, then one section per running source headed by its name. Each section is the
+ * single-source page's body, its headings one level down and its ids its own.
+ */
+function everySource(fleet: FleetStatus, zone: string, refresh: number): string {
+  const sections = fleet.sources.map((source) => {
+    const snapshot = source.status;
+    const inner = snapshot
+      ? `${alerts(snapshot)}
+${renderHealthAlerts(snapshot.healthAlerts, snapshot.timeZone)}
+<p class="muted">Times of ${escapeHtml(source.name)} are shown in its vendor's zone, <strong data-testid="time-zone">${escapeHtml(zoneLabel(snapshot.timeZone, snapshot.generatedAt))}</strong>.</p>
+
+${sourceFacts(snapshot)}`
+      : `<p class="notice" data-testid="source-error">Status of ${escapeHtml(source.name)} unavailable: ${escapeHtml(source.error ?? 'unknown error')}</p>`;
+    return `<section class="source" id="${sourceAnchor(source.name)}" data-testid="source" data-source="${escapeHtml(source.name)}">
+<h2 class="source-name">${escapeHtml(source.name)}</h2>
+${ownIds(oneLevelDown(inner), source.name)}
+</section>`;
+  });
+  return `<p class="muted">Generated ${value('generated-at', fleet.generatedAt, formatEpoch(fleet.generatedAt, zone))} ${escapeHtml(zoneLabel(zone, fleet.generatedAt))}${refresh > 0 ? `; reloads every ${refresh} s` : ''}. Version ${escapeHtml(fleet.version)}.</p>
+${sourcesSummary(fleet.sources, zone)}
+${idleSources(fleet.idle, zone)}
+${sections.join('\n')}`;
+}
+
+/** The running sources at a glance, each linked to its section. */
+function sourcesSummary(sources: SourceStatus[], zone: string): string {
+  if (sources.length === 0)
+    return '<p class="notice" data-testid="no-source">No source is running in this process: see the sources not running below, correct the config and reload.</p>';
+  const rows = sources.map((source) => {
+    const s = source.status;
+    const name = escapeHtml(source.name);
+    const cells = s
+      ? (() => {
+          const lags = s.streams.map((st) => st.lagSeconds).filter((l): l is number => l !== null);
+          const lag = lags.length ? Math.max(...lags) : null;
+          const sum = (pick: (st: StreamStatus) => number) => s.streams.reduce((n, st) => n + pick(st), 0);
+          return `<td>${count('source-alerts', s.alerts.length + s.healthAlerts.length, true)}</td>
+  <td>${count(
+    'source-failed',
+    sum((st) => st.failed),
+    true,
+  )}</td>
+  <td>${count(
+    'source-quarantined',
+    sum((st) => st.quarantined),
+    true,
+  )}</td>
+  <td${lag !== null && lag > LAG_WARN_SECONDS ? ' class="warn"' : ''}>${value('source-lag', lag, formatDuration(lag))}</td>
+  <td>${count(
+    'source-delivered-hour',
+    sum((st) => st.delivered.lastHour),
+  )}</td>`;
+        })()
+      : `<td colspan="5" class="bad">status unavailable</td>`;
+    return `<tr data-testid="source-row" data-source="${name}">
+  <th scope="row"><a href="#${sourceAnchor(source.name)}">${name}</a></th>
+  <td>${value('source-started-at', source.startedAt, formatEpoch(source.startedAt, zone))}</td>
+  ${cells}
+</tr>`;
+  });
+  return `<h2>Sources (${sources.length})</h2>
+<div class="scroll"><table data-testid="sources">
+<thead><tr><th scope="col">Source</th><th scope="col">Running since</th><th scope="col">Alerts</th><th scope="col">Failed</th><th scope="col">Quarantined</th><th scope="col">Largest lag</th><th scope="col">Delivered, last hour</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
+const IDLE_TEXT: Record<IdleSourceStatus['state'], string> = {
+  removed: 'removed',
+  refused: 'refused',
+  invalid: 'config invalid',
+};
+
+/** Sources this process does not run: removed on purpose, refused, or with an invalid config. */
+function idleSources(idle: IdleSourceStatus[], zone: string): string {
+  if (idle.length === 0) return '';
+  const items = idle.map(
+    (
+      s,
+    ) => `<li class="notice${s.state === 'removed' ? ' info' : ''}" data-testid="idle-source" data-source="${escapeHtml(s.name)}" data-state="${s.state}">
+  <strong>${escapeHtml(s.name)}</strong> ${IDLE_TEXT[s.state]} <span class="muted">since ${escapeHtml(formatEpoch(s.since, zone))}</span>
+  <p class="wrap">${escapeHtml(s.reason)}</p>
+</li>`,
+  );
+  return `<h2>Not running (${idle.length})</h2>
+<ul class="health-alerts" data-testid="idle-sources">
+${items.join('\n')}
+</ul>`;
+}
+
+/** `source-north`: the section's anchor (source names are `[a-z0-9_-]`). */
+function sourceAnchor(name: string): string {
+  return `source-${escapeHtml(name)}`;
+}
+
+/**
+ * A source's body inside its section: every heading one level down, under the source's name. Only
+ * our own markup holds a `<h`: every text was escaped.
+ */
+function oneLevelDown(html: string): string {
+  return html.replace(
+    /<(\/?)h([1-5])(?=[\s>])/g,
+    (_m, slash: string, level: string) => `<${slash}h${Number(level) + 1}`,
+  );
+}
+
+/** The section's ids (chart titles) suffixed with the source, so each chart keeps its own label. */
+function ownIds(html: string, source: string): string {
+  const suffix = `-${escapeHtml(source)}`;
+  return html.replace(
+    /(\s)(id|aria-labelledby)="([^"]+)"/g,
+    (_m, space: string, attr: string, id: string) => `${space}${attr}="${id}${suffix}"`,
+  );
+}
+
+/** One source's cards, streams, charts, lots and reconcile grid. */
+function sourceFacts(snapshot: StatusSnapshot): string {
+  const zone = snapshot.timeZone;
+  const sum = (pick: (s: StreamStatus) => number) => snapshot.streams.reduce((n, s) => n + pick(s), 0);
+  const chartTotal = snapshot.deliveredPerMinute.reduce((n, p) => n + p.count, 0);
+  return `<section class="cards">
 ${ispCard(snapshot, zone)}
 <div class="card">
   <h2>Totals</h2>
@@ -106,10 +253,7 @@ ${recentDaysSection(snapshot)}
 ${lotsTable(snapshot.lots, zone)}
 
 <h2>Reconciliation, nightly</h2>
-${reconcileGrid(snapshot.reconcile, zone)}
-</body>
-</html>
-`;
+${reconcileGrid(snapshot.reconcile, zone)}`;
 }
 
 /** The last days: volume per day and the nightly reconcile's completeness (`report` has the detail). */
@@ -307,4 +451,8 @@ thead th{color:var(--muted);font-weight:600}
 .grid td{text-align:center}
 .rc-complete{color:var(--good)}.rc-provisional{color:var(--muted)}
 .rc-quarantined,.rc-failed{color:var(--warn);font-weight:600}.rc-missing{color:var(--bad);font-weight:600}
+section.source{border-top:3px solid var(--line);margin-top:24px}
+h2.source-name{font-size:1.35rem;margin:12px 0 6px}
+section.source h3{font-size:1.1rem;margin:18px 0 8px}section.source .card h3{margin-top:0}
+section.source h4{font-size:1rem;margin:0 0 6px}
 `;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readiness } from '../../jobs/readiness.js';
 import { PROJECT_ROOT } from '../../src/config/index.js';
+import { singleSource } from '../../src/pipeline/fleet-view.js';
 import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { startDashboard } from '../../src/web/dashboard.js';
 import type { WebServer } from '../../src/web/server.js';
@@ -45,7 +46,9 @@ describe('dashboard of a running pipeline, in a real browser', () => {
     await h.start();
     const workers = h.workers;
     const startedAt = Date.now();
-    web = await startDashboard(h.rt, workers && (() => readiness(h.rt, { ...workers, startedAt })));
+    web = await startDashboard(
+      singleSource(h.rt, workers && (() => readiness(h.rt, { ...workers, startedAt })), startedAt),
+    );
     const failed = await waitFor(
       'a rejected record in the failed set',
       async () => (await h.rt.queues.push.entrances.getFailed())[0],

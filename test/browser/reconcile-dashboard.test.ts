@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FullSyncJobData, fullSyncProcessor, reconcileJobId } from '../../jobs/full-sync.js';
 import { readiness } from '../../jobs/readiness.js';
 import { naturalKeyOf } from '../../src/pipeline/events/records.js';
+import { singleSource } from '../../src/pipeline/fleet-view.js';
 import { runNightlyReconcile } from '../../src/pipeline/reconcile/nightly.js';
 import { FULL_SYNC_SCHEDULER_ID } from '../../src/pipeline/schedules.js';
 import { EVENT_STREAMS, type EventRow } from '../../src/pipeline/streams.js';
@@ -50,7 +51,9 @@ describe('nightly reconcile on the status page', () => {
     await insertDayVisits(h, day, lots, PER_LOT);
     await h.start();
     const workers = h.workers!;
-    web = await startDashboard(h.rt, () => readiness(h.rt, { ...workers, startedAt: Date.now() }));
+    web = await startDashboard(
+      singleSource(h.rt, () => readiness(h.rt, { ...workers, startedAt: Date.now() })),
+    );
     await waitFor(
       'the day delivered',
       () => h.sim.state.store.count('departure') === lots.length * PER_LOT,

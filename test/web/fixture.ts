@@ -273,6 +273,7 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   ]);
 
   let mysqlConn: mysql.Connection | undefined;
+  const startedAt = Math.floor(Date.now() / 1000);
 
   async function status(): Promise<StatusSnapshot> {
     const nowMs = Date.now();
@@ -384,8 +385,14 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
     status,
     deps: () => ({
       config,
-      queues: queues.all(),
-      status,
+      sources: () => [{ name: config.source.name, config, queues: queues.all() }],
+      // One source, as the dashboard of a process running one sees it.
+      status: async () => ({
+        generatedAt: Math.floor(Date.now() / 1000),
+        version: '0.1.0-test',
+        sources: [{ name: config.source.name, startedAt: startedAt, status: await status(), error: null }],
+        idle: [],
+      }),
       logger,
       async health() {
         return {

@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import type { StatusSnapshot } from '../../src/pipeline/status-types.js';
+import type { FleetStatus, StatusSnapshot } from '../../src/pipeline/status-types.js';
 import { WebConfigError } from '../../src/web/errors.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { basicAuth, createWebFixture, FORBIDDEN, PHOTO_PIECES, SECRETS, type WebFixture } from './fixture.js';
@@ -211,7 +211,8 @@ describe('web server with credentials (real HTTP, real queues)', () => {
   it('/api/status is the snapshot status() builds, with photos and secrets redacted', async () => {
     const reply = await get('/api/status');
     expect(reply.status).toBe(200);
-    const api = JSON.parse(reply.body) as StatusSnapshot;
+    // One source: its snapshot at the top as before sources existed, and the sources beside it.
+    const { sources, idle, ...api } = JSON.parse(reply.body) as StatusSnapshot & FleetStatus;
     const direct = await fx.status();
     // Fields that move with the clock between the two calls.
     const still = (s: StatusSnapshot) => ({
@@ -226,6 +227,15 @@ describe('web server with credentials (real HTTP, real queues)', () => {
       deliveredPerMinute: [],
     });
     expect(still(api)).toEqual(still(direct));
+    expect(sources.map((s) => s.name)).toEqual(['default']);
+    expect(still(sources[0]!.status!)).toEqual(still(direct));
+    expect(idle).toEqual([]);
+    const alone = await get('/api/status?source=default');
+    expect(alone.status).toBe(200);
+    expect(still(JSON.parse(alone.body))).toEqual(still(direct));
+    const unknown = await get('/api/status?source=nowhere');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body).error).toBe('source "nowhere" is not running here (running: default)');
     const entrances = api.streams.find((s) => s.stream === 'entrances')!;
     expect(entrances.delivered).toEqual({ lastHour: 10, lastDay: 21, total: 21 });
     expect(entrances.failed).toBe(2);
@@ -508,7 +518,7 @@ describe('credentials and bind address', () => {
   const configWith = (web: Record<string, unknown>) =>
     loadConfig({ env: {}, overrides: { ...baseOverrides, web: { port: 0, ...web } } });
   const unusedDeps = {
-    queues: [],
+    sources: () => [],
     status: () => Promise.reject(new Error('not reached')),
     health: () => Promise.reject(new Error('not reached')),
     ready: () => Promise.reject(new Error('not reached')),
