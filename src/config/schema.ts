@@ -319,7 +319,16 @@ export const configSchema = z.strictObject({
    * The vendor system this config reads. A config without `sources` is one source, named here; in a
    * config with `sources` each resolved source carries its own name (src/config/sources.ts).
    */
-  source: z.strictObject({ name: sourceName.default('default') }).prefault({}),
+  source: z
+    .strictObject({
+      name: sourceName.default('default'),
+      /**
+       * Set by the loader for each source of a many-source config: the deployment's own Redis
+       * prefix, where what the sources share lives (which source each park code belongs to).
+       */
+      fleetPrefix: z.string().optional(),
+    })
+    .prefault({}),
   isp: ispSchema,
   vendor: z.strictObject({
     /** mysql://user:password@host:3306/db. Env only: VENDOR_DB_URL. */

@@ -243,7 +243,7 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
       let merged = deepMerge(deepMerge(shared, entry.layer), own);
       if (input.overrides) merged = deepMerge(merged, input.overrides);
       merged = deepMerge(merged, {
-        source: { name: entry.name },
+        source: { name: entry.name, fleetPrefix: String(getPath(shared, 'redis.prefix') ?? '{isp}') },
         redis: { prefix: prefixOf(entry, shared) },
       });
       if (input.require === 'start') {

@@ -15,6 +15,7 @@ import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
 import { LotHealthStore } from '../state/lot-health.js';
 import { EntranceBlockStore, LotHoldStore } from '../state/lot-holds.js';
+import { ParkClaimStore } from '../state/park-claims.js';
 import { QuarantineStore } from '../state/quarantine.js';
 import { RecentKeys } from '../state/recent-keys.js';
 import { StreamProgress } from '../state/stream-progress.js';
@@ -53,6 +54,8 @@ export interface Runtime {
   /** The workers' ISP token state, as recorded in Redis. */
   tokenRecord: TokenRecordStore;
   quarantine: QuarantineStore;
+  /** Of a source in a many-source config: which source each park code belongs to (fleet-wide). */
+  claims?: ParkClaimStore;
   /** Photo fitting (decode, encode): photo.concurrency at once. */
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Photo reads (files, URLs) with their fitting: photo.fetchConcurrency at once. */
@@ -168,6 +171,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     deliveryDays: new DeliveryDayStore(redis, prefix, config.vendor.timeZone, config.reconcile.retainDays),
     health: new LotHealthStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax, config.source.name),
+    ...(config.source.fleetPrefix ? { claims: new ParkClaimStore(redis, config.source.fleetPrefix) } : {}),
     photoLimiter: createPhotoLimiter(config.photo.concurrency),
     photoLoads: createPhotoLimiter(config.photo.fetchConcurrency),
     photoPushes: createPhotoLimiter(config.isp.connections),

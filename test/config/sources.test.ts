@@ -75,6 +75,7 @@ describe('sources', () => {
     const [north, south] = resolved.configs;
     expect(north!.source.name).toBe('north');
     expect(north!.redis.prefix).toBe('{isp@north}');
+    expect(north!.source.fleetPrefix).toBe('{isp}');
     expect(north!.vendor.url).toContain('/north');
     expect(north!.streams.entrances.from).toBe('car_inout');
     expect(north!.isp.auth.clientSecret).toBe('shared-secret');

@@ -195,6 +195,50 @@ describe('a fleet of sources', () => {
     expect(restarted.restarted).toEqual(['north']);
     expect(fleet.sources()[0]!.config.streams.spotNums.pollEveryMs).toBe(400);
   });
+
+  it("quarantines a lot a source adds later under another source's park code, and sends nothing of it", async () => {
+    const { sim, redis } = await services();
+    const [n, s] = [await vendorDb('N'), await vendorDb('S')];
+    const north = sourceConfig('north', n.url, sim, redis);
+    const south = sourceConfig('south', s.url, sim, redis);
+    // As the loader sets it for every source of a many-source config.
+    for (const c of [north, south]) c.source.fleetPrefix = redis.prefix;
+    const fleet = await startFleet(sources(north, south));
+    const registered = () => sim.state.lots.list().filter((l) => l.status === 'registered');
+    await waitUntil(async () => registered().length >= 6, 15_000);
+    const southRt = fleet.sources().find((x) => x.name === 'south')!.rt;
+    expect(await southRt.claims!.all()).toEqual(
+      new Map([
+        ...['NATXL/1', 'NATXL/2', 'NATXL/3'].map((c) => [c, 'north'] as const),
+        ...['SATXL/1', 'SATXL/2', 'SATXL/3'].map((c) => [c, 'south'] as const),
+      ]),
+    );
+    const northLot = (
+      await n.admin.query('SELECT park_name FROM parkinfo WHERE park_no = ?', ['NATXL/2'])
+    )[0] as unknown as Array<{ park_name: string }>;
+
+    // South's operator adds a lot whose code is north's, with a name of its own.
+    await s.admin.query(
+      "INSERT INTO parkinfo (park_no, park_name, park_addr, lng, lat, total_num, used_num) VALUES ('NATXL/2', 'South copy', 'x', 117.1, 36.6, 50, 1)",
+    );
+    const quarantined = async () =>
+      (await southRt.quarantine.list({ stream: 'parks' })).entries.some((e) =>
+        e.reasons.some(
+          (r) => r.code === 'park-code-of-another-source' && /belongs to source north/.test(r.message),
+        ),
+      );
+    await waitUntil(quarantined, 20_000);
+    await waitUntil(
+      async () =>
+        (await southRt.quarantine.list({ stream: 'spotNums' })).entries.some((e) =>
+          e.reasons.some((r) => r.code === 'park-code-of-another-source'),
+        ),
+      20_000,
+    );
+    // ISP still has north's lot as north sent it.
+    expect(sim.state.lot('NATXL/2')?.park?.park_name).toBe(northLot[0]!.park_name);
+    expect(await southRt.lotChanges.delivered('parks')).not.toContain('NATXL/2');
+  });
 });
 
 async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<void> {

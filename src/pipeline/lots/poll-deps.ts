@@ -19,6 +19,7 @@ export function lotPollDeps(rt: Runtime, stream: LotStreamName): LotPollDeps {
     maxDeleteShare: rt.config.streams.parks.maxDeleteShare,
     readAll: () => def.read(rt.vendor, rt.config),
     transform: (row) => def.toItem(row, rt.transform),
+    ...(rt.claims ? { claim: (codes: string[]) => rt.claims!.claim(rt.config.source.name, codes) } : {}),
     store: {
       delivered: (s) => store.delivered(s),
       refused: (s) => store.refused(s),

@@ -42,6 +42,11 @@ export interface LotPollDeps {
   quarantine(outcome: LotRowOutcome): Promise<void>;
   /** Adds the flush job (deduplicated: one pending flush per stream). */
   requestFlush(): Promise<void>;
+  /**
+   * Of a source in a fleet: claims the codes read for this source, returning those another source
+   * holds (code → its name). Their rows are quarantined, never sent: ISP knows a lot by its code.
+   */
+  claim?(codes: string[]): Promise<Map<string, string>>;
   /** Told every lot code the read found (the table's contents, malformed rows included). */
   onRead?(codes: ReadonlySet<string>): Promise<void>;
   /** Told when the guard holds deletions back (log, metric). */
@@ -70,13 +75,34 @@ export async function pollLots(deps: LotPollDeps, full = false): Promise<LotPoll
   const current = new Map<string, ReadLot>();
   const keep = new Set<string>();
   let quarantined = 0;
+  const rowOf = new Map<string, LotRowOutcome['row']>();
   for (const row of rows) {
     const outcome = deps.transform(row);
     if (outcome.item && !outcome.deleted) {
       current.set(outcome.item.code, { ...outcome.item, at });
+      rowOf.set(outcome.item.code, row);
     } else if (outcome.reasons) {
       if (outcome.code) keep.add(outcome.code);
       await deps.quarantine(outcome);
+      quarantined++;
+    }
+  }
+  if (deps.claim && current.size > 0) {
+    for (const [code, owner] of await deps.claim([...current.keys()])) {
+      current.delete(code);
+      keep.add(code);
+      await deps.quarantine({
+        row: rowOf.get(code)!,
+        code,
+        reasons: [
+          {
+            code: 'park-code-of-another-source',
+            message:
+              `park code ${code} belongs to source ${owner}: ISP knows a lot by its code alone, so this ` +
+              `source does not send it; correct the code in this vendor's lot table, or purge ${owner} if it is gone`,
+          },
+        ],
+      });
       quarantined++;
     }
   }
