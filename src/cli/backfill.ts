@@ -6,7 +6,6 @@
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { type BackfillProgress, backfillDeps, liveCap, runBackfill } from '../pipeline/events/backfill.js';
 import { waitForJobs } from '../pipeline/follow-jobs.js';
@@ -14,6 +13,7 @@ import { createRuntime } from '../pipeline/runtime.js';
 import { EVENT_STREAM_NAMES, isEventStream, isLotStream } from '../pipeline/streams.js';
 import { parseOperatorTime } from './operator-time.js';
 import { formatTally } from './replay.js';
+import { configToChange } from './source-scope.js';
 
 interface BackfillFlags {
   from: string;
@@ -49,7 +49,7 @@ export function backfillCommand(): Command {
       if (!isEventStream(stream))
         throw new Error(`unknown stream "${stream}"; use ${EVENT_STREAM_NAMES.join(' or ')}`);
       const events = stream;
-      const config = loadConfig();
+      const config = configToChange('backfill');
       const zone = config.vendor.timeZone;
       const from = parseOperatorTime(flags.from, zone, '--from');
       const requestedTo =

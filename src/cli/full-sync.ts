@@ -1,8 +1,8 @@
 /** `full-sync`: queues the nightly full sync now (all lots, all spot counts, deletions). */
 import { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
 import { createQueues, createRedis } from '../pipeline/queues.js';
 import { LotChangeStore } from '../state/lot-changes.js';
+import { configToChange } from './source-scope.js';
 
 export function fullSyncCommand(): Command {
   return new Command('full-sync')
@@ -12,7 +12,7 @@ export function fullSyncCommand(): Command {
       'the lots the mass-deletion guard held back really are gone: delete them at ISP in this pass',
     )
     .action(async (flags: { confirmDeletes?: boolean }) => {
-      const config = loadConfig();
+      const config = configToChange('full-sync');
       const queues = createQueues(config);
       try {
         if (flags.confirmDeletes) {

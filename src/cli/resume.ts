@@ -6,13 +6,13 @@
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { resumeState } from '../pipeline/resume.js';
 import { createRuntime } from '../pipeline/runtime.js';
 import { lossAdvice } from '../pipeline/state-guard.js';
 import { StateMarkerStore } from '../state/state-marker.js';
 import { parseOperatorTime } from './operator-time.js';
+import { configToChange } from './source-scope.js';
 
 export function resumeCommand(): Command {
   return new Command('resume')
@@ -24,7 +24,7 @@ export function resumeCommand(): Command {
     .option('--all', "re-read the vendor's whole history (every event is sent again)")
     .option('--force', 'resume even though no loss is recorded (the marker is there)')
     .action(async (flags: { from?: string; all?: boolean; force?: boolean }) => {
-      const config = loadConfig();
+      const config = configToChange('resume');
       const zone = config.vendor.timeZone;
       if ((flags.from === undefined) === !flags.all)
         throw new Error('resume needs exactly one of --from <time> or --all');

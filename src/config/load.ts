@@ -35,6 +35,8 @@ export interface LoadOptions {
   require?: 'start';
   /** Of a config with several sources, the one to load (default: ISP_SYNC_SOURCE, or the only one). */
   source?: string;
+  /** The command that needs one source (`replay`): named when several are there and none is chosen. */
+  purpose?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface LoadOptions {
  */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  return chooseSource(loadSources(options), options.source ?? env[SOURCE_VAR]);
+  return chooseSource(loadSources(options), options.source ?? env[SOURCE_VAR], options.purpose);
 }
 
 /**

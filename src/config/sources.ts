@@ -315,18 +315,27 @@ function refuseMissing(missing: ReturnType<typeof missingForStart>, source: stri
 
 /**
  * The source a command works on: `wanted` (from --source or ISP_SYNC_SOURCE), or the only one. With
- * several and none chosen, or an unknown name, the error lists the names.
+ * several and none chosen, or an unknown name, the error lists the names; `purpose` (a command's
+ * name) says which command refused.
  */
-export function chooseSource(resolved: ResolvedSources, wanted: string | undefined): Config {
+export function chooseSource(
+  resolved: ResolvedSources,
+  wanted: string | undefined,
+  purpose?: string,
+): Config {
   const names = resolved.configs.map((c) => c.source.name);
   const problemOf = (name: string) => resolved.problems.find((p) => p.name === name);
   if (wanted === undefined || wanted === '') {
     if (resolved.problems.length > 0 && resolved.configs.length + resolved.problems.length === 1)
       throw resolved.problems[0]!.error;
     if (resolved.configs.length === 1 && resolved.problems.length === 0) return resolved.configs[0]!;
+    const all = [...names, ...resolved.problems.map((p) => p.name ?? p.origin)];
+    // A command that changes state names itself and shows the call with the first name filled in.
+    const why = purpose ? `${purpose} works on one source at a time, and ` : '';
+    const example = purpose && all[0] ? ` (e.g. isp-park-sync --source ${all[0]} ${purpose} ...)` : '';
     throw new ConfigError(
-      `this config has ${names.length + resolved.problems.length} sources (${[...names, ...resolved.problems.map((p) => p.name ?? p.origin)].join(', ')}): ` +
-        `choose one with --source <name> or ${SOURCE_VAR}`,
+      `${why}this config has ${all.length} sources (${all.join(', ')}): ` +
+        `choose one with --source <name> or ${SOURCE_VAR}${example}`,
     );
   }
   const found = resolved.configs.find((c) => c.source.name === wanted);
