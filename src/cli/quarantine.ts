@@ -11,7 +11,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DateTime } from 'luxon';
-import { type EventStreamName, loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { type Config, type EventStreamName, STREAM_NAMES, type StreamName } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { eventPushDeps } from '../pipeline/events/push-deps.js';
 import type { RowOutcome } from '../pipeline/events/records.js';
@@ -27,6 +27,15 @@ import {
 import { redactForDisplay } from '../redact.js';
 import type { QuarantineEntry, QuarantineReasonLike } from '../state/quarantine.js';
 import { oneLine } from './args.js';
+import {
+  configToChange,
+  eachSource,
+  groupedExitCode,
+  problemJson,
+  problemText,
+  sourceHeading,
+  sourcesToRead,
+} from './source-scope.js';
 import { formatTable } from './table.js';
 
 export function quarantineCommand(): Command {
@@ -40,28 +49,51 @@ export function quarantineCommand(): Command {
     .option('--stream <stream>', `only this stream (${STREAM_NAMES.join(', ')})`, asStream)
     .option('--limit <n>', 'rows to show', asCount, 20)
     .option('--json', 'print JSON')
-    .action(async (flags: { stream?: StreamName; limit: number; json?: boolean }) => {
-      await withRuntime(async (rt) => {
-        const counts = await rt.quarantine.counts();
-        const page = await rt.quarantine.list({ stream: flags.stream, limit: flags.limit });
-        if (flags.json) {
-          console.log(
-            JSON.stringify({ counts, total: page.total, entries: page.entries.map(summary) }, null, 2),
-          );
-          return;
-        }
+    .action(async (flags: ListFlags) => {
+      const scope = sourcesToRead();
+      if (!scope.grouped) {
+        await withRuntime(scope.configs[0]!, async (rt) => {
+          const list = await readList(rt, flags);
+          if (flags.json) {
+            console.log(JSON.stringify(listJson(list), null, 2));
+            return;
+          }
+          console.log(listText(list, flags, rt.config.vendor.timeZone).join('\n'));
+          if (list.page.total > 0)
+            console.log(
+              'show one: quarantine show <id>; after fixing the config: quarantine retry <id>|--stream s|--all',
+            );
+        });
+        return;
+      }
+      const runs = await eachSource(scope, (config) =>
+        withRuntime(config, (rt) => readList(rt, flags), { readOnly: true }),
+      );
+      process.exitCode = groupedExitCode(scope, runs);
+      if (flags.json) {
+        const sources = runs.map(({ config, ...run }) => ({
+          source: config.source.name,
+          redisPrefix: config.redis.prefix,
+          ...('error' in run ? { error: run.error.message } : listJson(run.result, config.source.name)),
+        }));
+        console.log(JSON.stringify({ sources: [...sources, ...scope.problems.map(problemJson)] }, null, 2));
+        return;
+      }
+      const parts = runs.map(({ config, ...run }) =>
+        [
+          sourceHeading(config),
+          ...('error' in run
+            ? [`the quarantine could not be read: ${run.error.message}`]
+            : listText(run.result, flags, config.vendor.timeZone)),
+        ].join('\n'),
+      );
+      console.log([...parts, ...scope.problems.map(problemText)].join('\n\n'));
+      const some = runs.find((r) => 'result' in r && r.result.page.total > 0);
+      if (some)
         console.log(
-          `quarantined: ${STREAM_NAMES.map((s) => `${s} ${counts[s]}`).join(', ')}` +
-            (flags.stream ? ` (showing ${flags.stream})` : ''),
+          `\nshow one: --source <name> quarantine show <id> (e.g. isp-park-sync --source ${some.config.source.name} ` +
+            'quarantine show <id>); after fixing the config: --source <name> quarantine retry <id>|--stream s|--all',
         );
-        if (page.total === 0) return;
-        console.log(formatEntries(page.entries, rt.config.vendor.timeZone));
-        if (page.total > page.entries.length)
-          console.log(`... ${page.total - page.entries.length} older not shown (--limit)`);
-        console.log(
-          'show one: quarantine show <id>; after fixing the config: quarantine retry <id>|--stream s|--all',
-        );
-      });
     });
 
   cmd
@@ -69,7 +101,7 @@ export function quarantineCommand(): Command {
     .description('one quarantined row: the raw vendor row and the reasons')
     .argument('<id>', 'entry id as listed, e.g. entrances:1234')
     .action(async (id: string) => {
-      await withRuntime(async (rt) => {
+      await withRuntime(configToChange('quarantine show'), async (rt) => {
         const entry = await rt.quarantine.get(id);
         if (!entry) throw new Error(`no quarantined row "${id}" (see \`quarantine list\`)`);
         console.log(JSON.stringify(redactForDisplay({ ...summary(entry), row: entry.row }), null, 2));
@@ -90,7 +122,7 @@ export function quarantineCommand(): Command {
     .action(async (ids: string[], flags: { stream?: StreamName; all?: boolean; limit: number }) => {
       if (ids.length === 0 && !flags.stream && !flags.all)
         throw new Error('name entry ids, or --stream <stream>, or --all');
-      await withRuntime(async (rt) => {
+      await withRuntime(configToChange('quarantine retry'), async (rt) => {
         const chosen = ids.length ? ids : await idsOf(rt, flags.all ? undefined : flags.stream, flags.limit);
         const outcomes = await retryQuarantined(rt, chosen);
         for (const o of outcomes) console.log(formatOutcome(o));
@@ -202,10 +234,53 @@ async function idsOf(rt: Runtime, stream: StreamName | undefined, limit: number)
   return ids;
 }
 
-async function withRuntime(fn: (rt: Runtime) => Promise<void>): Promise<void> {
-  const rt = createRuntime(loadConfig(), { logger: silentLogger });
+interface ListFlags {
+  stream?: StreamName;
+  limit: number;
+  json?: boolean;
+}
+
+interface QuarantineList {
+  counts: Record<StreamName, number>;
+  page: { total: number; entries: QuarantineEntry[] };
+}
+
+async function readList(rt: Runtime, flags: ListFlags): Promise<QuarantineList> {
+  const counts = await rt.quarantine.counts();
+  const page = await rt.quarantine.list({ stream: flags.stream, limit: flags.limit });
+  return { counts, page };
+}
+
+/** `source`: in a grouped output, each entry says whose it is. */
+function listJson({ counts, page }: QuarantineList, source?: string) {
+  return {
+    counts,
+    total: page.total,
+    entries: page.entries.map((e) => (source ? { source, ...summary(e) } : summary(e))),
+  };
+}
+
+function listText({ counts, page }: QuarantineList, flags: ListFlags, zone: string): string[] {
+  const lines = [
+    `quarantined: ${STREAM_NAMES.map((s) => `${s} ${counts[s]}`).join(', ')}` +
+      (flags.stream ? ` (showing ${flags.stream})` : ''),
+  ];
+  if (page.total === 0) return lines;
+  lines.push(formatEntries(page.entries, zone));
+  if (page.total > page.entries.length)
+    lines.push(`... ${page.total - page.entries.length} older not shown (--limit)`);
+  return lines;
+}
+
+/** `readOnly`: the queue objects write nothing (a listing of a source where nothing ran leaves no key). */
+async function withRuntime<T>(
+  config: Config,
+  fn: (rt: Runtime) => Promise<T>,
+  options: { readOnly?: boolean } = {},
+): Promise<T> {
+  const rt = createRuntime(config, { logger: silentLogger, readOnly: options.readOnly === true });
   try {
-    await fn(rt);
+    return await fn(rt);
   } finally {
     await rt.close();
   }

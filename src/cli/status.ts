@@ -1,7 +1,7 @@
 /** `status`: the facts of the status page, in the terminal (or as JSON with --json). */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { type RedisClient, scanKeys } from '../pipeline/redis-options.js';
 import { createRuntime } from '../pipeline/runtime.js';
@@ -9,6 +9,16 @@ import { collectStatus } from '../pipeline/status.js';
 import type { StatusSnapshot } from '../pipeline/status-types.js';
 import { redactUrl } from '../redact.js';
 import { assertRedisReachable } from './redis-reachable.js';
+import {
+  eachSource,
+  groupedExitCode,
+  problemJson,
+  problemText,
+  type ReadScope,
+  type SourceRun,
+  sourceHeading,
+  sourcesToRead,
+} from './source-scope.js';
 import { formatTable } from './table.js';
 
 export function statusCommand(): Command {
@@ -16,33 +26,87 @@ export function statusCommand(): Command {
     .description(
       'per stream: checkpoint, lag, deliveries, queue depths, failed and quarantined counts (reads only)',
     )
-    .option('--json', 'print the /api/status JSON')
+    .option('--json', 'print the /api/status JSON (with several sources: one object per source)')
     .option('--no-probe', 'do not contact ISP')
     .action(async (options: { json?: boolean; probe: boolean }) => {
-      const config = loadConfig();
-      // Redis first, with a client that does not retry: one clear line when it is away (the queue
-      // clients made with the runtime would otherwise report every reconnect attempt).
-      await assertRedisReachable(config.redis.url, 'status has nothing to show without it.');
-      const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
-      try {
-        const status = await collectStatus(rt, { probeIsp: options.probe });
-        if (options.json) {
-          console.log(JSON.stringify(status, null, 2));
-          return;
-        }
-        if (!status.state.marker && !status.state.lost && nothingDelivered(status)) {
-          const prefixes = await prefixesInRedis(rt.redis);
-          console.log(
-            `nothing has run with Redis prefix ${config.redis.prefix} at ${redactUrl(config.redis.url)}: no worker state, ` +
-              `no deliveries. ${prefixes.length ? `Prefixes with worker state there: ${prefixes.join(', ')} (choose one with REDIS_PREFIX).` : 'No other prefix there holds worker state either.'}`,
-          );
-          return;
-        }
-        console.log(formatStatus(status, config.vendor.timeZone));
-      } finally {
-        await rt.close();
-      }
+      const scope = sourcesToRead();
+      if (!scope.grouped) return statusOfOne(scope.configs[0]!, options);
+      const url = scope.configs[0]?.redis.url;
+      if (url) await assertRedisReachable(url, 'status has nothing to show without it.');
+      const runs = await eachSource(scope, (config) => readStatus(config, options.probe));
+      console.log(
+        options.json ? JSON.stringify(groupedJson(scope, runs), null, 2) : groupedText(scope, runs),
+      );
+      process.exitCode = groupedExitCode(scope, runs);
     });
+}
+
+/** One source, as `status` showed it before sources: no heading, the snapshot itself as JSON. */
+async function statusOfOne(config: Config, options: { json?: boolean; probe: boolean }): Promise<void> {
+  // Redis first, with a client that does not retry: one clear line when it is away (the queue
+  // clients made with the runtime would otherwise report every reconnect attempt).
+  await assertRedisReachable(config.redis.url, 'status has nothing to show without it.');
+  const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
+  try {
+    const status = await collectStatus(rt, { probeIsp: options.probe });
+    if (options.json) {
+      console.log(JSON.stringify(status, null, 2));
+      return;
+    }
+    if (nothingRan(status)) {
+      const prefixes = await prefixesInRedis(rt.redis);
+      console.log(
+        `nothing has run with Redis prefix ${config.redis.prefix} at ${redactUrl(config.redis.url)}: no worker state, ` +
+          `no deliveries. ${prefixes.length ? `Prefixes with worker state there: ${prefixes.join(', ')} (choose one with REDIS_PREFIX).` : 'No other prefix there holds worker state either.'}`,
+      );
+      return;
+    }
+    console.log(formatStatus(status, config.vendor.timeZone));
+  } finally {
+    await rt.close();
+  }
+}
+
+async function readStatus(config: Config, probe: boolean): Promise<StatusSnapshot> {
+  const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
+  try {
+    return await collectStatus(rt, { probeIsp: probe });
+  } finally {
+    await rt.close();
+  }
+}
+
+/** Every source under its heading; a source where nothing ran says so in one line. */
+function groupedText(scope: ReadScope, runs: ReadonlyArray<SourceRun<StatusSnapshot>>): string {
+  const parts = runs.map(({ config, ...run }) => {
+    const body =
+      'error' in run
+        ? `status could not be read: ${run.error.message}`
+        : nothingRan(run.result)
+          ? 'nothing has run under this prefix yet: no worker state, no deliveries'
+          : formatStatus(run.result, config.vendor.timeZone);
+    return `${sourceHeading(config)}
+${body}`;
+  });
+  return [...parts, ...scope.problems.map(problemText)].join('\n\n');
+}
+
+/** `{ sources: [{ source, redisPrefix, status } | { source, redisPrefix, error }] }`. */
+function groupedJson(scope: ReadScope, runs: ReadonlyArray<SourceRun<StatusSnapshot>>) {
+  return {
+    sources: [
+      ...runs.map(({ config, ...run }) => ({
+        source: config.source.name,
+        redisPrefix: config.redis.prefix,
+        ...('error' in run ? { error: run.error.message } : { status: run.result }),
+      })),
+      ...scope.problems.map(problemJson),
+    ],
+  };
+}
+
+function nothingRan(status: StatusSnapshot): boolean {
+  return !status.state.marker && !status.state.lost && nothingDelivered(status);
 }
 
 function nothingDelivered(status: StatusSnapshot): boolean {
