@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { silentLogger } from '../log.js';
 import { waitForJobs } from '../pipeline/follow-jobs.js';
 import { dayOf, previousDay, ReconcileDayError } from '../pipeline/reconcile/days.js';
@@ -17,6 +17,15 @@ import { type RepairResult, repairMissing } from '../pipeline/reconcile/repair.j
 import type { ReconcileQuery, ReconcileReport } from '../pipeline/reconcile/types.js';
 import { createRuntime, type Runtime } from '../pipeline/runtime.js';
 import { assertRedisReachable } from './redis-reachable.js';
+import {
+  configToChange,
+  eachSource,
+  problemJson,
+  problemText,
+  type ReadScope,
+  sourceHeading,
+  sourcesToRead,
+} from './source-scope.js';
 import { formatTable } from './table.js';
 
 interface ReconcileFlags {
@@ -53,60 +62,142 @@ export function reconcileCommand(): Command {
       'after',
       '\nExit codes: 0 every event is delivered, quarantined, failed (see `replay`) or on its way; 1 events are\n' +
         'missing; 2 the days or the lot cannot be reconciled (the message says what can). Events after where\n' +
-        'a stream has read up to (today, the commit lag) are provisional: counted as not read yet, not missing.',
+        'a stream has read up to (today, the commit lag) are provisional: counted as not read yet, not missing.\n' +
+        'With several sources each is reconciled under its name (--source <name>: that one) and the exit code is\n' +
+        'the worst of them; --repair works on one source.',
     )
     .action(async (flags: ReconcileFlags) => {
-      const config = loadConfig();
-      await assertRedisReachable(config.redis.url, 'reconcile needs the delivery records kept there.');
-      const zone = config.vendor.timeZone;
-      let query: ReconcileQuery;
-      try {
-        query = queryOf(flags, zone, Date.now());
-      } catch (error) {
-        return badInput(error as Error);
-      }
-      const rt = createRuntime(config, { logger: silentLogger });
-      try {
-        let report: ReconcileReport;
-        try {
-          report = await reconcileDays(reconcileDeps(rt), query);
-        } catch (error) {
-          if (error instanceof ReconcileDayError || error instanceof UnknownLotError) return badInput(error);
-          throw error;
-        }
-        let repair: RepairResult | undefined;
-        let after: ReconcileReport | undefined;
-        if (flags.repair && !report.complete) {
-          repair = await repairMissing(rt, report, {
-            onProgress: (stream, p) => {
-              if (p.state === 'waiting-entrances' || p.state === 'waiting-queue')
-                process.stderr.write(`${stream}: waiting (${p.state}); is a worker running?\n`);
-            },
-          });
-          if (flags.wait) {
-            await waitForRepair(rt, repair);
-            after = await reconcileDays(reconcileDeps(rt), query);
-          }
-        }
-        const final = after ?? report;
-        if (flags.json) {
-          console.log(
-            JSON.stringify(
-              { ...report, ...(repair ? { repair } : {}), ...(after ? { after } : {}) },
-              null,
-              2,
-            ),
-          );
-        } else {
-          console.log(formatReport(report));
-          if (repair) console.log(formatRepair(repair));
-          if (after) console.log(`\nafter the repair:\n${formatReport(after)}`);
-        }
-        process.exitCode = final.complete ? EXIT_COMPLETE : EXIT_MISSING;
-      } finally {
-        await rt.close();
-      }
+      if (flags.repair) return reconcileOn(configToChange('reconcile --repair'), flags);
+      const scope = sourcesToRead();
+      if (!scope.grouped) return reconcileOn(scope.configs[0]!, flags);
+      return reconcileGrouped(scope, flags);
     });
+}
+
+/** One source, as `reconcile` did before sources (and `--repair`, which acts on one source). */
+async function reconcileOn(config: Config, flags: ReconcileFlags): Promise<void> {
+  await assertRedisReachable(config.redis.url, 'reconcile needs the delivery records kept there.');
+  const zone = config.vendor.timeZone;
+  let query: ReconcileQuery;
+  try {
+    query = queryOf(flags, zone, Date.now());
+  } catch (error) {
+    return badInput(error as Error);
+  }
+  const rt = createRuntime(config, { logger: silentLogger });
+  try {
+    let report: ReconcileReport;
+    try {
+      report = await reconcileDays(reconcileDeps(rt), query);
+    } catch (error) {
+      if (error instanceof ReconcileDayError || error instanceof UnknownLotError) return badInput(error);
+      throw error;
+    }
+    let repair: RepairResult | undefined;
+    let after: ReconcileReport | undefined;
+    if (flags.repair && !report.complete) {
+      repair = await repairMissing(rt, report, {
+        onProgress: (stream, p) => {
+          if (p.state === 'waiting-entrances' || p.state === 'waiting-queue')
+            process.stderr.write(`${stream}: waiting (${p.state}); is a worker running?\n`);
+        },
+      });
+      if (flags.wait) {
+        await waitForRepair(rt, repair);
+        after = await reconcileDays(reconcileDeps(rt), query);
+      }
+    }
+    const final = after ?? report;
+    if (flags.json) {
+      console.log(
+        JSON.stringify({ ...report, ...(repair ? { repair } : {}), ...(after ? { after } : {}) }, null, 2),
+      );
+    } else {
+      console.log(formatReport(report));
+      if (repair) console.log(formatRepair(repair));
+      if (after) console.log(`\nafter the repair:\n${formatReport(after)}`);
+    }
+    process.exitCode = final.complete ? EXIT_COMPLETE : EXIT_MISSING;
+  } finally {
+    await rt.close();
+  }
+}
+
+/** One source's part of a grouped reconcile: its report, or why it has none. */
+type SourceReconcile =
+  | { exitCode: number; report: ReconcileReport }
+  | { exitCode: number; error: string }
+  | { exitCode: number; skipped: string };
+
+/**
+ * Every source (`--repair` aside, which acts on one): each under its heading, or one JSON object per
+ * source with its own exit code; the command exits with the worst of them, so cron sees a gap in
+ * any source. With `--lot`, the sources without that lot are passed over (a lot is one source's);
+ * a lot none of them has is bad input.
+ */
+async function reconcileGrouped(scope: ReadScope, flags: ReconcileFlags): Promise<void> {
+  const url = scope.configs[0]?.redis.url;
+  if (url) await assertRedisReachable(url, 'reconcile needs the delivery records kept there.');
+  const queries = new Map<string, ReconcileQuery>();
+  try {
+    for (const c of scope.configs) queries.set(c.source.name, queryOf(flags, c.vendor.timeZone, Date.now()));
+  } catch (error) {
+    return badInput(error as Error);
+  }
+  const runs = await eachSource(scope, async (config): Promise<SourceReconcile> => {
+    const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
+    try {
+      const report = await reconcileDays(reconcileDeps(rt), queries.get(config.source.name)!);
+      return { exitCode: report.complete ? EXIT_COMPLETE : EXIT_MISSING, report };
+    } catch (error) {
+      if (error instanceof UnknownLotError && flags.lot !== undefined)
+        return { exitCode: EXIT_COMPLETE, skipped: error.message };
+      if (error instanceof ReconcileDayError) return { exitCode: EXIT_BAD_INPUT, error: error.message };
+      throw error;
+    } finally {
+      await rt.close();
+    }
+  });
+  // A source that could not be read or is invalid cannot be reconciled: the "cannot" code.
+  const outcomes = runs.map(({ config, ...run }) => ({
+    config,
+    outcome: 'error' in run ? { exitCode: EXIT_BAD_INPUT, error: run.error.message } : run.result,
+  }));
+  const reconciled = outcomes.filter(({ outcome }) => !('skipped' in outcome));
+  const lotNowhere = flags.lot !== undefined && reconciled.length === 0 && scope.problems.length === 0;
+  const codes = [
+    ...outcomes.map(({ outcome }) => outcome.exitCode),
+    ...scope.problems.map(() => EXIT_BAD_INPUT),
+    ...(lotNowhere ? [EXIT_BAD_INPUT] : []),
+  ];
+  process.exitCode = Math.max(EXIT_COMPLETE, ...codes);
+  if (flags.json) {
+    const sources = outcomes.map(({ config, outcome }) => ({
+      source: config.source.name,
+      redisPrefix: config.redis.prefix,
+      ...outcome,
+    }));
+    const invalid = scope.problems.map((p) => ({ ...problemJson(p), exitCode: EXIT_BAD_INPUT }));
+    console.log(JSON.stringify({ sources: [...sources, ...invalid] }, null, 2));
+    return;
+  }
+  const parts = outcomes.map(({ config, outcome }) => {
+    const body =
+      'report' in outcome
+        ? formatReport(outcome.report)
+        : 'skipped' in outcome
+          ? `not this source's lot: ${outcome.skipped}`
+          : `cannot be reconciled: ${outcome.error}`;
+    return `${sourceHeading(config)}\n${body}`;
+  });
+  console.log([...parts, ...scope.problems.map(problemText)].join('\n\n'));
+  if (lotNowhere) console.error(`no source has a lot "${flags.lot}" in its lot table`);
+  const missing = outcomes.filter(({ outcome }) => outcome.exitCode === EXIT_MISSING);
+  if (missing.length)
+    console.log(
+      `\nevents missing in ${missing.map(({ config }) => config.source.name).join(', ')}: ` +
+        `isp-park-sync --source ${missing[0]!.config.source.name} reconcile ... --repair sends them`,
+    );
 }
 
 function badInput(error: Error): void {

@@ -54,6 +54,18 @@ export function reportCsv(report: DailyReport): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/**
+ * The reports of several sources as one CSV: the same columns after a leading `source`, one header
+ * line, the sources' rows in the order given.
+ */
+export function sourcesReportCsv(parts: ReadonlyArray<{ source: string; report: DailyReport }>): string {
+  const lines = [['source', ...COLUMNS.map((c) => c.csv)].join(',')];
+  for (const { source, report } of parts)
+    for (const row of report.rows)
+      lines.push([csvField(source), ...COLUMNS.map((c) => csvField(c.value(row)))].join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 /** A Markdown cell: pipes escaped, line breaks as spaces; null as an en dash. */
 function mdCell(value: Cell): string {
   if (value === null) return '–';
