@@ -110,6 +110,12 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     redis: redisTarget(config.redis.url),
     vendor: vendorTarget(config.vendor.url),
   });
+  // First: a vendor URL the driver refuses (an unknown SSL profile) throws here, before any client
+  // is open that would keep the process alive (a command over several sources goes on to the next).
+  const vendor = createVendorPool(config.vendor, {
+    source: config.source.name,
+    ...(options.vendorInitSql ? { initSql: options.vendorInitSql } : {}),
+  });
   const redis = createRedis(config, options.redis);
   // Every client reports an outage through the one OutageLog: calm lines instead of stacks.
   redis.on('error', (error) => outages.clientError('redis', error));
@@ -118,10 +124,6 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   const queues = createQueues(config, undefined, {
     readOnly: options.readOnly === true,
     onError: (error, queue) => outages.clientError('redis', error, { queue }),
-  });
-  const vendor = createVendorPool(config.vendor, {
-    source: config.source.name,
-    ...(options.vendorInitSql ? { initSql: options.vendorInitSql } : {}),
   });
   const vendorClock: Runtime['vendorClock'] = { skewMs: 0, measuredAt: null };
   const hostNow = options.now ?? Date.now;
