@@ -19,6 +19,7 @@ import { replayCommand } from './cli/replay.js';
 import { reportCommand } from './cli/report.js';
 import { resumeCommand } from './cli/resume.js';
 import { simCommand } from './cli/sim.js';
+import { sourcesCommand } from './cli/sources.js';
 import { startCommand } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
 import { vendorCommand } from './cli/vendor.js';
@@ -68,6 +69,7 @@ program.addCommand(backfillCommand());
 program.addCommand(quarantineCommand());
 program.addCommand(reconcileCommand());
 program.addCommand(reportCommand());
+program.addCommand(sourcesCommand());
 program.addCommand(demoCommand());
 
 try {

@@ -78,6 +78,8 @@ export interface ResolvedSources {
   problems: SourceProblem[];
   /** The sources folder, when there is one (watched for changes by `start`). */
   dir?: string;
+  /** The deployment's `redis.prefix`, each source's prefix is made from (`{isp}` → `{isp@north}`). */
+  basePrefix: string;
 }
 
 /**
@@ -231,10 +233,12 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
         'sources: the config names sources but none was found; add a source or remove the key',
       );
     if (input.require === 'start') refuseMissing(missingForStart(whole, input.deployment), undefined);
-    return { multi: false, configs: [parse(whole, undefined)], problems: [] };
+    const config = parse(whole, undefined);
+    return { multi: false, configs: [config], problems: [], basePrefix: config.redis.prefix };
   }
   const { streams: _streams, ...shared } = whole;
-  refuseDuplicates(entries, String(getPath(shared, 'redis.prefix') ?? '{isp}'));
+  const basePrefix = String(getPath(shared, 'redis.prefix') ?? '{isp}');
+  refuseDuplicates(entries, basePrefix);
   const configs: Config[] = [];
   const problems: SourceProblem[] = [];
   for (const entry of entries) {
@@ -257,7 +261,7 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
     }
   }
   const dir = sourcesDirOf(tree, env);
-  return { multi: true, configs, problems, ...(dir ? { dir } : {}) };
+  return { multi: true, configs, problems, basePrefix, ...(dir ? { dir } : {}) };
 }
 
 function prefixOf(entry: SourceEntry, shared: Tree): string {
