@@ -95,9 +95,9 @@ export function sourcesCommand(): Command {
         const deleted = await deletePrefix(redis, prefix);
         forgetStateEvidence(evidence);
         console.log(
-          `deleted ${deleted} key(s) under ${prefix} (${failed} failed job(s) among them). Another host that ran ` +
-            `source ${name} keeps its evidence file ${basename(evidencePath(evidence))} in STATE_DIR: ` +
-            'remove it there before a source of this name runs again, or that worker takes the empty prefix for lost state',
+          `deleted ${deleted} key(s) under ${prefix} (${failed} failed job(s) among them). On any other host that ran ` +
+            `source ${name}, remove ${basename(evidencePath(evidence))} from its STATE_DIR before a source of that name ` +
+            'runs there again: its worker would take the empty prefix for lost state',
         );
       } finally {
         await redis.quit().catch(() => redis.disconnect());
