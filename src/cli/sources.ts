@@ -23,6 +23,7 @@ import {
 } from '../pipeline/source-state.js';
 import { evidencePath, forgetStateEvidence } from '../pipeline/state-guard.js';
 import { redactUrl } from '../redact.js';
+import { ParkClaimStore } from '../state/park-claims.js';
 import { assertRedisReachable } from './redis-reachable.js';
 import { formatTable } from './table.js';
 
@@ -70,11 +71,15 @@ export function sourcesCommand(): Command {
       await assertRedisReachable(config.redis.url, 'there is nothing to purge without it.');
       const redis = createRedis(config);
       try {
+        const claims = new ParkClaimStore(redis, basePrefixOf(resolved));
+        const codes = [...(await claims.all())].filter(([, owner]) => owner === name).map(([code]) => code);
         const keys = await countKeys(redis, prefix);
         const evidence = { ...config, redis: { ...config.redis, prefix } };
-        if (keys === 0) {
+        if (keys === 0 && codes.length === 0) {
           forgetStateEvidence(evidence);
-          console.log(`nothing to purge: Redis holds no key under ${prefix} (source ${name})`);
+          console.log(
+            `nothing to purge: Redis holds no key under ${prefix} and no park code claimed by ${name}`,
+          );
           return;
         }
         const workers = await workersOn(config, prefix);
@@ -84,7 +89,9 @@ export function sourcesCommand(): Command {
               `source ${name} (one that has not reloaded its config since it was removed). Reload it (SIGHUP) or stop it, then purge`,
           );
         const failed = await failedJobCount(redis, prefix);
-        const what = `${keys} key(s) under ${prefix}, ${failed} failed job(s) among them${failed ? ' (events ISP never received)' : ''}`;
+        const what =
+          `${keys} key(s) under ${prefix}, ${failed} failed job(s) among them${failed ? ' (events ISP never received)' : ''}` +
+          (codes.length ? `, and release the ${codes.length} park code(s) it claims (${listed(codes)})` : '');
         if (!flags.yes) {
           console.log(
             `would delete ${what}; nothing deleted. Run \`isp-park-sync sources purge ${name} --yes\` to delete them`,
@@ -93,11 +100,14 @@ export function sourcesCommand(): Command {
           return;
         }
         const deleted = await deletePrefix(redis, prefix);
+        // Its lots may now be another source's (ISP still has them under its codes until deleted there).
+        const released = await claims.release(name);
         forgetStateEvidence(evidence);
         console.log(
-          `deleted ${deleted} key(s) under ${prefix} (${failed} failed job(s) among them). On any other host that ran ` +
-            `source ${name}, remove ${basename(evidencePath(evidence))} from its STATE_DIR before a source of that name ` +
-            'runs there again: its worker would take the empty prefix for lost state',
+          `deleted ${deleted} key(s) under ${prefix} (${failed} failed job(s) among them)` +
+            (released ? `; released ${released} park code(s), which another source may now claim` : '') +
+            `. On any other host that ran source ${name}, remove ${basename(evidencePath(evidence))} from its ` +
+            'STATE_DIR before a source of that name runs there again: its worker would take the empty prefix for lost state',
         );
       } finally {
         await redis.quit().catch(() => redis.disconnect());
@@ -121,8 +131,11 @@ export interface ListedSource {
 export interface SourceListing {
   sources: ListedSource[];
   invalid: Array<{ name: string | null; origin: string; error: string }>;
-  /** Source prefixes in Redis that no configured source uses (removed sources' state). */
-  unconfigured: Array<FoundPrefix & { failedJobs: number }>;
+  /**
+   * Sources no longer in the config whose state Redis keeps: their prefixes (keys, failed jobs) and
+   * the park codes they still claim (no other source may send those lots until they are purged).
+   */
+  unconfigured: Array<FoundPrefix & { failedJobs: number; claimedCodes: number }>;
   /** The deployment's own prefix, when it holds state and no source uses it (before sources). */
   basePrefix: { prefix: string; state: boolean; used: boolean };
 }
@@ -139,15 +152,29 @@ export async function listSources(redis: RedisClient, resolved: ResolvedSources)
       failedJobs: await failedJobCount(redis, c.redis.prefix),
     });
   }
+  const base = basePrefixOf(resolved);
   const used = new Set(resolved.configs.map((c) => c.redis.prefix));
-  // An invalid source still owns its prefix: its state is not a removed source's.
-  const invalidNames = new Set(resolved.problems.map((p) => p.name));
+  // An invalid source still owns its prefix and its claims: its state is not a removed source's.
+  const configured = new Set([
+    ...resolved.configs.map((c) => c.source.name),
+    ...resolved.problems.map((p) => p.name),
+  ]);
+  const claimed = new Map<string, number>();
+  for (const owner of (await new ParkClaimStore(redis, base).all()).values())
+    if (!configured.has(owner)) claimed.set(owner, (claimed.get(owner) ?? 0) + 1);
+  const found = new Map<string, FoundPrefix>();
+  for (const f of await sourcePrefixesInRedis(redis, base))
+    if (!used.has(f.prefix) && !configured.has(f.name)) found.set(f.name, f);
+  // A removed source whose keys are gone but whose claims are not is listed too (purge releases them).
+  for (const name of claimed.keys())
+    if (!found.has(name)) found.set(name, { name, prefix: sourcePrefix(base, name), keys: 0 });
   const unconfigured = [];
-  for (const found of await sourcePrefixesInRedis(redis, resolved.basePrefix)) {
-    if (used.has(found.prefix) || invalidNames.has(found.name)) continue;
-    unconfigured.push({ ...found, failedJobs: await failedJobCount(redis, found.prefix) });
-  }
-  const base = resolved.basePrefix;
+  for (const f of [...found.values()].sort((a, b) => a.name.localeCompare(b.name)))
+    unconfigured.push({
+      ...f,
+      failedJobs: await failedJobCount(redis, f.prefix),
+      claimedCodes: claimed.get(f.name) ?? 0,
+    });
   return {
     sources,
     invalid: resolved.problems.map((p) => ({
@@ -165,7 +192,7 @@ export function formatListing(listing: SourceListing, resolved: ResolvedSources)
   const where = resolved.multi
     ? `${listing.sources.length + listing.invalid.length} source(s)${resolved.dir ? ` (sources folder ${resolved.dir})` : ''}`
     : 'one source (the config has no `sources`)';
-  lines.push(`${where}, Redis prefixes under ${resolved.basePrefix}:`);
+  lines.push(`${where}, Redis prefixes under ${basePrefixOf(resolved)}:`);
   lines.push(
     formatTable(
       ['source', 'Redis prefix', 'vendor database', 'ISP client id', 'state in Redis', 'failed jobs'],
@@ -187,12 +214,13 @@ export function formatListing(listing: SourceListing, resolved: ResolvedSources)
     lines.push('', 'state in Redis of sources no longer in the config (kept until purged):');
     lines.push(
       formatTable(
-        ['  source', 'Redis prefix', 'keys', 'failed jobs', 'to delete it'],
+        ['  source', 'Redis prefix', 'keys', 'failed jobs', 'park codes claimed', 'to delete it'],
         listing.unconfigured.map((u) => [
           `  ${u.name}`,
           u.prefix,
           String(u.keys),
           String(u.failedJobs),
+          String(u.claimedCodes),
           `isp-park-sync sources purge ${u.name}`,
         ]),
       ),
@@ -206,6 +234,11 @@ export function formatListing(listing: SourceListing, resolved: ResolvedSources)
         `sources): to carry it on, give that vendor's source \`redisPrefix: '${base.prefix}'\` (docs/configuration.md, Sources)`,
     );
   return lines.join('\n');
+}
+
+/** At most five codes, then how many more. */
+function listed(codes: readonly string[]): string {
+  return codes.length > 5 ? `${codes.slice(0, 5).join(', ')} and ${codes.length - 5} more` : codes.join(', ');
 }
 
 /** `mysql://user:***@host:3306/db`: the password masked, the query (options, maybe secrets) left out. */
@@ -227,13 +260,22 @@ function purgeablePrefix(resolved: ResolvedSources, name: string): string {
       `source ${name} is in the config: purge deletes only the state of a source removed from it. ` +
         'Remove it first (a running `start` stops it when it reloads), then purge',
     );
-  const prefix = sourcePrefix(resolved.basePrefix, name);
+  const prefix = sourcePrefix(basePrefixOf(resolved), name);
   const owner = resolved.configs.find((c) => c.redis.prefix === prefix);
   if (owner)
     throw new Error(
       `${prefix} is the Redis prefix of source ${owner.source.name} (its redisPrefix): not purged`,
     );
   return prefix;
+}
+
+/**
+ * The deployment's own prefix, the source prefixes are made from: what the loader gives every
+ * source of a config with sources (`source.fleetPrefix`), or the one source's prefix.
+ */
+function basePrefixOf(resolved: ResolvedSources): string {
+  const config = redisConfigOf(resolved, 'sources');
+  return config.source.fleetPrefix ?? config.redis.prefix;
 }
 
 /** Redis settings are the deployment's, the same in every source: any valid source's will do. */

@@ -78,8 +78,6 @@ export interface ResolvedSources {
   problems: SourceProblem[];
   /** The sources folder, when there is one (watched for changes by `start`). */
   dir?: string;
-  /** The deployment's `redis.prefix`, each source's prefix is made from (`{isp}` → `{isp@north}`). */
-  basePrefix: string;
 }
 
 /**
@@ -233,12 +231,10 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
         'sources: the config names sources but none was found; add a source or remove the key',
       );
     if (input.require === 'start') refuseMissing(missingForStart(whole, input.deployment), undefined);
-    const config = parse(whole, undefined);
-    return { multi: false, configs: [config], problems: [], basePrefix: config.redis.prefix };
+    return { multi: false, configs: [parse(whole, undefined)], problems: [] };
   }
   const { streams: _streams, ...shared } = whole;
-  const basePrefix = String(getPath(shared, 'redis.prefix') ?? '{isp}');
-  refuseDuplicates(entries, basePrefix);
+  refuseDuplicates(entries, String(getPath(shared, 'redis.prefix') ?? '{isp}'));
   const configs: Config[] = [];
   const problems: SourceProblem[] = [];
   for (const entry of entries) {
@@ -261,7 +257,7 @@ export function resolveSources(input: ResolveInput): ResolvedSources {
     }
   }
   const dir = sourcesDirOf(tree, env);
-  return { multi: true, configs, problems, basePrefix, ...(dir ? { dir } : {}) };
+  return { multi: true, configs, problems, ...(dir ? { dir } : {}) };
 }
 
 function prefixOf(entry: SourceEntry, shared: Tree): string {
