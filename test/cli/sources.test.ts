@@ -1,12 +1,12 @@
 /**
  * The operator's commands on a config with several sources (real MariaDB, Redis, BullMQ, the ISP
  * simulator over HTTP, the CLI as a child): three source files in a sources folder, each a
- * visit-table vendor database of its own (old reads north's), delivered by their own workers. The
+ * visit-table vendor database of its own with its own lot codes, delivered by their own workers. The
  * reading commands show every source under its heading (JSON: one object per source), `--source`
  * keeps one; reconcile exits with the worst source's code; a command that changes state refuses
  * without `--source`, naming the sources. Once old is removed from the folder, `sources list`
- * shows its state as no configured source's, and `sources purge` deletes exactly its keys (not
- * while it is configured or still served, not without --yes).
+ * shows its state as no configured source's, and `sources purge` deletes exactly its keys and
+ * releases its park codes (not while it is configured or still served, not without --yes).
  */
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,21 +19,15 @@ import { silentLogger } from '../../src/log.js';
 import { pendingDepth } from '../../src/pipeline/queues.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import { evidencePath, forgetStateEvidence } from '../../src/pipeline/state-guard.js';
-import { createDemoSchema, seedDemo } from '../../src/sim/demo-vendor/index.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
+import { ParkClaimStore } from '../../src/state/park-claims.js';
 import { runCli } from '../helpers/cli.js';
+import { closeDemoDatabases, createDemoDatabases, type DemoDatabase } from '../helpers/demo-databases.js';
 import { CLIENT_ID, CLIENT_SECRET, FAST, TEST_STATE_DIR, waitFor } from '../helpers/pipeline.js';
-import {
-  createTestDatabase,
-  createTestRedis,
-  deleteKeys,
-  type TestDatabase,
-  type TestRedis,
-  uniqueName,
-} from '../helpers/services.js';
+import { createTestRedis, deleteKeys, type TestDatabase, type TestRedis } from '../helpers/services.js';
 
 const ZONE = 'Asia/Shanghai';
-/** A departure ISP refuses: a failed job in north (and in old, which reads north's database). */
+/** A departure ISP refuses: a failed job in north and in old. */
 const REFUSED_PLATE = '鲁F00077';
 const fmt = (d: DateTime) => d.toFormat('yyyy-MM-dd HH:mm:ss');
 
@@ -49,6 +43,7 @@ let sim: Simulator;
 let redis: TestRedis;
 let base: string;
 let dir: string;
+let databases: DemoDatabase[] = [];
 let north: TestDatabase;
 let south: TestDatabase;
 let env: NodeJS.ProcessEnv;
@@ -78,7 +73,8 @@ function section(text: string, name: string): string {
 
 beforeAll(async () => {
   redis = await createTestRedis();
-  base = `{${uniqueName('src')}}`;
+  // The deployment's prefix; the sources' are under it ({t_…@north}), removed with it.
+  base = redis.prefix;
   sim = await startSimulator({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -88,21 +84,21 @@ beforeAll(async () => {
       ],
     },
   });
-  north = await createTestDatabase('ipsnorth');
-  south = await createTestDatabase('ipssouth');
+  const seed = { lots: 3, visits: 40, days: 1.5, photos: false };
+  databases = await createDemoDatabases([
+    { lotPrefix: 'NORTH', seed },
+    { lotPrefix: 'SOUTH', seed },
+    { lotPrefix: 'OLD', seed },
+  ]);
+  const [n, so, o] = databases as [DemoDatabase, DemoDatabase, DemoDatabase];
+  north = n.db;
+  south = so.db;
   const now = DateTime.now().setZone(ZONE);
-  for (const [db, seed] of [
-    [north, 1],
-    [south, 2],
-  ] as const) {
-    await createDemoSchema(db.url, 'visit-table');
-    await seedDemo(db.url, 'visit-table', { lots: 3, visits: 40, days: 1.5, photos: false, seed });
-  }
-  const [[lot]] = (await north.admin.query('SELECT park_no FROM parkinfo LIMIT 1')) as unknown as [
-    Array<{ park_no: string }>,
-  ];
-  const row = (db: TestDatabase, plate: string, fee: number, at: DateTime) =>
-    db.admin.query(
+  const row = async (db: TestDatabase, plate: string, fee: number, at: DateTime) => {
+    const [[lot]] = (await db.admin.query('SELECT park_no FROM parkinfo LIMIT 1')) as unknown as [
+      Array<{ park_no: string }>,
+    ];
+    await db.admin.query(
       'INSERT INTO car_inout (park_no, in_plate, in_time, out_time, car_kind, should_pay, real_pay, pay_kind, pay_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         lot!.park_no,
@@ -116,7 +112,9 @@ beforeAll(async () => {
         fmt(at.plus({ minutes: 29 })),
       ],
     );
+  };
   await row(north, REFUSED_PLATE, 500, now.minus({ hours: 2 }));
+  await row(o.db, REFUSED_PLATE, 500, now.minus({ hours: 2 }));
   // A negative fee: south's departure is quarantined.
   await row(south, '鲁Q00042', -5, now.minus({ hours: 2 }));
 
@@ -133,18 +131,20 @@ beforeAll(async () => {
     ISP_CLIENT_SECRET: CLIENT_SECRET,
     VENDOR_DB_URL__NORTH: north.url,
     VENDOR_DB_URL__SOUTH: south.url,
-    VENDOR_DB_URL__OLD: north.url,
+    VENDOR_DB_URL__OLD: o.db.url,
     REDIS_URL: redis.url,
     REDIS_PREFIX: base,
     STATE_DIR: TEST_STATE_DIR,
     LOG_LEVEL: 'warn',
   };
-  const resolved = loadSources({ env, overrides: FAST });
+  const { redis: _r, ...fast } = FAST;
+  const resolved = loadSources({ env, overrides: fast });
   expect(resolved.problems).toEqual([]);
   for (const config of resolved.configs) {
     const name = config.source.name;
     const rt = createRuntime(config, { logger: silentLogger });
-    const source: Source = { name, db: name === 'south' ? south : north, config, rt };
+    const db = databases[['north', 'south', 'old'].indexOf(name)]!.db;
+    const source: Source = { name, db, config, rt };
     sources.set(name, source);
     source.workers = await startWorkers(rt, new Set(['scheduler', 'poller', 'pusher'] as const));
   }
@@ -179,12 +179,13 @@ afterAll(async () => {
     for (const q of s.rt.queues.all()) await q.obliterate({ force: true }).catch(() => undefined);
     await s.rt.close();
     forgetStateEvidence(s.config);
-    await deleteKeys(redis.client, `${s.config.redis.prefix}*`);
   }
-  await redis?.cleanup();
+  if (redis) {
+    await deleteKeys(redis.client, `${redis.prefix.slice(0, -1)}*`);
+    await redis.cleanup();
+  }
   await sim?.close();
-  await north?.drop();
-  await south?.drop();
+  await closeDemoDatabases(databases);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -342,11 +343,17 @@ describe('commands over several sources', () => {
       ),
     );
     expect(list.stdout).toMatch(
-      /no longer in the config[\s\S]*\n\s+old\s+\{[^ ]+@old\}\s+\d+\s+1\s+isp-park-sync sources purge old/,
+      /no longer in the config[\s\S]*\n\s+old\s+\{[^ ]+@old\}\s+\d+\s+1\s+3\s+isp-park-sync sources purge old/,
     );
     const listed = JSON.parse((await runCli(['sources', 'list', '--json'], env)).stdout) as {
       sources: Array<{ name: string; state: boolean }>;
-      unconfigured: Array<{ name: string; prefix: string; keys: number; failedJobs: number }>;
+      unconfigured: Array<{
+        name: string;
+        prefix: string;
+        keys: number;
+        failedJobs: number;
+        claimedCodes: number;
+      }>;
     };
     expect(listed.sources.map((s) => [s.name, s.state])).toEqual([
       ['north', true],
@@ -354,7 +361,7 @@ describe('commands over several sources', () => {
     ]);
     const oldPrefix = old.config.redis.prefix;
     expect(listed.unconfigured).toEqual([
-      { name: 'old', prefix: oldPrefix, keys: expect.any(Number), failedJobs: 1 },
+      { name: 'old', prefix: oldPrefix, keys: expect.any(Number), failedJobs: 1, claimedCodes: 3 },
     ]);
 
     // Configured: refused.
@@ -381,7 +388,11 @@ describe('commands over several sources', () => {
     const dry = await runCli(['sources', 'purge', 'old'], env);
     expect(dry.code).toBe(1);
     expect(dry.stdout).toMatch(/would delete \d+ key\(s\) under .*@old\}, 1 failed job\(s\) among them/);
+    expect(dry.stdout).toContain('and release the 3 park code(s) it claims (OLD/1, OLD/2, OLD/3)');
     expect(await keysOf(oldPrefix)).toEqual(oldKeys);
+    const claims = new ParkClaimStore(redis.client, base);
+    const owners = async () => [...new Set((await claims.all()).values())].sort();
+    expect(await owners()).toEqual(['north', 'old', 'south']);
 
     const purge = await runCli(['sources', 'purge', 'old', '--yes'], env);
     expect(purge.code, purge.stderr).toBe(0);
@@ -390,6 +401,9 @@ describe('commands over several sources', () => {
     expect(existsSync(evidencePath(old.config))).toBe(false);
     expect(await keysOf(sources.get('north')!.config.redis.prefix)).toEqual(keep.north);
     expect(await keysOf(sources.get('south')!.config.redis.prefix)).toEqual(keep.south);
+    // Its park codes are free for another source; the others' claims stay.
+    expect(purge.stdout).toContain('released 3 park code(s)');
+    expect(await owners()).toEqual(['north', 'south']);
 
     const after = JSON.parse((await runCli(['sources', 'list', '--json'], env)).stdout) as typeof listed;
     expect(after.unconfigured).toEqual([]);
