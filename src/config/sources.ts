@@ -190,10 +190,16 @@ export function sourceEnvLayer(env: NodeJS.ProcessEnv, name: string): Tree {
   const suffix = `__${sourceEnvSuffix(name)}`;
   const own: NodeJS.ProcessEnv = {};
   for (const v of SOURCE_ENV_VARS) {
-    for (const variable of [v.name, `${v.name}${FILE_SUFFIX}`]) {
-      const value = env[`${variable}${suffix}`];
-      if (value !== undefined) own[variable] = value;
-    }
+    const value = env[`${v.name}${suffix}`];
+    if (value !== undefined) own[v.name] = value;
+    // A secret's file, named either way: the suffix after the variable (VENDOR_DB_URL_FILE__NORTH)
+    // or `_FILE` after the suffixed name (VENDOR_DB_URL__NORTH_FILE, as `start` names it).
+    const files = [`${v.name}${FILE_SUFFIX}${suffix}`, `${v.name}${suffix}${FILE_SUFFIX}`].filter(
+      (n) => env[n] !== undefined,
+    );
+    if (files.length > 1)
+      throw new ConfigError(`source ${name}: ${files.join(' and ')} name the same file setting: keep one`);
+    if (files[0]) own[`${v.name}${FILE_SUFFIX}`] = env[files[0]];
   }
   try {
     return envLayer(own, SOURCE_ENV_VARS);

@@ -156,6 +156,38 @@ describe('sources', () => {
     );
   });
 
+  it("reads a source's secret from a file named either way, and refuses both at once", () => {
+    const dir = folder({ 'north.yaml': `extends: ${VISIT}\n`, 'south.yaml': `extends: ${VISIT}\n` });
+    const secrets = folder({
+      north: 'mysql://n:pw@127.0.0.1:3306/north\n',
+      south: 'mysql://s:pw@127.0.0.1:3306/south\n',
+    });
+    const resolved = loadSources({
+      files: [VISIT],
+      env: {
+        [SOURCES_DIR_VAR]: dir,
+        VENDOR_DB_URL_FILE__NORTH: join(secrets, 'north'),
+        VENDOR_DB_URL__SOUTH_FILE: join(secrets, 'south'),
+      },
+    });
+    expect(resolved.problems).toEqual([]);
+    expect(resolved.configs.map((c) => c.vendor.url)).toEqual([
+      'mysql://n:pw@127.0.0.1:3306/north',
+      'mysql://s:pw@127.0.0.1:3306/south',
+    ]);
+    const both = loadSources({
+      files: [VISIT],
+      env: {
+        [SOURCES_DIR_VAR]: dir,
+        VENDOR_DB_URL_FILE__NORTH: join(secrets, 'north'),
+        VENDOR_DB_URL__NORTH_FILE: join(secrets, 'north'),
+      },
+    });
+    expect(both.problems.map((p) => p.error.message)).toEqual([
+      'source north: VENDOR_DB_URL_FILE__NORTH and VENDOR_DB_URL__NORTH_FILE name the same file setting: keep one',
+    ]);
+  });
+
   it('start names the suffixed variable a source lacks', () => {
     const dir = folder({ 'north.yaml': `extends: ${VISIT}\n`, 'south.yaml': `extends: ${VISIT}\n` });
     const env = {
