@@ -143,6 +143,8 @@ describe('a fleet of sources', () => {
     expect(changes).toBe(1);
     const southRt = fleet.sources().find((x) => x.name === 'south')!.rt;
     expect(await missingSchedules(southRt.queues)).toEqual([]);
+    // Polls are singletons per source and stream, across every process running the fleet.
+    for (const q of Object.values(southRt.queues.poll)) expect(await q.getGlobalConcurrency()).toBe(1);
     await waitUntil(
       async () => sim.state.lots.list().filter((l) => l.status === 'registered').length >= 6,
       15_000,
