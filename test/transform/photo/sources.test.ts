@@ -117,6 +117,44 @@ describe('file photos under photo.fileRoot', () => {
   });
 });
 
+describe('photo.fileRoot re-pointed or gone while running', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ips-photo-root-'));
+    for (const [share, photo] of [
+      ['a', jpeg],
+      ['b', big],
+    ] as const) {
+      mkdirSync(join(dir, share));
+      writeFileSync(join(dir, share, 'cam.jpg'), photo);
+    }
+    symlinkSync(join(dir, 'a'), join(dir, 'root'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('follows the root to its new place, and says so when it is gone (retryable)', async () => {
+    const photo = { ...base, fileRoot: join(dir, 'root') };
+    const first = await loadPhoto('cam.jpg', 'file', photo);
+    expect((first as { bytes: Buffer }).bytes.equals(jpeg)).toBe(true);
+    // The resolved root is kept between photos: a re-pointed root is not taken for a symlink out.
+    rmSync(join(dir, 'root'));
+    symlinkSync(join(dir, 'b'), join(dir, 'root'));
+    const moved = await loadPhoto('cam.jpg', 'file', photo);
+    expect(moved).toMatchObject({ ok: true });
+    expect((moved as { bytes: Buffer }).bytes.equals(big)).toBe(true);
+    // A share unmounted: the event waits for it (retryable), it is not sent as "photo does not exist".
+    rmSync(join(dir, 'root'));
+    expect(await loadPhoto('cam.jpg', 'file', photo)).toMatchObject({
+      ok: false,
+      outcome: 'missing',
+      retryable: true,
+      message: expect.stringContaining('is not readable (ENOENT)'),
+    });
+  });
+});
+
 describe('file photos that would block', () => {
   let root: string;
   let photo: Config['photo'];
