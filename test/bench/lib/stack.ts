@@ -169,7 +169,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return stack;
 }
 
-function printProfile(dir: string, worker: WorkerProcess): void {
+/** Prints where a stopped worker's CPU went (`--profile`: its --cpu-prof file). */
+export function printProfile(dir: string, worker: WorkerProcess): void {
   for (const { file, shares } of summarizeProfiles(dir, 12, `.${worker.pid}.`)) {
     const text = shares.map(([what, share]) => `${(share * 100).toFixed(1)}% ${what}`).join(', ');
     console.log(`    profile of worker ${worker.pid} (${worker.label}, ${file}): ${text}`);
