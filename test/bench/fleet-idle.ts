@@ -86,8 +86,11 @@ export async function runFleetIdle(ctx: BenchContext, group: string): Promise<vo
         mariadb: pidsNamed('mariadbd'),
         redis: pidsNamed('redis-server'),
       });
+      const windowFrom = Date.now();
       await new Promise((r) => setTimeout(r, idleSeconds * 1000));
       const cpu = window.stop();
+      // --profile: the summaries cover this window only, not start-up or shutdown.
+      for (const w of [manyWorker, oneWorker]) w.profileWindow = { from: windowFrom, to: Date.now() };
       const manyPercent = (cpu.cores[`${idleSources} sources`] ?? 0) * 100;
       const onePercent = (cpu.cores['1 source'] ?? 0) * 100;
       const detail = {

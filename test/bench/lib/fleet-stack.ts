@@ -60,6 +60,8 @@ export interface FleetStack {
   addDatabase(name: string, codePrefix: string, seed: SeedOptions): Promise<BenchSource>;
   /** Writes the source's file into the folder (in one rename: the fleet never reads half a file). */
   enable(name: string): void;
+  /** Replaces the shared config file's content (for workers started from now on). */
+  setSharedConfig(config: Record<string, unknown>): void;
   env(): NodeJS.ProcessEnv;
   startWorker(options?: { label?: string }): WorkerProcess;
   /** Stops the workers, deletes every key of every source and the base prefix, resets the simulator. */
@@ -155,6 +157,9 @@ export async function startFleetStack(options: FleetStackOptions = {}): Promise<
       const hidden = join(dir, `.${name}.json.tmp`);
       writeFileSync(hidden, JSON.stringify({ streams: source.config.streams }, null, 2));
       renameSync(hidden, join(dir, `${name}.json`));
+    },
+    setSharedConfig(config) {
+      writeFileSync(configFile, JSON.stringify(config, null, 2));
     },
     env,
     startWorker(workerOptions = {}) {
