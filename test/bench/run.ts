@@ -97,10 +97,10 @@ const FULL: Sizes = {
     seconds: 60,
     backlogEvents: 100_000,
     runs: 1,
-    scaleoutEvents: 100_000,
+    scaleoutEvents: 30_000,
     latencyMs: 50,
     connections: 2,
-    scaleoutRuns: 2,
+    scaleoutRuns: 3,
     deadlineSeconds: 120,
     idleSources: 20,
     idleSeconds: 60,
@@ -125,7 +125,7 @@ const QUICK: Sizes = {
     seconds: 8,
     backlogEvents: 10_000,
     runs: 1,
-    scaleoutEvents: 15_000,
+    scaleoutEvents: 10_000,
     latencyMs: 50,
     connections: 2,
     scaleoutRuns: 1,
@@ -320,7 +320,8 @@ try {
       ? 'QUICK run: reduced sizes and single runs for most figures; use the full run (`npm run bench`) for reference figures.'
       : 'Full run. Runs per figure: cheap ones 3 (ceilings, reader, transforms, photos, baseline); the expensive ones fewer, ' +
           `to keep the whole run under 10 minutes on 2 cores: preloaded no-photo throughput and vendor cost ${sizes.throughput.runs}, ` +
-          `scale-out ${sizes.scaleout.runs}, latency ${sizes.latency.runs} × ${sizes.latency.seconds} s, catch-up 1.`,
+          `scale-out ${sizes.scaleout.runs}, latency ${sizes.latency.runs} × ${sizes.latency.seconds} s, catch-up 1; ` +
+          `fleet: fairness ${sizes.fleet.runs} × ${sizes.fleet.seconds} s per window, scale-out ${sizes.fleet.scaleoutRuns} pairs per setting, idle 1 × ${sizes.fleet.idleSeconds} s.`,
   );
   let oversize: Buffer[] = [];
   const run = async (group: Group, fn: () => Promise<void>) => {
