@@ -93,8 +93,17 @@ export async function runFleetIdle(ctx: BenchContext, group: string): Promise<vo
       for (const w of [manyWorker, oneWorker]) w.profileWindow = { from: windowFrom, to: Date.now() };
       const manyPercent = (cpu.cores[`${idleSources} sources`] ?? 0) * 100;
       const onePercent = (cpu.cores['1 source'] ?? 0) * 100;
+      // How long each takes to stop (SIGTERM to exit): every source's workers and connections closed.
+      const stopped = await Promise.all(
+        [manyWorker, oneWorker].map(async (w) => {
+          const t = Date.now();
+          await w.stop(60_000);
+          return (Date.now() - t) / 1000;
+        }),
+      );
       const detail = {
         sources: idleSources,
+        shutdownSeconds: { many: stopped[0], one: stopped[1] },
         onePercent,
         perSourcePercent: manyPercent / idleSources,
         windowSeconds: cpu.wallSeconds,
@@ -109,7 +118,7 @@ export async function runFleetIdle(ctx: BenchContext, group: string): Promise<vo
       };
       ctx.log(
         `  ${idleSources} sources: ${manyPercent.toFixed(2)}% of a core; 1 source: ${onePercent.toFixed(2)}% ` +
-          `(start-up ${startupSeconds.toFixed(1)} s; MariaDB ${((cpu.cores.mariadb ?? 0) * 100).toFixed(1)}%, ` +
+          `(start-up ${startupSeconds.toFixed(1)} s, shutdown ${stopped[0]!.toFixed(1)} s and ${stopped[1]!.toFixed(1)} s; MariaDB ${((cpu.cores.mariadb ?? 0) * 100).toFixed(1)}%, ` +
           `Redis ${((cpu.cores.redis ?? 0) * 100).toFixed(1)}% for both)`,
       );
       const runs: Run[] = [{ value: manyPercent, ...detail }];

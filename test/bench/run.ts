@@ -122,10 +122,10 @@ const QUICK: Sizes = {
   reconcile: { visits: 50_000, lots: 200, lotEventsPerDay: 5_000 },
   fleet: {
     rate: 200,
-    seconds: 8,
+    seconds: 6,
     backlogEvents: 10_000,
     runs: 1,
-    scaleoutEvents: 8_000,
+    scaleoutEvents: 6_000,
     latencyMs: 50,
     connections: 1,
     scaleoutRuns: 1,

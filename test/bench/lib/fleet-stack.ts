@@ -182,7 +182,7 @@ export async function startFleetStack(options: FleetStackOptions = {}): Promise<
       await deleteKeys(redis.client, keyPattern).catch(() => undefined);
       await redis.cleanup();
       await sim.close();
-      for (const source of sources.values()) await source.db.drop();
+      await Promise.all([...sources.values()].map((source) => source.db.drop()));
       rmSync(root, { recursive: true, force: true });
     },
   };
