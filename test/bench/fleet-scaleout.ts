@@ -28,7 +28,8 @@ interface DrainRun {
   expected: number;
   complete: boolean;
   duplicates: number;
-  workerCpuSeconds: number;
+  /** CPU seconds of each process from spawn to the last receipt (which process did the work). */
+  workerCpuSeconds: number[];
 }
 
 async function drainWith(
@@ -53,7 +54,7 @@ async function drainWith(
     100,
   );
   if (exited) throw new Error(exited);
-  const cpu = procs.reduce((sum, p) => sum + (cpuSeconds(p.pid) ?? 0), 0);
+  const cpu = procs.map((p) => cpuSeconds(p.pid) ?? 0);
   // Anything sent twice shows by now.
   await new Promise((r) => setTimeout(r, 1_000));
   const times = receiptTimes(stack.sim);
@@ -152,7 +153,7 @@ export async function runFleetScaleout(ctx: BenchContext, group: string): Promis
             '1 and by 2 child worker processes on the same source and queues, alternately, from an empty Redis state each time; the ' +
             `simulator adds ${latencyMs} ms to every ISP request (fault latencyMs) and each worker has isp.connections = ` +
             `pipeline.pushConcurrency = ${connections}. Rate between the receipts of 10% and 90% of the events; value = the ` +
-            '2-process rate ÷ the 1-process rate of the same pair. Spawn-to-last-receipt rates and worker CPU in the runs.',
+            '2-process rate ÷ the 1-process rate of the same pair. Spawn-to-last-receipt rates and each process’s CPU seconds in the runs.',
           command: ctx.command(group),
         }),
       );
