@@ -6,7 +6,7 @@
  *
  * Groups, in order: ceilings (ISP ingest, transforms, sharp), throughput (mysql keyset ceiling,
  * reader ratio, no-photo throughput, vendor cost, scale-out, baseline), photos, latency, catchup,
- * reconcile.
+ * reconcile, photo-backlog, fleet (several sources in one worker, one source in two).
  * The full run fits in 10 minutes on 2 cores, --quick in 2 (smaller sizes, fewer runs; the file
  * says so). Every database, Redis prefix and user it makes is its own (`ipsbench_…`) and removed.
  */
@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import { loadConfig, PROJECT_ROOT } from '../../src/config/index.js';
 import { fitOptionsFrom } from '../../src/transform/photo/wire.js';
 import { runCatchupGroup } from './catchup.js';
+import { runFleetGroup } from './fleet.js';
 import { measureIspIngest } from './isp-ingest.js';
 import { runLatencyGroup } from './latency.js';
 import { undoAll } from './lib/cleanup.js';
@@ -43,6 +44,7 @@ const GROUPS = [
   'catchup',
   'reconcile',
   'photo-backlog',
+  'fleet',
 ] as const;
 type Group = (typeof GROUPS)[number];
 
@@ -67,8 +69,11 @@ if (values.profile) {
 const mode = values.quick ? 'quick' : 'full';
 const only = values.only?.split(',').map((s) => s.trim()) ?? [...GROUPS];
 for (const g of only) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`unknown group ${g}`);
-// Every figure needs its ceilings, measured in the same run.
-const groups = new Set<Group>(['ceilings', ...(only as Group[])]);
+// Every figure needs its ceilings, measured in the same run; a group that measures its own beside
+// every figure (fleet) does not need the shared ones.
+const OWN_CEILINGS: readonly Group[] = ['fleet'];
+const needsCeilings = (only as Group[]).some((g) => !OWN_CEILINGS.includes(g));
+const groups = new Set<Group>([...(needsCeilings ? (['ceilings'] as const) : []), ...(only as Group[])]);
 
 const defaults = loadConfig({ env: {} });
 
@@ -87,6 +92,20 @@ const FULL: Sizes = {
   catchup: { visits: 532_000, days: 1, outageSeconds: 15, deadlineSeconds: 200 },
   // ~1.9 events a visit within the day: 532,000 visits ≈ 1,000,000 events.
   reconcile: { visits: 532_000, lots: 200, lotEventsPerDay: 5_000 },
+  fleet: {
+    rate: 200,
+    seconds: 60,
+    backlogEvents: 100_000,
+    runs: 1,
+    scaleoutEvents: 20_000,
+    latencyMs: 50,
+    connections: 1,
+    scaleoutRuns: 3,
+    deadlineSeconds: 120,
+    idleSources: 20,
+    idleSeconds: 60,
+    settleSeconds: 5,
+  },
 };
 const QUICK: Sizes = {
   ingest: { records: 100_000, batch: 100, inflight: defaults.isp.connections, rounds: 1 },
@@ -101,6 +120,20 @@ const QUICK: Sizes = {
   latency: { rate: 500, seconds: 12, runs: 1 },
   catchup: { visits: 50_000, days: 1, outageSeconds: 6, deadlineSeconds: 40 },
   reconcile: { visits: 50_000, lots: 200, lotEventsPerDay: 5_000 },
+  fleet: {
+    rate: 200,
+    seconds: 6,
+    backlogEvents: 10_000,
+    runs: 1,
+    scaleoutEvents: 6_000,
+    latencyMs: 50,
+    connections: 1,
+    scaleoutRuns: 1,
+    deadlineSeconds: 40,
+    idleSources: 20,
+    idleSeconds: 15,
+    settleSeconds: 3,
+  },
 };
 const sizes = values.quick ? QUICK : FULL;
 
@@ -287,7 +320,8 @@ try {
       ? 'QUICK run: reduced sizes and single runs for most figures; use the full run (`npm run bench`) for reference figures.'
       : 'Full run. Runs per figure: cheap ones 3 (ceilings, reader, transforms, photos, baseline); the expensive ones fewer, ' +
           `to keep the whole run under 10 minutes on 2 cores: preloaded no-photo throughput and vendor cost ${sizes.throughput.runs}, ` +
-          `scale-out ${sizes.scaleout.runs}, latency ${sizes.latency.runs} × ${sizes.latency.seconds} s, catch-up 1.`,
+          `scale-out ${sizes.scaleout.runs}, latency ${sizes.latency.runs} × ${sizes.latency.seconds} s, catch-up 1; ` +
+          `fleet: fairness ${sizes.fleet.runs} × ${sizes.fleet.seconds} s per window, scale-out ${sizes.fleet.scaleoutRuns} pairs per setting, idle 1 × ${sizes.fleet.idleSeconds} s.`,
   );
   let oversize: Buffer[] = [];
   const run = async (group: Group, fn: () => Promise<void>) => {
@@ -313,6 +347,7 @@ try {
   await run('catchup', () => runCatchupGroup(ctx));
   await run('reconcile', () => runReconcileGroup(ctx));
   await run('photo-backlog', () => runPhotoBacklogGroup(ctx));
+  await run('fleet', () => runFleetGroup(ctx));
 } finally {
   const servers = await serverVersions().catch(() => ({ mariadb: '?', redis: '?' }));
   const file: ResultsFile = {

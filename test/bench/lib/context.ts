@@ -26,6 +26,24 @@ export interface Sizes {
   catchup: { visits: number; days: number; outageSeconds: number; deadlineSeconds: number };
   /** One vendor day reconciled: visits (~1.9 events each), lots; one lot's events a day for the memory figure. */
   reconcile: { visits: number; lots: number; lotEventsPerDay: number };
+  /**
+   * The fleet group: live traffic (events/s, seconds per window) beside a backlog (events); the
+   * scale-out backlog (events), ISP delay (ms) and connections per process; idle sources, window.
+   */
+  fleet: {
+    rate: number;
+    seconds: number;
+    backlogEvents: number;
+    runs: number;
+    scaleoutEvents: number;
+    latencyMs: number;
+    connections: number;
+    scaleoutRuns: number;
+    deadlineSeconds: number;
+    idleSources: number;
+    idleSeconds: number;
+    settleSeconds: number;
+  };
 }
 
 export interface BenchContext {

@@ -169,10 +169,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return stack;
 }
 
-function printProfile(dir: string, worker: WorkerProcess): void {
-  for (const { file, shares } of summarizeProfiles(dir, 12, `.${worker.pid}.`)) {
-    const text = shares.map(([what, share]) => `${(share * 100).toFixed(1)}% ${what}`).join(', ');
-    console.log(`    profile of worker ${worker.pid} (${worker.label}, ${file}): ${text}`);
+/**
+ * Prints where a stopped worker's CPU went (`--profile`: its --cpu-prof file): by module, and by
+ * the function of ours each sample was spent for. Only its `profileWindow` when it has one.
+ */
+export function printProfile(dir: string, worker: WorkerProcess): void {
+  const exitedAt = worker.exitedAt();
+  const window = worker.profileWindow;
+  const tail =
+    window && exitedAt !== undefined
+      ? { fromMsBeforeEnd: exitedAt - window.from, toMsBeforeEnd: exitedAt - window.to }
+      : undefined;
+  const text = (shares: Array<[string, number]>) =>
+    shares.map(([what, share]) => `${(share * 100).toFixed(1)}% ${what}`).join(', ');
+  for (const { file, shares, callers, seconds } of summarizeProfiles(dir, 12, `.${worker.pid}.`, tail)) {
+    const span = tail ? `${seconds.toFixed(1)} s window` : file;
+    console.log(`    profile of worker ${worker.pid} (${worker.label}, ${span}): ${text(shares)}`);
+    console.log(`      spent for (innermost function of ours on the stack): ${text(callers)}`);
   }
 }
 

@@ -17,6 +17,13 @@ export interface WorkerProcess {
   label: string;
   /** Epoch ms the process was spawned. */
   spawnedAt: number;
+  /** Epoch ms the process exited (undefined while it runs). */
+  exitedAt(): number | undefined;
+  /**
+   * The part of the run (epoch ms) a `--profile` summary covers; default the whole run. Set by a
+   * figure that measures a window of the run (e.g. idle CPU after start-up).
+   */
+  profileWindow?: { from: number; to: number };
   /** Highest VmRSS seen so far, MB (sampled every `sampleMs`). */
   peakRssMb(): number;
   /** Last lines of stderr/stdout (for a failure message). */
@@ -109,8 +116,10 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     if (rss !== undefined && rss > peak) peak = rss;
   };
   const timer = setInterval(sample, options.sampleMs ?? 200);
+  let exitedAt: number | undefined;
   const exited = new Promise<number | null>((done) => {
     child.on('exit', (code) => {
+      exitedAt = Date.now();
       clearInterval(timer);
       process.off('exit', reap);
       done(code);
@@ -120,6 +129,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     pid,
     label: options.label ?? 'worker',
     spawnedAt,
+    exitedAt: () => exitedAt,
     peakRssMb: () => {
       sample();
       return peak;
