@@ -12,6 +12,7 @@ import { sweepEvents } from '../src/pipeline/events/sweep.js';
 import { eventSweepDeps, startSweep } from '../src/pipeline/events/sweep-deps.js';
 import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
+import type { PeerPushers } from '../src/pipeline/peer-pushers.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import type { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
@@ -19,10 +20,15 @@ import { VendorUnavailableError } from '../src/vendor-db/errors.js';
 
 /**
  * `direct`: this process also pushes, so a poll may deliver its pages itself (direct-delivery.ts).
+ * `peers`: other processes' pushers per push queue; while there are any, a backlog goes through the
+ * queue for them to share.
  * `guard`: a poll runs only while the state in Redis is the one this worker knows; after a loss it
  * does nothing (src/pipeline/state-guard.ts says why and what the operator may do).
  */
-export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: StateGuard } = {}) {
+export function pollProcessor(
+  rt: Runtime,
+  options: { direct?: boolean; guard?: StateGuard; peers?: PeerPushers } = {},
+) {
   return async (job: Job<{ stream: StreamName }>) => {
     const { stream } = job.data;
     if (options.guard) {
@@ -36,7 +42,11 @@ export function pollProcessor(rt: Runtime, options: { direct?: boolean; guard?: 
       let result: unknown;
       if (isEventStream(stream)) {
         await startSweep(rt, stream);
-        const deps = eventPollDeps(rt, stream, { direct: options.direct ?? false });
+        const { peers } = options;
+        const deps = eventPollDeps(rt, stream, {
+          direct: options.direct ?? false,
+          ...(peers ? { otherPushers: (queue) => peers.count(queue) } : {}),
+        });
         if (options.guard) believeOnlyIntactState(deps, options.guard);
         const live = await pollEvents(deps);
         // Low-latency mode: the sweep behind the live read, in the same singleton slot (it reads

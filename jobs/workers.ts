@@ -6,6 +6,7 @@
 import { Worker, type WorkerOptions } from 'bullmq';
 import { STREAM_NAMES } from '../src/config/index.js';
 import { backoffDelay } from '../src/pipeline/backoff.js';
+import { PeerPushers, pusherName } from '../src/pipeline/peer-pushers.js';
 import {
   FULL_SYNC_QUEUE,
   HEALTH_QUEUE,
@@ -41,8 +42,22 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promise<RunningWorkers> {
+export interface StartWorkersOptions {
+  /**
+   * The name of this process's push workers (default `host:pid`), by which a poll tells its own
+   * process's pushers from the others' (src/pipeline/peer-pushers.ts). Unique per process; two
+   * worker sets in one process with different names behave as two processes.
+   */
+  pusherName?: string;
+}
+
+export async function startWorkers(
+  rt: Runtime,
+  roles: ReadonlySet<Role>,
+  options: StartWorkersOptions = {},
+): Promise<RunningWorkers> {
   const { config } = rt;
+  const name = options.pusherName ?? pusherName();
   const base: WorkerOptions = {
     connection: workerConnection(config),
     prefix: config.redis.prefix,
@@ -100,9 +115,21 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
     );
   }
   if (roles.has('poller')) {
+    const direct = roles.has('pusher') && config.pipeline.directDelivery;
     const processor = pollProcessor(rt, {
-      direct: roles.has('pusher') && config.pipeline.directDelivery,
+      direct,
       guard,
+      ...(direct
+        ? {
+            peers: new PeerPushers(name, {
+              onError: (error) =>
+                rt.logger.warn(
+                  { err: error.message },
+                  'could not list the push workers (CLIENT LIST); a backlog is delivered by the poll alone',
+                ),
+            }),
+          }
+        : {}),
     });
     for (const stream of STREAM_NAMES) {
       track(
@@ -127,6 +154,8 @@ export async function startWorkers(rt: Runtime, roles: ReadonlySet<Role>): Promi
       track(
         new Worker(pushQueueName(stream), processor, {
           ...base,
+          // Named per process: a poll with a backlog hands it to the queue while other processes push.
+          name,
           concurrency:
             // A lot stream's flush sends the latest state per lot: one at a time keeps it ordered.
             isEventStream(stream) ? config.pipeline.pushConcurrency : 1,

@@ -442,7 +442,8 @@ export const configSchema = z.strictObject({
       pushConcurrency: positiveInt.default(8),
       /**
        * A process that polls and pushes delivers a page itself while the push queue is empty,
-       * instead of carrying it through Redis (no photos only). Off: every page goes through the queue.
+       * instead of carrying it through Redis (no photos only); a full page goes to the queue while
+       * other processes push from it. Off: every page goes through the queue.
        */
       directDelivery: z.boolean().default(true),
       /** Nightly full sync (spec §3). */

@@ -2,20 +2,39 @@
  * Direct delivery (src/pipeline/events/direct-delivery.ts) on real parts: a healthy ISP gets every page
  * from the poll itself, without a push job; an outage hands the failed batches to the push queue,
  * which delivers them once ISP is back, after which the polls deliver directly again; with
- * `directDelivery: false` every page goes through the queue.
+ * `directDelivery: false` every page goes through the queue. Two worker sets (two processes: their
+ * push workers have different names) share a backlog through the queue, and deliver live traffic
+ * directly.
  */
-import type { Queue } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningWorkers, startWorkers } from '../../jobs/workers.js';
+import { silentLogger } from '../../src/log.js';
 import { directHandOffs } from '../../src/metrics.js';
+import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import { startTraffic } from '../../src/sim/demo-vendor/index.js';
 import { deliveredExactlyOnce } from '../helpers/delivery.js';
 import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
+/** A second worker set, on a Runtime of its own (as another process would be). */
+let second: { rt: Runtime; workers?: RunningWorkers } | undefined;
 afterEach(async () => {
+  await second?.workers?.close();
+  await second?.rt.close();
+  second = undefined;
   await harness?.close();
   harness = undefined;
 });
+
+/** Completed jobs of a worker set's event push workers, counted from now on. */
+function countCompleted(workers: RunningWorkers): () => number {
+  let completed = 0;
+  for (const w of workers.workers as Worker[]) {
+    if (w.name === 'push-entrances' || w.name === 'push-departures') w.on('completed', () => completed++);
+  }
+  return () => completed;
+}
 
 const SEED = { lots: 4, visits: 600, photoRows: 0, photos: false, days: 1 };
 /**
@@ -110,5 +129,47 @@ describe('direct delivery', () => {
     expect(ids.length).toBeGreaterThanOrEqual(
       Math.ceil(expected.entrances.length / 25) + Math.ceil(expected.departures.length / 25),
     );
+  });
+
+  it('shares a backlog between two worker sets through the queue, and delivers live traffic directly', async () => {
+    harness = await startHarness({
+      seed: { ...SEED, visits: 2_000 },
+      // ISP a little slow and one connection each: a poll alone could not keep both sets busy.
+      faults: { latencyMs: 20 },
+      config: {
+        ...SMALL_PAGES,
+        isp: { batch: { maxItems: 25 }, connections: 1 },
+        pipeline: { pushConcurrency: 1, keepCompleted: { count: 1000 } },
+      },
+    });
+    const h = harness;
+    const before = await handOffs();
+    second = { rt: createRuntime(h.config, { logger: silentLogger }) };
+    const all = new Set(['scheduler', 'poller', 'pusher'] as const);
+    h.workers = await startWorkers(h.rt, all, { pusherName: 'set-a' });
+    second.workers = await startWorkers(second.rt, all, { pusherName: 'set-b' });
+    const [a, b] = [countCompleted(h.workers), countCompleted(second.workers)];
+    const expected = await deliveredExactlyOnce(h);
+    const jobs = a() + b();
+    console.info(
+      `[direct delivery] backlog of ${expected.entrances.length} entrances: push jobs set a ${a()}, set b ${b()}`,
+    );
+    // The backlog went through the queue, and both sets' pushers took a fair share of it.
+    expect(jobs).toBeGreaterThanOrEqual(expected.entrances.length / 25);
+    expect(Math.min(a(), b())).toBeGreaterThan(jobs * 0.2);
+    // Nothing failed: a page queued for the others is not a hand-off.
+    expect(await handOffs()).toBe(before);
+
+    // Caught up: short pages go directly, with both sets still running.
+    const queued = await pushJobIds(h);
+    const traffic = await startTraffic(h.db.url, h.style, {
+      ratePerSecond: 40,
+      durationMs: 2_000,
+      holdMs: 300,
+      seed: 12,
+    });
+    expect((await traffic.done).counts.entrances).toBeGreaterThan(0);
+    await deliveredExactlyOnce(h);
+    expect(await pushJobIds(h)).toEqual(queued);
   });
 });

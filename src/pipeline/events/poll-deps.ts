@@ -1,8 +1,10 @@
 /**
  * The live poll of an event stream wired to a Runtime: vendor pages after the checkpoint, bounded by
  * the commit-lag guard and the departure gate; records through the stream table; push jobs into the
- * stream's queue, or, while that queue is empty, delivered by the poll itself (direct delivery).
+ * stream's queue, or, while that queue is empty, delivered by the poll itself (direct delivery;
+ * a backlog goes to the queue when other processes push from it).
  */
+import type { Queue } from 'bullmq';
 import type { Cursor } from '../../config/vendor-rows.js';
 import { directHandOffs } from '../../metrics.js';
 import type { RecentKey } from '../../state/recent-keys.js';
@@ -16,7 +18,7 @@ import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventRow, type EventStreamName } from '../streams.js';
 import { noteVendorClock } from '../vendor-clock.js';
 import { followerGate, gateOf } from './departure-gate.js';
-import { deliverDirect, Lanes } from './direct-delivery.js';
+import { deliverDirect, handOnBy, Lanes } from './direct-delivery.js';
 import type { PushJobSpec } from './page.js';
 import type { PollEventsDeps } from './poll.js';
 import { pushEvents } from './push.js';
@@ -33,6 +35,11 @@ export interface EventPollOptions {
    * work that pushers on several machines share.
    */
   direct?: boolean;
+  /**
+   * Pusher workers of other processes on a push queue (src/pipeline/peer-pushers.ts): a full page
+   * goes to the queue while there are any, so they share the backlog. Absent: none.
+   */
+  otherPushers?: (queue: Queue) => Promise<number>;
   /** Read nothing before the lots have been sent once (default true; a dry run shows rows anyway). */
   lotsFirst?: boolean;
 }
@@ -148,8 +155,15 @@ export function eventPollDeps(
     transform: (row) => def.toRecord(row, rt.transform),
     cursorEpoch: (cursor) => cursorEpoch(rt, stream, cursor),
     quarantine: quarantineRow(rt, stream),
-    enqueue: async (jobs) => {
-      if (!(direct && queueEmpty)) return enqueueEventJobs(rt, stream, 'poll', jobs);
+    enqueue: async (jobs, page = { full: false }) => {
+      // Other pushers are asked about only when the answer matters (cached: peer-pushers.ts).
+      const askPeers = direct && queueEmpty && page.full && options.otherPushers;
+      const otherPushers = askPeers ? await askPeers(queue) : 0;
+      if (!direct || handOnBy({ queueEmpty, pageFull: page.full, otherPushers }) === 'queue') {
+        // Behind these jobs, the next page goes through the queue too (until it is seen empty).
+        queueEmpty = false;
+        return enqueueEventJobs(rt, stream, 'poll', jobs);
+      }
       const handOff = await deliverPage(rt, stream, jobs, lanes);
       if (handOff.length === 0) return;
       // Behind the handed-off jobs: the rest of this poll goes through the queue too.

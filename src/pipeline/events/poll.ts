@@ -50,7 +50,12 @@ export interface PollEventsDeps<Row extends PageRow> {
   /** Unix seconds of a cursor time (to report how far the stream has read). */
   cursorEpoch(cursor: Cursor): number | undefined;
   quarantine(row: Row, reasons: Array<{ code: string; message: string }>): Promise<void>;
-  enqueue(jobs: PushJobSpec[]): Promise<void>;
+  /**
+   * Hands on a page's jobs. `page.full`: the page was full, so more rows wait behind it (a backlog);
+   * absent, a short page (held-back records released, the sweep's late rows). Direct delivery
+   * shares a backlog with other processes' pushers by it (direct-delivery.ts `handOnBy`).
+   */
+  enqueue(jobs: PushJobSpec[], page?: { full: boolean }): Promise<void>;
   queueDepth(): Promise<number>;
   /** Everything before this time (Unix s) has been read and handed on. */
   setCaughtUp(epoch: number): Promise<void>;
@@ -127,7 +132,7 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
       going.map((w) => w.record),
       deps.maxItemsPerJob,
     );
-    await deps.enqueue(jobs);
+    await deps.enqueue(jobs, { full: false });
   };
   try {
     for (;;) {
@@ -184,7 +189,7 @@ export async function pollEvents<Row extends PageRow>(deps: PollEventsDeps<Row>)
         // Marked before the hand-on: a poll that dies in between has not moved its checkpoint
         // and reads them again.
         if (markRead && marked.length) await markRead(marked);
-        if (jobs.length) await deps.enqueue(jobs);
+        if (jobs.length) await deps.enqueue(jobs, { full });
         await previous;
         if (last) await deps.setCheckpoint(last);
         if (readUpTo !== undefined && Number.isFinite(readUpTo)) await deps.setCaughtUp(readUpTo);

@@ -1,9 +1,10 @@
 /**
  * deliverDirect: lanes, and what is handed to the queue after a failure (the failed job and every
- * job not started, in order; jobs already under way finish and are not handed off).
+ * job not started, in order; jobs already under way finish and are not handed off). handOnBy: which
+ * pages go directly and which through the queue.
  */
 import { describe, expect, it } from 'vitest';
-import { deliverDirect, Lanes } from '../../../src/pipeline/events/direct-delivery.js';
+import { deliverDirect, handOnBy, Lanes } from '../../../src/pipeline/events/direct-delivery.js';
 
 const tick = (n = 1) => new Promise<void>((r) => setTimeout(r, n));
 
@@ -87,5 +88,24 @@ describe('deliverDirect', () => {
       handOff: [],
       failures: new Map(),
     });
+  });
+});
+
+describe('handOnBy', () => {
+  it('delivers directly while the queue is empty, unless a backlog can be shared with other pushers', () => {
+    const cases = [
+      // A process alone delivers everything directly, backlog or live traffic.
+      [{ queueEmpty: true, pageFull: true, otherPushers: 0 }, 'direct'],
+      [{ queueEmpty: true, pageFull: false, otherPushers: 0 }, 'direct'],
+      // Live traffic (the poll caught up) stays direct with other processes running.
+      [{ queueEmpty: true, pageFull: false, otherPushers: 2 }, 'direct'],
+      // A backlog is shared through the queue.
+      [{ queueEmpty: true, pageFull: true, otherPushers: 1 }, 'queue'],
+      // Jobs waiting: behind them, always.
+      [{ queueEmpty: false, pageFull: false, otherPushers: 0 }, 'queue'],
+      [{ queueEmpty: false, pageFull: true, otherPushers: 0 }, 'queue'],
+      [{ queueEmpty: false, pageFull: true, otherPushers: 3 }, 'queue'],
+    ] as const;
+    for (const [facts, by] of cases) expect([facts, handOnBy(facts)]).toEqual([facts, by]);
   });
 });

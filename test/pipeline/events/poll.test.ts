@@ -105,6 +105,16 @@ function fakeStream(
 }
 
 describe('pollEvents', () => {
+  it('tells each hand-on whether its page was full (a backlog) or short (caught up)', async () => {
+    const s = fakeStream(rowsAt([10, 10, 11, 12, 13, 14, 15]), { bound: 100 });
+    const pages: string[] = [];
+    s.deps.enqueue = async (specs, page) => {
+      pages.push(`${specs.map((j) => j.records.map((r) => r.vendorKey).join('+')).join(' ')}: ${page?.full}`);
+    };
+    await pollEvents(s.deps);
+    expect(pages).toEqual(['1+2 3: true', '4+5 6: true', '7: false']);
+  });
+
   it('reads pages to the end, enqueues jobs of at most maxItems, and moves the checkpoint only after', async () => {
     const s = fakeStream(rowsAt([10, 10, 11, 12, 13]), { bound: 100 });
     const result = await pollEvents(s.deps);
