@@ -30,6 +30,11 @@ export function pollIntervalOf(cfg: IntervalConfig, foundRowsAt: number | undefi
     : cfg.pollEveryMs;
 }
 
+/** The longest a stream's polls may be apart when all is well (its idle interval when it may go idle). */
+export function slowestPollEveryMs(cfg: IntervalConfig): number {
+  return cfg.idleAfterMs > 0 ? Math.max(cfg.pollEveryMs, cfg.idlePollEveryMs) : cfg.pollEveryMs;
+}
+
 export interface IdlePollingDeps {
   cfg: IntervalConfig;
   /** The interval the running poll job was scheduled at (undefined: not made by the scheduler). */

@@ -4,7 +4,7 @@
  * test/e2e/idle-polling.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { keepPollInterval, pollIntervalOf } from '../../src/pipeline/poll-interval.js';
+import { keepPollInterval, pollIntervalOf, slowestPollEveryMs } from '../../src/pipeline/poll-interval.js';
 
 const cfg = { pollEveryMs: 1_000, idleAfterMs: 60_000, idlePollEveryMs: 5_000 };
 
@@ -18,6 +18,14 @@ describe('pollIntervalOf', () => {
   it('is off with idleAfterMs 0, and never faster than pollEveryMs', () => {
     expect(pollIntervalOf({ ...cfg, idleAfterMs: 0 }, 0, 1e9)).toBe(1_000);
     expect(pollIntervalOf({ ...cfg, pollEveryMs: 60_000, idlePollEveryMs: 5_000 }, 0, 1e9)).toBe(60_000);
+  });
+});
+
+describe('slowestPollEveryMs', () => {
+  it('is the idle interval when the stream may go idle (readiness and the consumption monitor wait that long)', () => {
+    expect(slowestPollEveryMs(cfg)).toBe(5_000);
+    expect(slowestPollEveryMs({ ...cfg, idleAfterMs: 0 })).toBe(1_000);
+    expect(slowestPollEveryMs({ ...cfg, idlePollEveryMs: 500 })).toBe(1_000);
   });
 });
 
