@@ -13,7 +13,9 @@ import { eventSweepDeps, startSweep } from '../src/pipeline/events/sweep-deps.js
 import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { PeerPushers } from '../src/pipeline/peer-pushers.js';
+import { keepPollInterval } from '../src/pipeline/poll-interval.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
+import { pollSchedulerId, upsertPollSchedule } from '../src/pipeline/schedules.js';
 import type { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { VendorUnavailableError } from '../src/vendor-db/errors.js';
@@ -40,6 +42,7 @@ export function pollProcessor(
     if (!rt.outages.mayAttempt('vendor')) return { skipped: 'vendor database unreachable' };
     try {
       let result: unknown;
+      let found: boolean;
       if (isEventStream(stream)) {
         await startSweep(rt, stream);
         const { peers } = options;
@@ -54,8 +57,11 @@ export function pollProcessor(
         const sweep = await sweepEvents(eventSweepDeps(rt, stream, deps));
         if (sweep.late > 0) sweptLateRows.inc({ source: rt.config.source.name, stream }, sweep.late);
         result = sweep.stoppedBy === 'idle' ? live : { ...live, sweep };
+        found = live.rows > 0 || sweep.late > 0;
       } else {
-        result = await pollLots(lotPollDeps(rt, stream));
+        const lots = await pollLots(lotPollDeps(rt, stream));
+        result = lots;
+        found = lots.changed > 0 || lots.vanished > 0;
         // A lot table is read whole: the stream has read everything up to now.
         await rt.progress.setCaughtUp(stream, Math.floor(Date.now() / 1000));
       }
@@ -63,6 +69,15 @@ export function pollProcessor(
       if (readUpTo !== undefined)
         streamLag.set({ source: rt.config.source.name, stream }, Math.max(0, Date.now() / 1000 - readUpTo));
       await rt.progress.setPolled(stream);
+      await keepPollInterval({
+        cfg: rt.config.streams[stream],
+        scheduledEvery: scheduledEvery(job, stream),
+        found,
+        nowMs: Date.now(),
+        foundRowsAt: () => rt.progress.foundRowsAt(stream),
+        setFoundRows: (atMs) => rt.progress.setFoundRows(stream, atMs),
+        reschedule: (everyMs) => upsertPollSchedule(rt.queues, stream, everyMs),
+      });
       await rt.activity.recordRecovered(stream, 'poll');
       rt.outages.recovered('vendor');
       return result;
@@ -77,6 +92,14 @@ export function pollProcessor(
       throw error;
     }
   };
+}
+
+/** The interval the scheduler made this poll job at; undefined for a poll queued otherwise. */
+function scheduledEvery(job: Job, stream: StreamName): number | undefined {
+  if (job.repeatJobKey !== pollSchedulerId(stream)) return undefined;
+  // Scheduler-made jobs carry their repeat options (internal to BullMQ's types, public in its data).
+  const every = (job.opts as { repeat?: { every?: unknown } }).repeat?.every;
+  return typeof every === 'number' ? every : undefined;
 }
 
 /** The state was lost while a poll ran: it stops before reading anything. */

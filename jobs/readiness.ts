@@ -10,6 +10,7 @@
  * database is down would make an orchestrator restart a worker that is waiting correctly.
  */
 import { STREAM_NAMES } from '../src/config/index.js';
+import { slowestPollEveryMs } from '../src/pipeline/poll-interval.js';
 import { clusterStateProblem } from '../src/pipeline/redis-options.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { missingGlobalConcurrency, missingSchedules } from '../src/pipeline/schedules.js';
@@ -30,10 +31,10 @@ export interface Readiness {
   checks: Record<string, ReadinessCheck>;
 }
 
-/** How long a stream may go without a successful poll, ms. */
+/** How long a stream may go without a successful poll, ms (counted in idle intervals: an idle stream polls less often). */
 export function pollStaleAfterMs(rt: Pick<Runtime, 'config'>, stream: (typeof STREAM_NAMES)[number]): number {
   const { pollStaleIntervals, pollStaleMinMs } = rt.config.pipeline;
-  return Math.max(pollStaleMinMs, pollStaleIntervals * rt.config.streams[stream].pollEveryMs);
+  return Math.max(pollStaleMinMs, pollStaleIntervals * slowestPollEveryMs(rt.config.streams[stream]));
 }
 
 export async function readiness(

@@ -7,6 +7,7 @@ import { Worker, type WorkerOptions } from 'bullmq';
 import { STREAM_NAMES } from '../src/config/index.js';
 import { backoffDelay } from '../src/pipeline/backoff.js';
 import { PeerPushers, pusherName } from '../src/pipeline/peer-pushers.js';
+import { slowestPollEveryMs } from '../src/pipeline/poll-interval.js';
 import {
   FULL_SYNC_QUEUE,
   HEALTH_QUEUE,
@@ -177,7 +178,8 @@ export async function startWorkers(
   const monitor = new ConsumptionMonitor(
     workers.map((worker) => {
       const stream = STREAM_NAMES.find((s) => worker.name.endsWith(`-${s}`));
-      const every = stream ? config.streams[stream].pollEveryMs : 60_000;
+      // An idle stream's polls are idlePollEveryMs apart (src/pipeline/poll-interval.ts).
+      const every = stream ? slowestPollEveryMs(config.streams[stream]) : 60_000;
       return { worker, queue: queueByName.get(worker.name)!, thresholdMs: Math.max(60_000, 10 * every) };
     }),
   );

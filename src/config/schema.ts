@@ -174,7 +174,16 @@ const streamBase = {
   from: expr,
   /** Extra WHERE condition, ANDed (e.g. `t.deleted = 0`). */
   where: z.string().optional(),
+  /**
+   * Idle polling (src/pipeline/poll-interval.ts): after this many ms of polls finding no new rows
+   * (lot streams: no change), the stream is polled every `idlePollEveryMs` until a poll finds some.
+   * 0: never idle.
+   */
+  idleAfterMs: z.number().int().nonnegative().default(60_000),
 };
+
+/** Idle interval, ms: the first event after an idle spell waits up to this long. At most `pollEveryMs` has no effect. */
+const idlePollEveryMs = (ms: number) => positiveInt.default(ms);
 
 const photoSource = z.strictObject({
   /** SQL expression giving the photo (not read by the poller; fetched at push time by id). */
@@ -221,6 +230,7 @@ export const parksStreamSchema = z.strictObject({
   maxDeleteShare: z.number().min(0).max(1).default(0.2),
   /** Poll interval, ms. */
   pollEveryMs: positiveInt.default(60_000),
+  idlePollEveryMs: idlePollEveryMs(60_000),
 });
 
 export const spotNumsStreamSchema = z.strictObject({
@@ -238,6 +248,7 @@ export const spotNumsStreamSchema = z.strictObject({
    */
   clampOverfull: z.boolean().default(false),
   pollEveryMs: positiveInt.default(1_000),
+  idlePollEveryMs: idlePollEveryMs(5_000),
 });
 
 const eventStreamBase = {
@@ -246,6 +257,7 @@ const eventStreamBase = {
   cursor: z.strictObject({ time: expr, id: expr }),
   timeFormat,
   pollEveryMs: positiveInt.default(1_000),
+  idlePollEveryMs: idlePollEveryMs(5_000),
   /** Rows read per query. */
   pageSize: positiveInt.default(1_000),
   /**

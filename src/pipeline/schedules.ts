@@ -5,7 +5,7 @@
  */
 
 import type { Queue } from 'bullmq';
-import type { Config } from '../config/index.js';
+import type { Config, StreamName } from '../config/index.js';
 import { STREAM_NAMES } from '../config/index.js';
 import type { Queues } from './queues.js';
 
@@ -13,19 +13,24 @@ export const pollSchedulerId = (stream: string) => `poll-${stream}-every`;
 export const FULL_SYNC_SCHEDULER_ID = 'full-sync-nightly';
 export const HEALTH_SCHEDULER_ID = 'lot-health-every';
 
+/** The poll job scheduler of `stream`, polling every `everyMs` (a changed interval takes effect from now). */
+export async function upsertPollSchedule(queues: Queues, stream: StreamName, everyMs: number): Promise<void> {
+  await queues.poll[stream].upsertJobScheduler(
+    pollSchedulerId(stream),
+    { every: everyMs },
+    {
+      name: `poll-${stream}`,
+      data: { stream },
+      opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+    },
+  );
+}
+
 export async function upsertSchedules(config: Config, queues: Queues): Promise<void> {
-  for (const stream of STREAM_NAMES) {
-    const every = config.streams[stream].pollEveryMs;
-    await queues.poll[stream].upsertJobScheduler(
-      pollSchedulerId(stream),
-      { every },
-      {
-        name: `poll-${stream}`,
-        data: { stream },
-        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
-      },
-    );
-  }
+  // At the usual interval: a stream that is idle goes back to its idle interval at its next poll
+  // (src/pipeline/poll-interval.ts).
+  for (const stream of STREAM_NAMES)
+    await upsertPollSchedule(queues, stream, config.streams[stream].pollEveryMs);
   const { cron, tz } = config.pipeline.fullSync;
   await queues.fullSync.upsertJobScheduler(
     FULL_SYNC_SCHEDULER_ID,

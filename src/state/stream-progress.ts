@@ -155,23 +155,84 @@ export class StreamProgress {
     isLive: (jobId: string) => Promise<boolean>,
     options: { withBackfills?: boolean } = {},
   ): Promise<number | undefined> {
-    const [caughtUp, swept] = await Promise.all([this.caughtUp(stream), this.sweptUpTo(stream)]);
+    return (await this.watermarkReading(stream, isLive, options)).mark;
+  }
+
+  /**
+   * The watermark and what holds it, read in one round trip while no job is pending (a departure
+   * poll waiting at its gate looks at it every few milliseconds): `heldBy` `jobs` when pending jobs,
+   * backfills or the sweep hold it below where the stream has read (they settle on their own, soon),
+   * `read` when only the stream's own read does (it moves when the stream's next poll ends: `polledAt`,
+   * with `foundRowsAt` for its interval).
+   */
+  async watermarkReading(
+    stream: string,
+    isLive: (jobId: string) => Promise<boolean>,
+    options: { withBackfills?: boolean } = {},
+  ): Promise<WatermarkReading> {
+    const replies = await this.redis
+      .pipeline()
+      .get(this.caughtUpKey(stream))
+      .get(this.sweptKey(stream))
+      .zrange(this.pendingKey(stream), 0, 0, 'WITHSCORES')
+      .zrange(this.backfillKey(stream), 0, 0, 'WITHSCORES')
+      .get(stateKey(this.prefix, 'polled-at', stream))
+      .get(this.foundRowsKey(stream))
+      .exec();
+    const value = (i: number): unknown => {
+      const [error, result] = replies?.[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      return result;
+    };
+    const num = (i: number) => {
+      const v = value(i);
+      return v === null || v === undefined ? undefined : Number(v);
+    };
+    const firstScore = (i: number) => {
+      const flat = value(i) as string[];
+      return flat.length >= 2 ? { id: flat[0]!, firstTime: Number(flat[1]) } : null;
+    };
+    const caughtUp = num(0);
+    const swept = num(1);
     let mark =
       caughtUp === undefined
         ? Number.POSITIVE_INFINITY
         : Math.min(
             caughtUp,
             swept ?? Number.POSITIVE_INFINITY,
-            await this.oldestLive(this.pendingKey(stream), isLive),
+            await this.oldestLive(this.pendingKey(stream), isLive, firstScore(2)),
           );
     if (options.withBackfills) {
       const live = (id: string) =>
         id.startsWith(HOLD)
           ? this.redis.exists(this.holdKey(stream, id.slice(HOLD.length))).then((n) => n === 1)
           : isLive(id);
-      mark = Math.min(mark, await this.oldestLive(this.backfillKey(stream), live));
+      mark = Math.min(mark, await this.oldestLive(this.backfillKey(stream), live, firstScore(3)));
     }
-    return Number.isFinite(mark) ? mark : undefined;
+    const polledAt = num(4);
+    const foundRowsAt = num(5);
+    return {
+      mark: Number.isFinite(mark) ? mark : undefined,
+      ...(caughtUp !== undefined ? { caughtUp } : {}),
+      heldBy: Number.isFinite(mark) && (caughtUp === undefined || mark < caughtUp) ? 'jobs' : 'read',
+      ...(polledAt !== undefined ? { polledAt } : {}),
+      ...(foundRowsAt !== undefined ? { foundRowsAt } : {}),
+    };
+  }
+
+  private foundRowsKey(stream: string) {
+    return stateKey(this.prefix, 'found-rows-at', stream);
+  }
+
+  /** A poll of `stream` found rows (or lot changes) at `atMs`: idle polling (src/pipeline/poll-interval.ts). */
+  async setFoundRows(stream: string, atMs = Date.now()): Promise<void> {
+    await this.redis.set(this.foundRowsKey(stream), String(atMs));
+  }
+
+  /** When a poll of `stream` last found rows, epoch ms (undefined: never noted). */
+  async foundRowsAt(stream: string): Promise<number | undefined> {
+    const value = await this.redis.get(this.foundRowsKey(stream));
+    return value === null ? undefined : Number(value);
   }
 
   /**
@@ -188,14 +249,34 @@ export class StreamProgress {
   }
 
   /** First event time of the oldest entry of `key` still live (Infinity: none), dropping dead ones. */
-  private async oldestLive(key: string, isLive: (id: string) => Promise<boolean>): Promise<number> {
+  private async oldestLive(
+    key: string,
+    isLive: (id: string) => Promise<boolean>,
+    /** The oldest entry, already read (null: none); one round trip for the whole watermark. */
+    first?: { id: string; firstTime: number } | null,
+  ): Promise<number> {
+    let known = first;
     for (;;) {
-      const [oldest] = await this.oldest(key, 1);
+      const oldest = known === undefined ? (await this.oldest(key, 1))[0] : (known ?? undefined);
+      known = undefined;
       if (!oldest) return Number.POSITIVE_INFINITY;
       if (await isLive(oldest.id)) return oldest.firstTime;
       await this.redis.zrem(key, oldest.id);
     }
   }
+}
+
+/** The watermark and what holds it (`StreamProgress.watermarkReading`). */
+export interface WatermarkReading {
+  mark: number | undefined;
+  /** `jobs`: pending jobs, backfills or the sweep; `read`: only how far the stream has read (or nothing read yet). */
+  heldBy: 'jobs' | 'read';
+  /** Where the stream's live read has got (`caughtUp`). */
+  caughtUp?: number;
+  /** When the stream's last poll ended without an error, epoch ms. */
+  polledAt?: number;
+  /** When a poll of the stream last found rows, epoch ms. */
+  foundRowsAt?: number;
 }
 
 /** Member prefix of a running backfill's hold in a backfill set (BullMQ refuses ':' in job ids). */

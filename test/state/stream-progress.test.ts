@@ -58,6 +58,31 @@ describe('stream progress (real Redis)', () => {
     expect(await own()).toBe(2_000);
   });
 
+  it('says what holds the watermark: jobs in flight, or only the read (with when the stream last polled and found rows)', async () => {
+    const p = new StreamProgress(redis.client, redis.prefix);
+    const stream = 'held-by';
+    const live = new Set(['j1']);
+    const reading = () => p.watermarkReading(stream, async (id) => live.has(id), { withBackfills: true });
+    expect(await reading()).toEqual({ mark: undefined, heldBy: 'read' });
+    await p.setCaughtUp(stream, 2_000);
+    await p.setPolled(stream, 5_000);
+    await p.setFoundRows(stream, 4_000);
+    expect(await reading()).toEqual({
+      mark: 2_000,
+      caughtUp: 2_000,
+      heldBy: 'read',
+      polledAt: 5_000,
+      foundRowsAt: 4_000,
+    });
+    await p.addPending(stream, [{ id: 'j1', firstTime: 1_500 }]);
+    expect(await reading()).toMatchObject({ mark: 1_500, heldBy: 'jobs' });
+    // A dead entry is dropped on the way, as `watermark` does.
+    live.delete('j1');
+    expect(await reading()).toMatchObject({ mark: 2_000, heldBy: 'read' });
+    await p.hold(stream, 'h', 1_000, 10_000);
+    expect(await reading()).toMatchObject({ mark: 1_000, heldBy: 'jobs' });
+  });
+
   it('lets a dead backfill go: a hold lapses when not renewed, a vanished job is dropped', async () => {
     const p = new StreamProgress(redis.client, redis.prefix);
     await p.setCaughtUp('departures', 5_000);

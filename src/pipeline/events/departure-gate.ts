@@ -8,10 +8,12 @@
  * own entrance is settled, not when every entrance before it is.
  */
 import { randomBytes } from 'node:crypto';
+import type { WatermarkReading } from '../../state/stream-progress.js';
 import { releaseWhereClear } from '../lots/registration.js';
+import { type IntervalConfig, pollIntervalOf } from '../poll-interval.js';
 import type { Runtime } from '../runtime.js';
 import { EVENT_STREAMS, type EventStreamName, followersOf } from '../streams.js';
-import { GATE_NOT_STARTED } from './poll.js';
+import { GATE_NOT_STARTED, type GateHold } from './poll.js';
 import type { EventRecord, Precedent } from './records.js';
 import { MARK_SLICE_SECONDS } from './sweep.js';
 
@@ -40,10 +42,14 @@ async function lotsSentOnce(rt: Runtime): Promise<boolean> {
   return true;
 }
 
+/** A gate read, remembering what held it at its last reading (`gateHold`, for a poll waiting at it). */
+export type GateReader = (() => Promise<number | undefined>) & { lastHold?: GateHold };
+
 /**
  * The exclusive upper bound (Unix s) on what a poll of `stream` may read: nothing before the lots
  * have been sent once (`lotsFirst`: a live poll; a dry run shows rows before any lot was sent); then the followed stream's watermark, and `upTo` if given; undefined: no
  * bound. Until the followed stream has been read live once, nothing may go (`GATE_NOT_STARTED`).
+ * One Redis round trip while the followed stream has no job pending (a waiting poll reads it often).
  */
 export function gateOf(
   rt: Runtime,
@@ -52,15 +58,38 @@ export function gateOf(
   lotsFirst = true,
   /** `record`: a low-latency follower, gated record by record (`mayGoNow`), not by its read. */
   by: 'read' | 'record' = 'read',
-): () => Promise<number | undefined> {
+): GateReader {
   const followed = EVENT_STREAMS[stream].follows;
-  return async () => {
+  const reader: GateReader = async () => {
+    reader.lastHold = undefined;
     if (lotsFirst && !(await lotsSentOnce(rt))) return GATE_NOT_STARTED;
     if (followed === undefined) return upTo;
-    if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
-    if (by === 'record') return upTo;
-    const mark = await watermarkOf(rt, followed);
-    return Math.min(mark ?? GATE_NOT_STARTED, upTo ?? Number.POSITIVE_INFINITY);
+    if (by === 'record') {
+      if ((await rt.progress.caughtUp(followed)) === undefined) return GATE_NOT_STARTED;
+      return upTo;
+    }
+    const reading = await rt.progress.watermarkReading(followed, (id) => isLiveJob(rt, followed, id), {
+      withBackfills: true,
+    });
+    if (reading.caughtUp === undefined) return GATE_NOT_STARTED;
+    reader.lastHold = holdOf(rt.config.streams[followed], reading, Date.now());
+    return Math.min(reading.mark ?? GATE_NOT_STARTED, upTo ?? Number.POSITIVE_INFINITY);
+  };
+  return reader;
+}
+
+/**
+ * What holds a gate: the followed stream's jobs in flight (they settle within moments), or only its
+ * read, which moves when its next poll ends: about an interval after its last one ended, the idle
+ * interval when it is idle (src/pipeline/poll-interval.ts).
+ */
+export function holdOf(cfg: IntervalConfig, reading: WatermarkReading, nowMs: number): GateHold {
+  if (reading.heldBy === 'jobs') return { by: 'jobs' };
+  const everyMs = pollIntervalOf(cfg, reading.foundRowsAt, nowMs);
+  return {
+    by: 'read',
+    everyMs,
+    ...(reading.polledAt !== undefined ? { nextAtMs: reading.polledAt + everyMs } : {}),
   };
 }
 

@@ -136,6 +136,7 @@ export function eventPollDeps(
       return vendorNow - lagSeconds;
     },
     gateUpTo: gate,
+    gateHold: () => gate.lastHold,
     markRead: async (rows) => {
       if (await marking()) await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
     },

@@ -10,6 +10,7 @@ import {
   GATE_CHECK_MS,
   GATE_NOT_STARTED,
   GATE_WAIT_WITHIN_S,
+  gateLookIn,
   type PollEventsDeps,
   pollEvents,
 } from '../../../src/pipeline/events/poll.js';
@@ -327,6 +328,51 @@ describe('pollEvents', () => {
     const s = fakeStream(rowsAt([10, 12]), { bound: 11 + GATE_WAIT_WITHIN_S + 1, gate: () => 11 });
     expect((await pollEvents(s.deps)).stoppedBy).toBe('gate');
     expect(s.clock).toBe(0);
+  });
+
+  it('held only by the followed read: sleeps until its next poll is due, then reads in the same poll', async () => {
+    let gate = 11;
+    let looks = 0;
+    const s = fakeStream(rowsAt([10, 12]), {
+      bound: 15,
+      gate: () => {
+        looks++;
+        // The entrances' next poll ends 600 ms into this one and moves the gate.
+        if (s.clock >= 600) gate = 14;
+        return gate;
+      },
+    });
+    s.deps.gateWaitMs = 1_000;
+    // After it, the next one is due only after the wait.
+    s.deps.gateHold = () => ({ by: 'read', everyMs: 1_000, nextAtMs: gate === 11 ? 600 : 1_600 });
+    await pollEvents(s.deps);
+    expect(s.log.filter((l) => l.startsWith('read'))).toEqual(['read 1', 'read 2 at 600']);
+    // One look at the gate per page read and one after the sleep, none in between; it then ended.
+    expect(looks).toBe(3);
+    expect(s.clock).toBe(600);
+  });
+
+  it('held only by the followed read: ends at once when its next poll is not due within the wait (idle) or long overdue', async () => {
+    const idle = fakeStream(rowsAt([10, 12]), { bound: 15, gate: () => 11 });
+    idle.deps.gateWaitMs = 1_000;
+    idle.deps.gateHold = () => ({ by: 'read', everyMs: 5_000, nextAtMs: 4_000 });
+    expect((await pollEvents(idle.deps)).stoppedBy).toBe('gate');
+    expect(idle.clock).toBe(0);
+
+    const overdue = fakeStream(rowsAt([10, 12]), { bound: 15, gate: () => 11 });
+    overdue.deps.gateWaitMs = 1_000;
+    overdue.deps.now = () => 10_000 + overdue.clock;
+    overdue.deps.gateHold = () => ({ by: 'read', everyMs: 1_000, nextAtMs: 8_000 });
+    expect((await pollEvents(overdue.deps)).stoppedBy).toBe('gate');
+    expect(overdue.clock).toBe(0);
+  });
+
+  it('held by jobs in flight: looks every GATE_CHECK_MS', async () => {
+    expect(gateLookIn({ by: 'jobs' }, 0, GATE_CHECK_MS)).toBe(GATE_CHECK_MS);
+    expect(gateLookIn(undefined, 0, GATE_CHECK_MS)).toBe(GATE_CHECK_MS);
+    // Past its due time but not overdue: its poll is running, look often.
+    expect(gateLookIn({ by: 'read', everyMs: 1_000, nextAtMs: 500 }, 700, GATE_CHECK_MS)).toBe(GATE_CHECK_MS);
+    expect(gateLookIn({ by: 'read', everyMs: 1_000 }, 700, GATE_CHECK_MS)).toBe(GATE_CHECK_MS);
   });
 
   it('does not wait when the gate is not what stops it', async () => {
