@@ -12,9 +12,17 @@ import type { RedisClient } from './redis-client.js';
 /** Codes per script call: Lua's unpack has a stack limit of a few thousand values. */
 const CHUNK = 1_000;
 
+// Every lot poll (counts every second) claims all its codes: read them all at once, and write
+// only the codes nobody holds yet, so a steady poll is one HMGET.
 const CLAIM = `
-for i = 2, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) end
-return redis.call('HMGET', KEYS[1], unpack(ARGV, 2))
+local owners = redis.call('HMGET', KEYS[1], unpack(ARGV, 2))
+for i, owner in ipairs(owners) do
+  if not owner then
+    redis.call('HSET', KEYS[1], ARGV[i + 1], ARGV[1])
+    owners[i] = ARGV[1]
+  end
+end
+return owners
 `;
 
 export class ParkClaimStore {
