@@ -2,24 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FILES_VAR, ConfigError, ENV_VARS, loadConfig, PROJECT_ROOT } from '../../src/config/index.js';
+import { CONFIG_FILES_VAR, ENV_VARS, loadConfig, PROJECT_ROOT } from '../../src/config/index.js';
 import { PHOTO_MAX_BYTES } from '../../src/isp-spec/index.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ips-config-'));
   const file = join(dir, 'c.yaml');
   writeFileSync(file, text);
   return file;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('config', () => {

@@ -6,7 +6,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, ENV_VARS, loadConfig } from '../../src/config/index.js';
+import { ENV_VARS, loadConfig } from '../../src/config/index.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ips-secret-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,16 +16,6 @@ function secretFile(name: string, content: string): string {
   const path = join(dir, name);
   writeFileSync(path, content, { mode: 0o600 });
   return path;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('secrets from *_FILE', () => {

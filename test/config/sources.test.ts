@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   loadConfig,
   loadSources,
   SOURCE_VAR,
   SOURCES_DIR_VAR,
   sourcePrefix,
 } from '../../src/config/index.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'ips-sources-'));
@@ -18,16 +18,6 @@ function folder(files: Record<string, string>): string {
     writeFileSync(join(dir, name), text);
   }
   return dir;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 const VISIT = 'config/presets/visit-table.yaml';
