@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetStatus } from '../../src/pipeline/status-types.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
-import { ARTIFACTS, launchBrowser, watch } from '../helpers/browser.js';
+import { ARTIFACTS, launchBrowser, retryFromDashboard, watch } from '../helpers/browser.js';
 import { basicAuth, createWebFixture, FORBIDDEN, SECRETS, type WebFixture } from '../web/fixture.js';
 
 describe('dashboard of two sources in a real browser', () => {
@@ -140,22 +140,8 @@ describe('dashboard of two sources in a real browser', () => {
       .getByText(/^failed$/i)
       .first()
       .click();
-    const card = page
-      .locator('[class*="card-"]')
-      .filter({ has: page.getByText(jobId, { exact: true }) })
-      .last();
-    await expect.poll(() => card.count(), { timeout: 15_000 }).toBeGreaterThan(0);
-    await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain('ISP rejected record');
     await page.screenshot({ path: join(ARTIFACTS, 'fleet-queues.png'), fullPage: true });
-    await card.locator('button:has(svg.lucide-refresh-cw)').click();
-    const confirm = page.getByRole('button', { name: /^(retry|confirm|ok|yes)$/i });
-    if (
-      await confirm
-        .first()
-        .isVisible({ timeout: 1_000 })
-        .catch(() => false)
-    )
-      await confirm.first().click();
+    expect(await retryFromDashboard(page, jobId, 'ISP rejected record')).toContain('ISP rejected record');
     await expect.poll(() => southQueue.getJobState(jobId), { timeout: 15_000 }).not.toBe('failed');
     expect(await northQueue.getJobState(jobId)).toBe('failed');
     expect(seen.external).toEqual([]);
