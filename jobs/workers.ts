@@ -72,7 +72,15 @@ export async function startWorkers(
     // it: with BullMQ's default of 30 s between checks a SIGKILL stalled a stream for up to a
     // minute beyond the lock (measured in test/chaos/worker-sigkill.test.ts).
     stalledInterval: 5_000,
+    // How long an idle worker blocks before it looks again (s). A new job wakes it at once (BullMQ's
+    // marker), so this only sets how often an empty queue costs a round trip. 10 s is the longest
+    // BullMQ itself blocks while waiting for a delayed job (a longer block risks a stuck connection
+    // after a reconnect); with ~10 workers per source these wakes were much of an idle fleet's work.
+    drainDelay: 10,
   };
+  // The nightly full sync and the lot health evaluation: short, idempotent jobs that a crash only
+  // delays. BullMQ's own 30 s stalled check instead of the 5 s the stream queues need.
+  const slow: WorkerOptions = { ...base, stalledInterval: 30_000 };
   const workers: Worker[] = [];
   const track = (worker: Worker, role: Role) => {
     // Through the OutageLog: during a Redis outage every worker reports each reconnect failure.
@@ -103,11 +111,11 @@ export async function startWorkers(
 
   if (roles.has('scheduler')) {
     await upsertSchedules(config, rt.queues);
-    track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...base, concurrency: 1 }), 'scheduler');
+    track(new Worker(FULL_SYNC_QUEUE, fullSyncProcessor(rt), { ...slow, concurrency: 1 }), 'scheduler');
     // Lot health alerts: one evaluation at a time cluster-wide (the queue's global concurrency).
     track(
       new Worker(HEALTH_QUEUE, healthProcessor(rt, { guard }), {
-        ...base,
+        ...slow,
         concurrency: 1,
         removeOnComplete: { count: 10 },
         removeOnFail: { count: 30 },
@@ -164,6 +172,9 @@ export async function startWorkers(
           // A push re-run is harmless (the ledger skips what ISP has): a job caught by several
           // crashes stays in play instead of landing in the failed set.
           maxStalledCount: 10,
+          // Its lock is 30 s or more, so a dead pusher's job waits for that first: checks every
+          // 15 s hand it on within a minute of the crash, at a third of the idle cost of 5 s.
+          stalledInterval: 15_000,
           maximumRateLimitDelay: maxBackoffMs,
           settings: {
             backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, backoffMs, maxBackoffMs),
