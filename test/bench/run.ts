@@ -388,6 +388,7 @@ try {
   };
   notes.push(`sizes: ${JSON.stringify(sizes)}`);
   const dir = resolve(PROJECT_ROOT, values.out);
+  mkdirSync(dir, { recursive: true });
   writeResults(file, resolve(dir, 'results.json'), resolve(dir, 'results.md'));
   console.log(`\n${toMarkdown(file)}`);
   log(`wrote ${resolve(dir, 'results.json')} and results.md in ${Math.round(file.durationSeconds)} s`);
