@@ -15,7 +15,13 @@ import { type Config, ConfigError, type ResolvedSources } from '../src/config/in
 import type { Logger } from '../src/log.js';
 import type { FleetSource, FleetView, IdleSource } from '../src/pipeline/fleet-view.js';
 import { claimConflicts, describeConflicts, readClaims } from '../src/pipeline/park-claims.js';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../src/pipeline/runtime.js';
+import {
+  createPhotoSlots,
+  createRuntime,
+  type PhotoSlots,
+  type Runtime,
+  type RuntimeOptions,
+} from '../src/pipeline/runtime.js';
 import { removeSchedules } from '../src/pipeline/schedules.js';
 import { readiness } from './readiness.js';
 import { checkRedis } from './redis-preflight.js';
@@ -46,7 +52,15 @@ export class Fleet implements FleetView {
   private readonly listeners = new Set<() => void>();
   private changing: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly options: FleetOptions) {}
+  /**
+   * @param photoSlots the process's photo slots, which every source shares in turn: a source with a
+   * photo backlog or a slow photo store holds its share, not all of them, and the process holds at
+   * most that many photos in memory however many sources it runs.
+   */
+  private constructor(
+    private readonly options: FleetOptions,
+    private readonly photoSlots: PhotoSlots,
+  ) {}
 
   /** Starts every source, or none: an invalid source or a park code claimed twice refuses the start. */
   static async start(resolved: ResolvedSources, options: FleetOptions): Promise<Fleet> {
@@ -54,7 +68,7 @@ export class Fleet implements FleetView {
       const problems = resolved.problems.flatMap((p) => p.error.problems);
       throw new ConfigError(resolved.problems.map((p) => p.error.message).join('\n'), problems);
     }
-    const fleet = new Fleet(options);
+    const fleet = new Fleet(options, createPhotoSlots(resolved.configs));
     const runtimes = resolved.configs.map((config) => fleet.runtimeOf(config));
     try {
       await fleet.refuseConflicts(runtimes, []);
@@ -165,6 +179,7 @@ export class Fleet implements FleetView {
   private runtimeOf(config: Config): Runtime {
     return createRuntime(config, {
       ...this.options.runtime,
+      photoSlots: this.photoSlots,
       logger: this.options.logger.child({ source: config.source.name }),
     });
   }

@@ -130,14 +130,15 @@ export const photoSchema = z.strictObject({
   onMissing: z.enum(['empty', 'quarantine']).default('empty'),
   /**
    * Photos processed at once per process: one per core (each photo's decode and encode is one
-   * libvips thread), so photo work fills the cores and no more.
+   * libvips thread), so photo work fills the cores and no more. The sources of a process share
+   * these slots (the largest value of any); a source's own value caps its share.
    */
   concurrency: positiveInt.default(() => availableParallelism()),
   /**
    * Photos read at once per process (files, URL downloads), and keep-alive connections kept per
    * photo host. Reading waits on a disk, a share or a camera server, not on our CPU, so it gets
    * more slots than the fitting; a loaded photo keeps its slot until it is fitted, so at most this
-   * many inputs are in memory.
+   * many inputs are in memory. Shared by the sources of a process as `concurrency` is.
    */
   fetchConcurrency: positiveInt.default(8),
   /** Root folder for photo file paths (stream photo source `file`). */

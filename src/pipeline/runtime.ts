@@ -21,7 +21,13 @@ import { RecentKeys } from '../state/recent-keys.js';
 import { StreamProgress } from '../state/stream-progress.js';
 import { TokenRecordStore } from '../state/token-record.js';
 import { createTransformContext, type TransformContext } from '../transform/context.js';
-import { createPhotoDispatcher, createPhotoLimiter, PhotoBuffers } from '../transform/photo/index.js';
+import {
+  createPhotoDispatcher,
+  createPhotoLimiter,
+  createSharedLimiter,
+  PhotoBuffers,
+  type SharedLimiter,
+} from '../transform/photo/index.js';
 import { createVendorPool, type VendorPool } from '../vendor-db/pool.js';
 import { createQueues, createRedis, type Queues } from './queues.js';
 import { OutageLog, redisTarget, vendorTarget } from './reachability.js';
@@ -56,9 +62,9 @@ export interface Runtime {
   quarantine: QuarantineStore;
   /** Of a source in a many-source config: which source each park code belongs to (fleet-wide). */
   claims?: ParkClaimStore;
-  /** Photo fitting (decode, encode): photo.concurrency at once. */
+  /** Photo fitting (decode, encode): photo.concurrency at once, the process's slots (`photoSlots`). */
   photoLimiter: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Photo reads (files, URLs) with their fitting: photo.fetchConcurrency at once. */
+  /** Photo reads (files, URLs) with their fitting: photo.fetchConcurrency at once, the process's slots. */
   photoLoads: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Keep-alive connections to photo URL hosts (made on first use). */
   readonly photoDispatcher: Agent;
@@ -102,6 +108,27 @@ export interface RuntimeOptions {
   readOnly?: boolean;
   /** Statements each vendor session runs first (tests: a vendor clock set ahead). */
   vendorInitSql?: string[];
+  /**
+   * The process's photo slots, shared by the sources it runs (jobs/fleet.ts): each source takes its
+   * turn for them, within its own photo.concurrency and photo.fetchConcurrency. Absent: slots of
+   * this runtime's own.
+   */
+  photoSlots?: PhotoSlots;
+}
+
+/** Photo work of a process: fitting (CPU and a decoded frame each) and reading (an input each). */
+export interface PhotoSlots {
+  fitting: SharedLimiter;
+  loads: SharedLimiter;
+}
+
+/** Slots for the photo work of a process: as many as the largest setting of its sources asks. */
+export function createPhotoSlots(configs: readonly Config[]): PhotoSlots {
+  const most = (of: (c: Config) => number) => Math.max(1, ...configs.map(of));
+  return {
+    fitting: createSharedLimiter(most((c) => c.photo.concurrency)),
+    loads: createSharedLimiter(most((c) => c.photo.fetchConcurrency)),
+  };
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {
@@ -176,8 +203,14 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     health: new LotHealthStore(redis, prefix),
     quarantine: new QuarantineStore(redis, prefix, config.pipeline.quarantineMax, config.source.name),
     ...(config.source.fleetPrefix ? { claims: new ParkClaimStore(redis, config.source.fleetPrefix) } : {}),
-    photoLimiter: createPhotoLimiter(config.photo.concurrency),
-    photoLoads: createPhotoLimiter(config.photo.fetchConcurrency),
+    photoLimiter: (options.photoSlots?.fitting ?? createSharedLimiter(config.photo.concurrency)).lane(
+      config.source.name,
+      config.photo.concurrency,
+    ),
+    photoLoads: (options.photoSlots?.loads ?? createSharedLimiter(config.photo.fetchConcurrency)).lane(
+      config.source.name,
+      config.photo.fetchConcurrency,
+    ),
     photoPushes: createPhotoLimiter(config.isp.connections),
     // Photos under the limit as read, and records with their Base64 (photo.maxBytes and the payload).
     photoBuffers: new PhotoBuffers(config.photo.maxBytes + 64 * 1024, PHOTO_BUFFERS_KEEP_BYTES),

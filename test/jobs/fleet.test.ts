@@ -1,8 +1,9 @@
 /**
  * The fleet of sources in one process, on real Redis, MariaDB and the simulator: a park code
  * claimed twice refuses the start; a source whose database is down does not keep the others from
- * starting; sources are added, removed (polling stops, state stays), kept on an invalid new config,
- * and a newcomer claiming another source's lot is refused.
+ * starting, and they share the process's photo slots in turn; sources are added, removed (polling
+ * stops, state stays), kept on an invalid new config, and a newcomer claiming another source's lot
+ * is refused.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../jobs/fleet.js';
@@ -109,7 +110,7 @@ describe('a fleet of sources', () => {
     expect(await redis.client.keys(`${redis.prefix.slice(0, -1)}@*}:*:repeat*`)).toEqual([]);
   });
 
-  it('starts every source while one database is down; that one shows as not ready', async () => {
+  it('starts every source while one database is down; that one shows as not ready; they share the photo slots', async () => {
     const { sim, redis } = await services();
     const up = await vendorDb('N');
     const downUrl = `${up.url}_missing`;
@@ -127,6 +128,30 @@ describe('a fleet of sources', () => {
     expect(westReady.ok).toBe(false);
     expect(westReady.checks.mysql?.ok).toBe(false);
     expect((await north!.readiness()).checks.mysql?.ok).toBe(true);
+
+    // The sources share the process's photo slots: west fills them all and queues more, and north's
+    // one photo takes the next free slot, ahead of west's queue.
+    const size = north!.rt.config.photo.concurrency;
+    const gates: Array<() => void> = [];
+    const held = () => new Promise<void>((resolve) => gates.push(resolve));
+    const tick = () => new Promise((r) => setImmediate(r));
+    const westPhotos = Array.from({ length: size + 3 }, () => west!.rt.photoLimiter(held));
+    await tick();
+    expect(gates).toHaveLength(size);
+    let northFitted = false;
+    const northPhoto = north!.rt.photoLimiter(async () => {
+      northFitted = true;
+    });
+    await tick();
+    expect(northFitted).toBe(false);
+    gates.shift()!();
+    await northPhoto;
+    expect(northFitted).toBe(true);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await tick();
+    }
+    await Promise.all(westPhotos);
   });
 
   it('adds, removes (polling stops, state stays), keeps an invalid change, refuses a newcomer on a taken code', async () => {

@@ -5,14 +5,16 @@
 export { PhotoBuffers, type PhotoBuffersStats } from './buffers.js';
 export { detectFormat, type ImageFormat, type JpegInfo, readJpegInfo } from './detect.js';
 export { type FitOptions, type FitOutcome, type FitResult, fitPhoto, MAX_ENCODES } from './fit.js';
-export { createPhotoLimiter, type PhotoLimiter } from './limiter.js';
+export { createPhotoLimiter, createSharedLimiter, type PhotoLimiter, type SharedLimiter } from './limiter.js';
 export {
   createPhotoDispatcher,
+  FILE_READS_PER_ROOT,
   type LoadPhotoOptions,
   loadPhoto,
   type PhotoConfig,
   type PhotoInput,
   type PhotoSource,
+  photoFileReads,
 } from './sources.js';
 export { type StrippedJpeg, type StripRefusal, stripJpegMetadata } from './strip.js';
 export {

@@ -133,34 +133,107 @@ function isWithin(root: string, path: string): boolean {
   return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
+/**
+ * File reads at once per photo root (photo.fileRoot as given, resolved). Each read's file calls
+ * run on libuv's thread pool, which the whole process shares (other sources' photo files, sharp's
+ * decoding, DNS lookups for ISP): a share that stops answering holds a thread per call stuck in it,
+ * and cannot be made to let go. Two at a time per root bound what one hung share can take.
+ */
+export const FILE_READS_PER_ROOT = 2;
+
+/** A photo root's file reads whose calls have not returned: running, and given up on among them. */
+interface RootReads {
+  running: number;
+  /** Past photo.fileTimeoutMs and still in a file call: a thread held until the share answers. */
+  stuck: number;
+  stuckSince: number | undefined;
+  waiting: Array<() => void>;
+}
+const readsByRoot = new Map<string, RootReads>();
+
+/** What a photo root's reads hold now (status, tests). */
+export function photoFileReads(fileRoot: string): { running: number; stuck: number; stuckSince?: number } {
+  const reads = readsByRoot.get(resolve(fileRoot));
+  if (!reads) return { running: 0, stuck: 0 };
+  return {
+    running: reads.running,
+    stuck: reads.stuck,
+    ...(reads.stuckSince !== undefined ? { stuckSince: reads.stuckSince } : {}),
+  };
+}
+
 async function fromFile(
   raw: Buffer | string,
   photo: PhotoConfig,
   buffers?: PhotoBuffers,
 ): Promise<PhotoInput> {
+  if (!photo.fileRoot) return fail('refused', 'photo source is file but photo.fileRoot is not set');
   const text = asText(raw).replace(/\\/g, '/');
-  // The file calls cannot be cancelled: on a hung mount they hold a libuv thread until the mount
-  // answers. We stop waiting (the work closes its own handle if it ever gets one).
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<PhotoInput>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve(
-          fail(
-            'missing',
-            `photo file "${text}" did not answer within ${photo.fileTimeoutMs} ms (photo.fileTimeoutMs); ` +
-              'is the photo share mounted and responding?',
-            true,
-          ),
-        ),
-      photo.fileTimeoutMs,
+  const root = resolve(photo.fileRoot);
+  let reads = readsByRoot.get(root);
+  if (!reads) {
+    reads = { running: 0, stuck: 0, stuckSince: undefined, waiting: [] };
+    readsByRoot.set(root, reads);
+  }
+  const own = reads;
+  // A share with a read still stuck gets no new one: it would only hold another thread.
+  if (own.stuck > 0) {
+    const seconds = Math.round((Date.now() - (own.stuckSince ?? Date.now())) / 1000);
+    return fail(
+      'missing',
+      `photo.fileRoot ${root} has ${own.stuck} file read(s) that have not returned for ${seconds} s ` +
+        '(past photo.fileTimeoutMs); no new read starts there until they do. Is the photo share mounted and responding?',
+      true,
     );
+  }
+  let gaveUp = false;
+  let started = false;
+  const release = () => {
+    const next = own.waiting.shift();
+    if (next) next();
+    else own.running--;
+  };
+  const work = (async () => {
+    if (own.running < FILE_READS_PER_ROOT) own.running++;
+    else await new Promise<void>((resolve) => own.waiting.push(resolve));
+    if (gaveUp) {
+      release();
+      return undefined;
+    }
+    started = true;
+    try {
+      return await readPhotoFile(raw, photo, buffers);
+    } finally {
+      release();
+    }
+  })();
+  // The file calls cannot be cancelled: on a hung mount they hold a libuv thread until the mount
+  // answers. We stop waiting; the read is counted as stuck until its calls return (the work
+  // closes its own handle if it ever gets one).
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), photo.fileTimeoutMs);
   });
   try {
-    return await Promise.race([readPhotoFile(raw, photo, buffers), deadline]);
+    const input = await Promise.race([work, deadline]);
+    if (input) return input;
   } finally {
     clearTimeout(timer);
   }
+  gaveUp = true;
+  if (started) {
+    if (own.stuck++ === 0) own.stuckSince = Date.now();
+    const returned = () => {
+      if (--own.stuck === 0) own.stuckSince = undefined;
+    };
+    work.then(returned, returned);
+  }
+  return fail(
+    'missing',
+    `photo file "${text}" did not answer within ${photo.fileTimeoutMs} ms (photo.fileTimeoutMs); ` +
+      'is the photo share mounted and responding?',
+    true,
+  );
 }
 
 async function readPhotoFile(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPhotoLimiter } from '../../../src/transform/photo/index.js';
+import { createPhotoLimiter, createSharedLimiter } from '../../../src/transform/photo/index.js';
 
 describe('photo limiter', () => {
   it('never runs more than `concurrency` photos at once, in FIFO order', async () => {
@@ -41,5 +41,96 @@ describe('photo limiter', () => {
 
   it('refuses a concurrency below 1', () => {
     expect(() => createPhotoLimiter(0)).toThrow(RangeError);
+  });
+});
+
+/** Work that runs until its gate is opened; records the order in which it started. */
+function gatedWork(started: string[]) {
+  const gates = new Map<string, () => void>();
+  return {
+    task: (id: string) => () =>
+      new Promise<string>((resolve) => {
+        started.push(id);
+        gates.set(id, () => resolve(id));
+      }),
+    open(id: string) {
+      const gate = gates.get(id);
+      if (!gate) throw new Error(`${id} has not started`);
+      gates.delete(id);
+      gate();
+    },
+  };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('photo slots shared by the sources of a process', () => {
+  it('gives a freed slot to the source with work waiting that holds the fewest, not to the longest queue', async () => {
+    const shared = createSharedLimiter(2);
+    const backlog = shared.lane('backlog');
+    const live = shared.lane('live');
+    const started: string[] = [];
+    const work = gatedWork(started);
+    const jobs = Array.from({ length: 20 }, (_, i) => backlog(work.task(`b${i}`)));
+    await settle();
+    expect(started).toEqual(['b0', 'b1']);
+    // A live photo arrives behind 18 waiting backlog photos: it gets the next free slot.
+    const livePhoto = live(work.task('l0'));
+    await settle();
+    expect(live.waiting).toBe(1);
+    work.open('b0');
+    await settle();
+    expect(started).toEqual(['b0', 'b1', 'l0']);
+    work.open('l0');
+    expect(await livePhoto).toBe('l0');
+    // Then the backlog has every free slot again.
+    work.open('b1');
+    await settle();
+    expect(started.slice(3)).toEqual(['b2', 'b3']);
+    expect(shared.active).toBe(2);
+    for (let i = 2; i < 20; i++) {
+      work.open(`b${i}`);
+      await settle();
+    }
+    await Promise.all(jobs);
+    expect(shared.active).toBe(0);
+  });
+
+  it('keeps each source within its own cap, and the process within its size', async () => {
+    const shared = createSharedLimiter(3);
+    const north = shared.lane('north', 1);
+    const south = shared.lane('south', 5);
+    const started: string[] = [];
+    const work = gatedWork(started);
+    const jobs = [
+      north(work.task('n0')),
+      north(work.task('n1')),
+      south(work.task('s0')),
+      south(work.task('s1')),
+      south(work.task('s2')),
+    ];
+    await settle();
+    // North at its cap of 1; south gets the other two of the process's three.
+    expect(started).toEqual(['n0', 's0', 's1']);
+    expect([north.active, south.active, shared.active]).toEqual([1, 2, 3]);
+    work.open('s0');
+    await settle();
+    // North waits (at its cap) while its own slot is taken; south takes the free one.
+    expect(started.at(-1)).toBe('s2');
+    work.open('n0');
+    await settle();
+    expect(started.at(-1)).toBe('n1');
+    for (const id of ['s1', 's2', 'n1']) work.open(id);
+    expect(await Promise.all(jobs)).toEqual(['n0', 'n1', 's0', 's1', 's2']);
+    expect(shared.lane('south').active).toBe(0);
+  });
+
+  it("frees a lane's slot when its work fails", async () => {
+    const shared = createSharedLimiter(1);
+    const a = shared.lane('a');
+    const b = shared.lane('b');
+    await expect(a(() => Promise.reject(new Error('corrupt photo')))).rejects.toThrow('corrupt photo');
+    expect(await b(async () => 'next')).toBe('next');
+    expect(shared.active).toBe(0);
   });
 });

@@ -11,9 +11,11 @@ import { type Config, loadConfig } from '../../../src/config/index.js';
 import { makeCameraJpeg } from '../../../src/sim/camera-jpeg.js';
 import {
   createPhotoDispatcher,
+  FILE_READS_PER_ROOT,
   loadPhoto,
   PhotoBuffers,
   type PhotoConfig,
+  photoFileReads,
   photoToWire,
 } from '../../../src/transform/photo/index.js';
 
@@ -180,20 +182,44 @@ describe('file photos that would block', () => {
     });
   });
 
-  it('gives up on a file system that does not answer, and reads again once it does', async () => {
+  it('gives up on a file system that does not answer, holds at most two of its threads, and reads again once it does', async () => {
     // A hung mount, for real: every libuv file thread of this process is held by an open() of the
     // FIFO without a writer, so the photo's own file calls cannot run until they are let go.
     const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     const fifo = join(root, 'camera.jpg');
     const held = Array.from({ length: threads }, () => open(fifo, 'r'));
+    const other = mkdtempSync(join(tmpdir(), 'ips-photo-other-'));
     try {
+      // Five photos of the share at once: each gives up at photo.fileTimeoutMs, but only two
+      // file reads were started there, so only two threads stay with the share.
       const started = Date.now();
-      const input = await loadPhoto('plain.jpg', 'file', photo);
+      const inputs = await Promise.all(
+        Array.from({ length: 5 }, () => loadPhoto('plain.jpg', 'file', photo)),
+      );
       const waited = Date.now() - started;
-      expect(input).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
-      expect((input as { message: string }).message).toContain('photo.fileTimeoutMs');
+      for (const input of inputs) {
+        expect(input).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
+        expect((input as { message: string }).message).toContain('photo.fileTimeoutMs');
+      }
       expect(waited).toBeGreaterThanOrEqual(1_400);
       expect(waited).toBeLessThan(4_000);
+      expect(photoFileReads(root)).toMatchObject({
+        running: FILE_READS_PER_ROOT,
+        stuck: FILE_READS_PER_ROOT,
+      });
+
+      // While they are stuck, the share gets no new read: the answer is at once, and says why.
+      const quick = Date.now();
+      const refused = await loadPhoto('plain.jpg', 'file', photo);
+      expect(Date.now() - quick).toBeLessThan(200);
+      expect(refused).toMatchObject({ ok: false, outcome: 'missing', retryable: true });
+      expect((refused as { message: string }).message).toMatch(
+        /photo\.fileRoot .* has 2 file read\(s\) that have not returned .* Is the photo share mounted/,
+      );
+      // Another root (another source's share) is not refused for it: its read is tried.
+      writeFileSync(join(other, 'plain.jpg'), jpeg);
+      const elsewhere = await loadPhoto('plain.jpg', 'file', { ...photo, fileRoot: other });
+      expect((elsewhere as { message: string }).message).toContain('did not answer within');
     } finally {
       // A writer from another process (spawn needs no file thread) lets the held opens finish.
       for (let i = 0; i < threads; i++) {
@@ -201,8 +227,17 @@ describe('file photos that would block', () => {
       }
       for (const handle of await Promise.all(held)) await handle.close();
     }
-    const again = await loadPhoto('plain.jpg', 'file', photo);
-    expect(again).toMatchObject({ ok: true });
+    // The stuck reads return once the threads are free; then the share is read again.
+    const deadline = Date.now() + 5_000;
+    while (photoFileReads(root).stuck > 0 || photoFileReads(other).stuck > 0) {
+      if (Date.now() > deadline)
+        throw new Error(`reads still stuck: ${JSON.stringify(photoFileReads(root))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(photoFileReads(root)).toEqual({ running: 0, stuck: 0 });
+    expect(await loadPhoto('plain.jpg', 'file', photo)).toMatchObject({ ok: true });
+    expect(await loadPhoto('plain.jpg', 'file', { ...photo, fileRoot: other })).toMatchObject({ ok: true });
+    rmSync(other, { recursive: true, force: true });
   });
 });
 
