@@ -18,6 +18,7 @@ import {
 import { restoreReconcileGauges } from '../src/pipeline/reconcile/nightly.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { upsertSchedules } from '../src/pipeline/schedules.js';
+import { recordSourcePrefix } from '../src/pipeline/source-state.js';
 import { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
@@ -99,6 +100,9 @@ export async function startWorkers(
   // Before any work: is the state in Redis the one this worker knows (or a first run)?
   const guard = new StateGuard(rt, rt.logger);
   await guard.check();
+  // A source of a fleet: where its state lives, so `sources` finds it once it is removed.
+  const fleetPrefix = config.source.fleetPrefix;
+  if (fleetPrefix) await recordSourcePrefix(rt.redis, fleetPrefix, config.source.name, config.redis.prefix);
 
   // Poll queues are singletons cluster-wide: at most one active poll per stream.
   for (const stream of STREAM_NAMES) await rt.queues.poll[stream].setGlobalConcurrency(1);

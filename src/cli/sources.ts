@@ -9,7 +9,7 @@
  */
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { type Config, loadSources, type ResolvedSources, sourceName, sourcePrefix } from '../config/index.js';
+import { type Config, loadSources, type ResolvedSources, sourceName } from '../config/index.js';
 import { createRedis } from '../pipeline/queues.js';
 import type { RedisClient } from '../pipeline/redis-options.js';
 import {
@@ -17,7 +17,9 @@ import {
   deletePrefix,
   type FoundPrefix,
   failedJobCount,
+  forgetSourcePrefix,
   hasState,
+  prefixOfSource,
   sourcePrefixesInRedis,
   workersOn,
 } from '../pipeline/source-state.js';
@@ -66,17 +68,25 @@ export function sourcesCommand(): Command {
     )
     .action(async (name: string, flags: { yes?: boolean }) => {
       const resolved = loadSources();
-      const prefix = purgeablePrefix(resolved, name);
+      assertPurgeable(resolved, name);
       const config = redisConfigOf(resolved, 'sources purge');
       await assertRedisReachable(config.redis.url, 'there is nothing to purge without it.');
       const redis = createRedis(config);
       try {
-        const claims = new ParkClaimStore(redis, basePrefixOf(resolved));
+        const base = basePrefixOf(resolved);
+        const prefix = await prefixOfSource(redis, base, name);
+        const owner = resolved.configs.find((c) => c.redis.prefix === prefix);
+        if (owner)
+          throw new Error(
+            `${prefix} is the Redis prefix of source ${owner.source.name} (its redisPrefix): not purged`,
+          );
+        const claims = new ParkClaimStore(redis, base);
         const codes = [...(await claims.all())].filter(([, owner]) => owner === name).map(([code]) => code);
         const keys = await countKeys(redis, prefix);
         const evidence = { ...config, redis: { ...config.redis, prefix } };
         if (keys === 0 && codes.length === 0) {
           forgetStateEvidence(evidence);
+          await forgetSourcePrefix(redis, base, name);
           console.log(
             `nothing to purge: Redis holds no key under ${prefix} and no park code claimed by ${name}`,
           );
@@ -102,6 +112,7 @@ export function sourcesCommand(): Command {
         const deleted = await deletePrefix(redis, prefix);
         // Its lots may now be another source's (ISP still has them under its codes until deleted there).
         const released = await claims.release(name);
+        await forgetSourcePrefix(redis, base, name);
         forgetStateEvidence(evidence);
         console.log(
           `deleted ${deleted} key(s) under ${prefix} (${failed} failed job(s) among them)` +
@@ -167,7 +178,7 @@ export async function listSources(redis: RedisClient, resolved: ResolvedSources)
     if (!used.has(f.prefix) && !configured.has(f.name)) found.set(f.name, f);
   // A removed source whose keys are gone but whose claims are not is listed too (purge releases them).
   for (const name of claimed.keys())
-    if (!found.has(name)) found.set(name, { name, prefix: sourcePrefix(base, name), keys: 0 });
+    if (!found.has(name)) found.set(name, { name, prefix: await prefixOfSource(redis, base, name), keys: 0 });
   const unconfigured = [];
   for (const f of [...found.values()].sort((a, b) => a.name.localeCompare(b.name)))
     unconfigured.push({
@@ -246,11 +257,8 @@ export function vendorShown(url: string): string {
   return redactUrl(url).replace(/[?#].*$/, '');
 }
 
-/**
- * The prefix `purge` may delete: a valid source name's prefix under the deployment's, used by no
- * configured source (valid or not).
- */
-function purgeablePrefix(resolved: ResolvedSources, name: string): string {
+/** `purge` deletes only a removed source's state: `name` is a source name no source of the config has. */
+function assertPurgeable(resolved: ResolvedSources, name: string): void {
   const parsed = sourceName.safeParse(name);
   if (!parsed.success) throw new Error(`"${name}" is not a source name: ${parsed.error.issues[0]?.message}`);
   const configured =
@@ -260,13 +268,6 @@ function purgeablePrefix(resolved: ResolvedSources, name: string): string {
       `source ${name} is in the config: purge deletes only the state of a source removed from it. ` +
         'Remove it first (a running `start` stops it when it reloads), then purge',
     );
-  const prefix = sourcePrefix(basePrefixOf(resolved), name);
-  const owner = resolved.configs.find((c) => c.redis.prefix === prefix);
-  if (owner)
-    throw new Error(
-      `${prefix} is the Redis prefix of source ${owner.source.name} (its redisPrefix): not purged`,
-    );
-  return prefix;
 }
 
 /**

@@ -69,18 +69,54 @@ export interface FoundPrefix {
   keys: number;
 }
 
-/** Every source prefix under `base` that holds keys, in name order (one SCAN pass over the keyspace). */
+/**
+ * The deployment's record of its sources' prefixes (name → prefix), written by each source's
+ * workers at start. A source whose `redisPrefix` is its own (a single-source deployment adopted
+ * into a fleet keeps its keys) is not under the base prefix: this is how it is found once removed.
+ */
+export function sourceRegistryKey(base: string): string {
+  return stateKey(base, 'source-prefixes');
+}
+
+export async function recordSourcePrefix(
+  redis: RedisClient,
+  base: string,
+  name: string,
+  prefix: string,
+): Promise<void> {
+  await redis.hset(sourceRegistryKey(base), name, prefix);
+}
+
+export async function forgetSourcePrefix(redis: RedisClient, base: string, name: string): Promise<void> {
+  await redis.hdel(sourceRegistryKey(base), name);
+}
+
+/** Where a source keeps its state: the prefix it was recorded with, else the one under `base`. */
+export async function prefixOfSource(redis: RedisClient, base: string, name: string): Promise<string> {
+  return (await redis.hget(sourceRegistryKey(base), name)) ?? sourcePrefix(base, name);
+}
+
+/**
+ * Every source prefix that holds keys, in name order: those under `base` (one SCAN pass over the
+ * keyspace) and the recorded prefixes of their own (a SCAN of each).
+ */
 export async function sourcePrefixesInRedis(redis: RedisClient, base: string): Promise<FoundPrefix[]> {
-  const found = new Map<string, number>();
+  const found = new Map<string, FoundPrefix>();
   for await (const { keys } of scanKeys(redis, sourcesPattern(base))) {
     for (const key of keys) {
       const name = sourceNameOfKey(base, key);
-      if (name !== undefined) found.set(name, (found.get(name) ?? 0) + 1);
+      if (name === undefined) continue;
+      const entry = found.get(name) ?? { name, prefix: sourcePrefix(base, name), keys: 0 };
+      entry.keys++;
+      found.set(name, entry);
     }
   }
-  return [...found]
-    .map(([name, keys]) => ({ name, prefix: sourcePrefix(base, name), keys }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  for (const [name, prefix] of Object.entries(await redis.hgetall(sourceRegistryKey(base)))) {
+    if (found.has(name) || prefix === sourcePrefix(base, name)) continue;
+    const keys = await countKeys(redis, prefix);
+    if (keys > 0) found.set(name, { name, prefix, keys });
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Keys under a prefix (SCAN). */

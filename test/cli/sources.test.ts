@@ -18,6 +18,7 @@ import { type Config, loadSources } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
 import { pendingDepth } from '../../src/pipeline/queues.js';
 import { createRuntime, type Runtime } from '../../src/pipeline/runtime.js';
+import { sourceRegistryKey } from '../../src/pipeline/source-state.js';
 import { evidencePath, forgetStateEvidence } from '../../src/pipeline/state-guard.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import { ParkClaimStore } from '../../src/state/park-claims.js';
@@ -394,6 +395,8 @@ describe('commands over several sources', () => {
     const owners = async () => [...new Set((await claims.all()).values())].sort();
     expect(await owners()).toEqual(['north', 'old', 'south']);
 
+    // Its workers recorded where its state lives (how one with a redisPrefix of its own is found).
+    expect(await redis.client.hget(sourceRegistryKey(base), 'old')).toBe(oldPrefix);
     const purge = await runCli(['sources', 'purge', 'old', '--yes'], env);
     expect(purge.code, purge.stderr).toBe(0);
     expect(purge.stdout).toMatch(/deleted \d+ key\(s\) under .*@old\} \(1 failed job\(s\) among them\)/);
@@ -404,6 +407,7 @@ describe('commands over several sources', () => {
     // Its park codes are free for another source; the others' claims stay.
     expect(purge.stdout).toContain('released 3 park code(s)');
     expect(await owners()).toEqual(['north', 'south']);
+    expect(await redis.client.hget(sourceRegistryKey(base), 'old')).toBeNull();
 
     const after = JSON.parse((await runCli(['sources', 'list', '--json'], env)).stdout) as typeof listed;
     expect(after.unconfigured).toEqual([]);

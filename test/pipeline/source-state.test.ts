@@ -2,7 +2,8 @@
  * The source prefixes in Redis: the pattern of a deployment's source prefixes and the name in a key
  * (pure), and on a real Redis Cluster (three masters: the sources' hash tags spread over them) that
  * every source prefix is found on whichever master holds it and that a purge deletes one prefix's
- * keys, wherever they are, and nothing else.
+ * keys, wherever they are, and nothing else; a source recorded with a prefix of its own
+ * (`redisPrefix`) is found there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourcePrefix } from '../../src/config/index.js';
@@ -11,8 +12,11 @@ import {
   countKeys,
   deletePrefix,
   failedJobCount,
+  forgetSourcePrefix,
   globEscape,
   hasState,
+  prefixOfSource,
+  recordSourcePrefix,
   sourceNameOfKey,
   sourcePrefixesInRedis,
   sourcesPattern,
@@ -80,5 +84,30 @@ describe('source prefixes on a Redis Cluster', () => {
     const left = await sourcePrefixesInRedis(redis, base);
     expect(left.map((f) => [f.name, f.keys])).toEqual(names.filter((n) => n !== 'bravo').map((n) => [n, 32]));
     expect(await redis.exists(`${base}:state:marker`)).toBe(1);
+  }, 60_000);
+
+  it('finds a source recorded under a prefix of its own (redisPrefix), and forgets it once purged', async () => {
+    const own = `{${uniqueName('legacy')}}`;
+    await redis.set(`${own}:state:marker`, '{}');
+    await redis.zadd(`${own}:push-entrances:failed`, 1, 'job-1');
+    const names = async () => (await sourcePrefixesInRedis(redis, base)).map((f) => f.name);
+    // Not under the base: a scan of the base's source prefixes cannot see it.
+    expect(await names()).not.toContain('golf');
+    expect(await prefixOfSource(redis, base, 'golf')).toBe(sourcePrefix(base, 'golf'));
+
+    await recordSourcePrefix(redis, base, 'golf', own);
+    // A source recorded at the prefix under the base is found once, as before.
+    await recordSourcePrefix(redis, base, 'alpha', sourcePrefix(base, 'alpha'));
+    expect(await prefixOfSource(redis, base, 'golf')).toBe(own);
+    const found = await sourcePrefixesInRedis(redis, base);
+    expect(found.filter((f) => f.name === 'golf')).toEqual([{ name: 'golf', prefix: own, keys: 2 }]);
+    expect(found.filter((f) => f.name === 'alpha')).toEqual([
+      { name: 'alpha', prefix: sourcePrefix(base, 'alpha'), keys: 32 },
+    ]);
+
+    expect(await deletePrefix(redis, own)).toBe(2);
+    await forgetSourcePrefix(redis, base, 'golf');
+    expect(await names()).not.toContain('golf');
+    expect(await prefixOfSource(redis, base, 'golf')).toBe(sourcePrefix(base, 'golf'));
   }, 60_000);
 });
