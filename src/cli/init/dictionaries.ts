@@ -35,6 +35,7 @@ export function guessPayType(label: string): string | undefined {
 /**
  * The values of a car or pay type column with their frequencies, each mapped: by the default
  * dictionaries, by a lookup table's name for an id (`t_car_type` says 3 = 警车), or by its words.
+ * With a lookup table, its ids that the sample lacks follow, counted 0.
  */
 export function dictionaryDraft(
   t: Classified | undefined,
@@ -46,7 +47,15 @@ export function dictionaryDraft(
   if (!t || !column) return { sampled: 0, entries: [] };
   const values = valuesOf(t.table.samples, column.name);
   const lookup = isInteger(column) ? lookupTable(column, t, tables) : undefined;
-  const entries = frequencies(values).map(({ value, count }): DictionaryEntry => {
+  const counted = frequencies(values);
+  // Every id the lookup table defines, not only those in the sample: a rare type (a police car in
+  // a few hundred rows) would otherwise be missing from the draft and unmapped in production.
+  const seen = new Set(counted.map((c) => c.value));
+  const unseen = [...(lookup?.labels.keys() ?? [])]
+    .filter((id) => !seen.has(id))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((value) => ({ value, count: 0 }));
+  const entries = [...counted, ...unseen].map(({ value, count }): DictionaryEntry => {
     const label = lookup?.labels.get(value);
     if (label !== undefined) {
       const code = known[label.trim()] ?? guessCode(label);
