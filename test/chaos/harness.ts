@@ -317,15 +317,25 @@ export function compare(
       result.duplicates += wires.length - events.length;
       result.duplicateKeys.push(key);
     }
-    const wire = wires[0];
-    const event = events[0]!;
-    if (!wire) continue;
-    for (const [field, value] of Object.entries(event.fields)) {
-      if (wire[field] !== value)
-        result.mismatches.push(`${key} ${field}: ${JSON.stringify(wire[field])} ≠ ${JSON.stringify(value)}`);
+    // Two events may share a key (two cars without plates leaving one lot in one second): each is
+    // matched to a received record of its own, whatever order they arrived in.
+    const unmatched = [...wires];
+    for (const event of events) {
+      if (unmatched.length === 0) break;
+      const differences = (wire: Wire) => {
+        const out: string[] = [];
+        for (const [field, value] of Object.entries(event.fields))
+          if (wire[field] !== value)
+            out.push(`${key} ${field}: ${JSON.stringify(wire[field])} ≠ ${JSON.stringify(value)}`);
+        if (event.photo !== String(wire[photoField]).startsWith('data:image/'))
+          out.push(`${key} ${photoField}`);
+        return out;
+      };
+      const exact = unmatched.findIndex((wire) => differences(wire).length === 0);
+      const index = Math.max(exact, 0);
+      result.mismatches.push(...differences(unmatched[index]!));
+      unmatched.splice(index, 1);
     }
-    const pic = String(wire[photoField]);
-    if (event.photo !== pic.startsWith('data:image/')) result.mismatches.push(`${key} ${photoField}`);
   }
   for (const [key, wires] of byKey) if (!want.has(key)) result.unexpected.push(`${key} ×${wires.length}`);
   return result;
