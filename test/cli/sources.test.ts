@@ -325,6 +325,46 @@ describe('commands over several sources', () => {
     expect(retry.stdout).toContain('still bad 1');
   }, 60_000);
 
+  it('config validates every source: the valid ones printed, an invalid one named by file and key, exit 78', async () => {
+    const all = await runCli(['config'], env);
+    expect(all.code, all.stderr).toBe(0);
+    const printed = JSON.parse(all.stdout) as {
+      sources: Array<{ source: string; redisPrefix: string; config: { source: { name: string } } }>;
+    };
+    expect(printed.sources.map((s) => s.source).sort()).toEqual(['north', 'old', 'south']);
+    for (const s of printed.sources) expect(s.config.source.name).toBe(s.source);
+    expect(all.stdout).not.toContain(CLIENT_SECRET);
+    // One chosen: that config alone, as before sources.
+    const one = await runCli(['--source', 'south', 'config'], env);
+    expect(one.code, one.stderr).toBe(0);
+    expect((JSON.parse(one.stdout) as { source: { name: string } }).source.name).toBe('south');
+
+    const folder = mkdtempSync(join(tmpdir(), 'ips-sources-bad-'));
+    try {
+      writeFileSync(join(folder, 'north.yaml'), 'extends: config/presets/visit-table.yaml\n');
+      writeFileSync(
+        join(folder, 'west.yaml'),
+        'extends: config/presets/visit-table.yaml\nvendor:\n  commitLagSeconds: -3\n',
+      );
+      const broken = await runCli(['config'], {
+        ...env,
+        ISP_SYNC_SOURCES_DIR: folder,
+        VENDOR_DB_URL__WEST: north.url,
+      });
+      expect(broken.code).toBe(78);
+      expect(broken.stderr).toMatch(
+        /1 of 2 source\(s\) invalid:\n[\s\S]*west\.yaml: vendor\.commitLagSeconds:/,
+      );
+      const shown = JSON.parse(broken.stdout) as { sources: Array<{ source: string; error?: string }> };
+      expect(shown.sources.map((s) => [s.source, s.error !== undefined])).toEqual([
+        ['north', false],
+        ['west', true],
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('sources list shows each source and a removed one; purge deletes only the removed source keys', async () => {
     const old = sources.get('old')!;
     renameSync(join(dir, 'old.yaml'), join(dir, 'old.yaml.removed'));
