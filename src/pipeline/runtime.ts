@@ -5,7 +5,7 @@
  */
 import type { RedisOptions } from 'ioredis';
 import type { Agent } from 'undici';
-import type { Config, StreamName } from '../config/index.js';
+import { type Config, parseRedisUrl, type StreamName } from '../config/index.js';
 import { IspClient } from '../isp/index.js';
 import { createLogger, type Logger } from '../log.js';
 import { ActivityStore } from '../state/activity.js';
@@ -144,8 +144,13 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     ...(options.vendorInitSql ? { initSql: options.vendorInitSql } : {}),
   });
   // Auto-pipelining: commands issued in one tick leave in one socket write (a poll's bookkeeping,
-  // a page's ledger checks), which is most of what an idle source costs.
-  const redis = createRedis(config, { enableAutoPipelining: true, ...options.redis });
+  // a page's ledger checks), which is most of what an idle source costs. Not on a Redis Cluster:
+  // there ioredis answers a whole batch's MOVED at once, and a failover or resharding fails
+  // commands that would have been redirected one by one (ioredis issue #2075, open).
+  const redis = createRedis(config, {
+    enableAutoPipelining: !parseRedisUrl(config.redis.url).cluster,
+    ...options.redis,
+  });
   // Every client reports an outage through the one OutageLog: calm lines instead of stacks.
   redis.on('error', (error) => outages.clientError('redis', error));
   redis.on('ready', () => outages.recovered('redis'));
