@@ -146,7 +146,7 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
   // Auto-pipelining: commands issued in one tick leave in one socket write (a poll's bookkeeping,
   // a page's ledger checks), which is most of what an idle source costs. Not on a Redis Cluster:
   // there ioredis answers a whole batch's MOVED at once, and a failover or resharding fails
-  // commands that would have been redirected one by one (ioredis issue #2075, open).
+  // commands that would have been redirected one by one (github.com/redis/ioredis/issues/2075).
   const redis = createRedis(config, {
     enableAutoPipelining: !parseRedisUrl(config.redis.url).cluster,
     ...options.redis,
