@@ -1,4 +1,7 @@
 /**
+ * Long by design: the four photo sources share one set of refusals and one outcome type, and the
+ * file reads' per-root bounds belong with the reads they bound.
+ *
  * Reads a photo's bytes from where the vendor keeps it: a BLOB (Buffer), a file path under
  * photo.fileRoot, an http(s) URL on photo.urlAllowHosts, or stored Base64 / a data URI. This is the
  * one I/O part of the transforms. A vendor row must not be able to make us read or fetch anything
