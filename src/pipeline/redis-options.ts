@@ -47,7 +47,8 @@ export function createRedisClient(url: string, extra: RedisOptions = {}): RedisC
 /**
  * Splits flat options into a Cluster's: the node-level ones go to every node's connection, the
  * others apply to the cluster as a whole. A node's own retry strategy stays off (ioredis's design:
- * a lost node is found again through the slot map), so ours becomes the cluster's.
+ * a lost node is found again through the slot map), so ours becomes the cluster's. The cluster's
+ * ready check is always off (below), whatever the caller asks.
  */
 export function clusterOptions(options: RedisOptions): ClusterOptions {
   const {
@@ -60,13 +61,18 @@ export function clusterOptions(options: RedisOptions): ClusterOptions {
     retryStrategy,
     lazyConnect,
     enableOfflineQueue,
-    enableReadyCheck,
+    enableReadyCheck: _enableReadyCheck,
     ...node
   } = options;
   return {
     redisOptions: node,
-    // Reaching `ready` means CLUSTER INFO says `cluster_state:ok`, not merely a socket.
-    enableReadyCheck: enableReadyCheck ?? true,
+    // Off for the cluster as a whole: when its CLUSTER INFO check fails (cluster_state:fail, as
+    // between a master's death and its replica's takeover), ioredis reconnects but never settles
+    // the pending `connect()` promise (github.com/redis/ioredis/pull/741). BullMQ awaits that
+    // promise when it resets a blocking connection, so a poll's worker stopped fetching jobs for
+    // good after a failover. `cluster_state` is checked where it matters instead: at start
+    // (jobs/redis-preflight.ts) and in /readyz; commands meanwhile answered CLUSTERDOWN are retried.
+    enableReadyCheck: false,
     ...(lazyConnect !== undefined ? { lazyConnect } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     ...(retryStrategy !== undefined ? { clusterRetryStrategy: retryStrategy } : {}),

@@ -7,9 +7,9 @@
  *    tag's slot, nowhere else;
  * 2. a worker SIGKILLed with batches inside ISP and a new one started: nothing missing; duplicates
  *    only from the batches ISP stored after the kill without the worker hearing (as on one Redis);
- * 3. on demand (ISP_TEST_CLUSTER_FAILOVER=1, see the step): the master of the prefix's slot
- *    SIGKILLed under traffic: its replica takes over after the node timeout and delivery goes on,
- *    nothing missing; the duplicates it cost are measured and printed.
+ * 3. the master of the prefix's slot SIGKILLed under traffic: its replica takes over after the
+ *    node timeout and delivery goes on, nothing missing; the duplicates it cost are measured and
+ *    printed.
  * Events go the direct way (streams without photos: polls send their pages), so a killed worker's
  * poll is handed on after its 15 s lock; lots and counts still go through push queues.
  */
@@ -173,70 +173,64 @@ describe.sequential('on a Redis Cluster', () => {
     duplicatesBefore = new Set(duplicates);
   }, 90_000);
 
-  // Run on demand (ISP_TEST_CLUSTER_FAILOVER=1). Alone it passes (delivery back ~2 s after the
-  // takeover); under load (the full suite, or two of these files at once) about one run in three
-  // finds the worker alive and idle but delivering nothing for 150 s and more after the takeover,
-  // no error logged: a client that never finds the promoted master again. Not yet explained.
-  it.runIf(process.env.ISP_TEST_CLUSTER_FAILOVER === '1')(
-    "keeps delivering when the master of the prefix's slot is SIGKILLed and its replica takes over",
-    async () => {
-      c.sim.patchFaults({ latencyMs: 200 });
-      const during = await c.traffic({ ratePerSecond: 15, durationMs: 7_000, photos: false });
-      const batchesBefore = batchesReceived(c.sim, 'entrance').length;
-      await waitUntil(
-        () => batchesReceived(c.sim, 'entrance').length >= batchesBefore + 2,
-        30_000,
-        'new batches',
-      );
-      // Strike while a batch is inside ISP: its ledger write goes to the master about to die.
-      await waitUntil(() => requestsInProgress(c.sim) >= 1, 20_000, 'a batch inside the simulator');
-      const owner = await cluster.ownerOf(c.prefix);
-      expect(owner.replicas.length).toBe(1);
-      const killedAt = Date.now();
-      await cluster.kill(owner.master.port);
-      const promoted = await cluster.waitTakenOver(c.prefix, owner.master.port, 30_000);
-      const tookOverAt = Date.now();
-      expect(promoted).toBe(owner.replicas[0]!.port);
-      await during.done;
-      // Traffic of after the takeover, however long it took (on a loaded machine the first burst
-      // may end before the replica serves): its entrances prove delivery goes on.
-      const after = await c.traffic({ ratePerSecond: 15, durationMs: 3_000, photos: false });
+  // Under load this step once found the worker alive but fetching no poll job after the takeover:
+  // ioredis dropped the promise of a Cluster reconnect whose ready check met cluster_state:fail,
+  // and BullMQ awaited it (test/pipeline/redis-cluster-client.test.ts holds that window open).
+  it("keeps delivering when the master of the prefix's slot is SIGKILLed and its replica takes over", async () => {
+    c.sim.patchFaults({ latencyMs: 200 });
+    const during = await c.traffic({ ratePerSecond: 15, durationMs: 7_000, photos: false });
+    const batchesBefore = batchesReceived(c.sim, 'entrance').length;
+    await waitUntil(
+      () => batchesReceived(c.sim, 'entrance').length >= batchesBefore + 2,
+      30_000,
+      'new batches',
+    );
+    // Strike while a batch is inside ISP: its ledger write goes to the master about to die.
+    await waitUntil(() => requestsInProgress(c.sim) >= 1, 20_000, 'a batch inside the simulator');
+    const owner = await cluster.ownerOf(c.prefix);
+    expect(owner.replicas.length).toBe(1);
+    const killedAt = Date.now();
+    await cluster.kill(owner.master.port);
+    const promoted = await cluster.waitTakenOver(c.prefix, owner.master.port, 30_000);
+    const tookOverAt = Date.now();
+    expect(promoted).toBe(owner.replicas[0]!.port);
+    await during.done;
+    // Traffic of after the takeover, however long it took (on a loaded machine the first burst
+    // may end before the replica serves): its entrances prove delivery goes on.
+    const after = await c.traffic({ ratePerSecond: 15, durationMs: 3_000, photos: false });
 
-      // Delivery goes on: an entrance that happened after the takeover reaches ISP.
-      const resumedAt = await waitFor(
-        () =>
-          c.sim.state
-            .received('entrance', 0, 1e7)
-            .find(
-              (e) =>
-                e.receivedAt > tookOverAt && Number(e.key.split('|').at(-1)) * 1000 >= tookOverAt - 1_000,
-            )?.receivedAt,
-        30_000,
-        'an entrance of after the takeover at ISP',
-      );
-      await after.done;
-      const delivery = await c.waitDelivered(await c.expected(), 60_000);
-      const duplicates = [...duplicateKeys(delivery)].filter((k) => !duplicatesBefore.has(k));
-      console.info(
-        `[redis-cluster failover] events: ${delivery.entrances.expected} entrances, ${delivery.departures.expected} ` +
-          `departures; master :${owner.master.port} killed, replica :${promoted} serving after ` +
-          `${((tookOverAt - killedAt) / 1000).toFixed(1)} s; first new entrance at ISP ` +
-          `${((resumedAt - tookOverAt) / 1000).toFixed(1)} s after; duplicate keys from the failover: ` +
-          `${duplicates.length}${duplicates.length ? ` (${duplicates.slice(0, 5).join(', ')})` : ''}`,
-      );
-      expectComplete(delivery);
-      // At most the batches in flight when the master died: one per push job and stream.
-      expect(duplicates.length).toBeLessThanOrEqual(2 * PUSH_CONCURRENCY * MAX_ITEMS);
-      expect(await c.failedPushJobs()).toEqual([]);
-      // The worker rode it out: still running, and ready by its own account (Redis, state, polls).
-      expect(workers[1]!.running()).toBe(true);
-      const ready = await fetch(`${await dashboardUrl(workers[1]!)}/readyz`);
-      const body = (await ready.json()) as { checks: Record<string, { ok: boolean; message?: string }> };
-      expect(body.checks.redis).toEqual({ ok: true });
-      expect(ready.status, JSON.stringify(body.checks)).toBe(200);
-    },
-    120_000,
-  );
+    // Delivery goes on: an entrance that happened after the takeover reaches ISP.
+    const resumedAt = await waitFor(
+      () =>
+        c.sim.state
+          .received('entrance', 0, 1e7)
+          .find(
+            (e) => e.receivedAt > tookOverAt && Number(e.key.split('|').at(-1)) * 1000 >= tookOverAt - 1_000,
+          )?.receivedAt,
+      30_000,
+      'an entrance of after the takeover at ISP',
+    );
+    await after.done;
+    const delivery = await c.waitDelivered(await c.expected(), 60_000);
+    const duplicates = [...duplicateKeys(delivery)].filter((k) => !duplicatesBefore.has(k));
+    console.info(
+      `[redis-cluster failover] events: ${delivery.entrances.expected} entrances, ${delivery.departures.expected} ` +
+        `departures; master :${owner.master.port} killed, replica :${promoted} serving after ` +
+        `${((tookOverAt - killedAt) / 1000).toFixed(1)} s; first new entrance at ISP ` +
+        `${((resumedAt - tookOverAt) / 1000).toFixed(1)} s after; duplicate keys from the failover: ` +
+        `${duplicates.length}${duplicates.length ? ` (${duplicates.slice(0, 5).join(', ')})` : ''}`,
+    );
+    expectComplete(delivery);
+    // At most the batches in flight when the master died: one per push job and stream.
+    expect(duplicates.length).toBeLessThanOrEqual(2 * PUSH_CONCURRENCY * MAX_ITEMS);
+    expect(await c.failedPushJobs()).toEqual([]);
+    // The worker rode it out: still running, and ready by its own account (Redis, state, polls).
+    expect(workers[1]!.running()).toBe(true);
+    const ready = await fetch(`${await dashboardUrl(workers[1]!)}/readyz`);
+    const body = (await ready.json()) as { checks: Record<string, { ok: boolean; message?: string }> };
+    expect(body.checks.redis).toEqual({ ok: true });
+    expect(ready.status, JSON.stringify(body.checks)).toBe(200);
+  }, 120_000);
 });
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
