@@ -8,6 +8,9 @@
  *
  *   node bin/run-ts.js test/bench/photo-sink-probe.ts [runs=3] [visits=1500]
  *
+ * PROBE_PHOTOS=oversize uses the oversize camera set instead (fitted by the worker; try 150 visits)
+ * and measures a bare sharp round over it before each run, printing the run's ratio to it.
+ *
  * Environment: BENCH_WORKER_FLAGS (node flags for the worker), PROBE_CONFIG (JSON deep-merged into
  * the worker's config, e.g. '{"pipeline":{"pushConcurrency":4}}'), PROBE_MONITOR=1 (counts the
  * Redis commands the worker sends under the bench prefix, by name, through MONITOR: slows Redis,
@@ -18,7 +21,7 @@ import { Redis } from 'ioredis';
 import { startDiscardSink } from './lib/discard-sink.js';
 import { startStack, until } from './lib/stack.js';
 import { seedWithPhotos } from './photos.js';
-import { makeSmallPhotos } from './transform.js';
+import { makeOversizePhotos, makeSmallPhotos, measureSharpCeiling } from './transform.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const visits = Number(process.argv[3] ?? 1_500);
@@ -39,7 +42,8 @@ function usage(pid: number) {
   };
 }
 
-const small = await makeSmallPhotos(8);
+const oversize = process.env.PROBE_PHOTOS === 'oversize';
+const small = oversize ? await makeOversizePhotos(9) : await makeSmallPhotos(8);
 const sink = await startDiscardSink();
 const config = process.env.PROBE_CONFIG ? JSON.parse(process.env.PROBE_CONFIG) : undefined;
 const stack = await startStack({
@@ -68,6 +72,9 @@ try {
         commands.set(name, (commands.get(name) ?? 0) + 1);
       });
     }
+    const bare = oversize
+      ? (await measureSharpCeiling([...small, ...small], 2, 1, { similarity: false }))[0]!.value
+      : undefined;
     const worker = stack.startWorker({ label: 'probe' });
     const deadline = Date.now() + 120_000;
     await until(() => sink.events() >= warmup, deadline, 20);
@@ -85,8 +92,14 @@ try {
     const n = to.events - from.events;
     const us = (x: number) => ((x * 1e6) / n).toFixed(0);
     const bodies = to.req.bodies - from.req.bodies;
+    const rate = n / ((to.at - from.at) / 1000);
+    const cores = (to.u.user - from.u.user + to.u.sys - from.u.sys) / ((to.at - from.at) / 1000);
+    if (bare !== undefined)
+      console.log(
+        `run ${i + 1}: bare sharp ${bare.toFixed(1)} photos/s; worker ${rate.toFixed(1)} events/s (${(rate / bare).toFixed(3)}), ${cores.toFixed(2)} cores`,
+      );
     console.log(
-      `run ${i + 1}: ${(n / ((to.at - from.at) / 1000)).toFixed(0)} events/s, CPU ${us(to.u.user - from.u.user + to.u.sys - from.u.sys)} µs/event ` +
+      `run ${i + 1}: ${rate.toFixed(oversize ? 1 : 0)} events/s, CPU ${us(to.u.user - from.u.user + to.u.sys - from.u.sys)} µs/event ` +
         `(user ${us(to.u.user - from.u.user)}, sys ${us(to.u.sys - from.u.sys)}), ` +
         `${((to.u.minflt - from.u.minflt) / n).toFixed(1)} faults/event, ` +
         `ctx switches ${((to.u.vcs - from.u.vcs) / n).toFixed(2)} vol + ${((to.u.ivcs - from.u.ivcs) / n).toFixed(2)} invol per event, ` +
