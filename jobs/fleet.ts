@@ -21,6 +21,7 @@ import {
   type PhotoSlots,
   type Runtime,
   type RuntimeOptions,
+  resizePhotoSlots,
 } from '../src/pipeline/runtime.js';
 import { removeSchedules } from '../src/pipeline/schedules.js';
 import { readiness } from './readiness.js';
@@ -98,7 +99,9 @@ export class Fleet implements FleetView {
 
   /** Brings the running sources in line with a new reading of the config (one change at a time). */
   apply(resolved: ResolvedSources): Promise<FleetChange> {
-    const next = this.changing.then(() => this.applyNow(resolved));
+    const next = this.changing
+      .then(() => this.applyNow(resolved))
+      .finally(() => this.sizePhotoSlots(this.sources().map((s) => s.config)));
     this.changing = next.catch(() => undefined);
     return next;
   }
@@ -122,6 +125,8 @@ export class Fleet implements FleetView {
         this.stopped.set(name, { name, state: 'invalid', reason: problem.error.message, since: Date.now() });
     }
     const wanted = new Map(resolved.configs.map((c) => [c.source.name, c]));
+    // Room first for what the sources asking most may start; the size settles once they have.
+    this.sizePhotoSlots([...this.sources().map((s) => s.config), ...resolved.configs]);
     for (const name of [...this.running.keys()]) {
       if (wanted.has(name) || invalid.has(name)) continue;
       await this.stop(name, { removeSchedules: true });
@@ -174,6 +179,15 @@ export class Fleet implements FleetView {
   async close(): Promise<void> {
     await this.changing;
     await Promise.all([...this.running.keys()].map((name) => this.stop(name, { removeSchedules: false })));
+  }
+
+  /** The process's photo slots as large as the largest setting among `configs` asks. */
+  private sizePhotoSlots(configs: readonly Config[]): void {
+    if (resizePhotoSlots(this.photoSlots, configs))
+      this.options.logger.info(
+        { concurrency: this.photoSlots.fitting.size, fetchConcurrency: this.photoSlots.loads.size },
+        'photo slots of this process resized for its sources',
+      );
   }
 
   private runtimeOf(config: Config): Runtime {

@@ -124,11 +124,25 @@ export interface PhotoSlots {
 
 /** Slots for the photo work of a process: as many as the largest setting of its sources asks. */
 export function createPhotoSlots(configs: readonly Config[]): PhotoSlots {
+  const size = photoSlotSizes(configs);
+  return { fitting: createSharedLimiter(size.fitting), loads: createSharedLimiter(size.loads) };
+}
+
+/**
+ * Sizes a process's photo slots for the sources it runs now (sources added, changed or removed
+ * without a restart). Returns whether the size changed.
+ */
+export function resizePhotoSlots(slots: PhotoSlots, configs: readonly Config[]): boolean {
+  const size = photoSlotSizes(configs);
+  if (slots.fitting.size === size.fitting && slots.loads.size === size.loads) return false;
+  slots.fitting.resize(size.fitting);
+  slots.loads.resize(size.loads);
+  return true;
+}
+
+function photoSlotSizes(configs: readonly Config[]): { fitting: number; loads: number } {
   const most = (of: (c: Config) => number) => Math.max(1, ...configs.map(of));
-  return {
-    fitting: createSharedLimiter(most((c) => c.photo.concurrency)),
-    loads: createSharedLimiter(most((c) => c.photo.fetchConcurrency)),
-  };
+  return { fitting: most((c) => c.photo.concurrency), loads: most((c) => c.photo.fetchConcurrency) };
 }
 
 export function createRuntime(config: Config, options: RuntimeOptions = {}): Runtime {

@@ -158,7 +158,11 @@ describe('a fleet of sources', () => {
     const { sim, redis } = await services();
     const [n, s, w] = [await vendorDb('N'), await vendorDb('S'), await vendorDb('N')];
     const north = sourceConfig('north', n.url, sim, redis);
-    const south = sourceConfig('south', s.url, sim, redis);
+    // South asks for more photos at once than the process's slots were sized for at start.
+    const southPhotos = north.photo.concurrency + 2;
+    const south = deepMerge(sourceConfig('south', s.url, sim, redis) as unknown as Record<string, unknown>, {
+      photo: { concurrency: southPhotos },
+    }) as unknown as Config;
     const fleet = await startFleet(sources(north));
     let changes = 0;
     fleet.onChange(() => changes++);
@@ -168,6 +172,18 @@ describe('a fleet of sources', () => {
     expect(changes).toBe(1);
     const southRt = fleet.sources().find((x) => x.name === 'south')!.rt;
     expect(await missingSchedules(southRt.queues)).toEqual([]);
+    // The process's slots grew for it: south fits as many photos at once as it asks, no more.
+    const gates: Array<() => void> = [];
+    const photos = Array.from({ length: southPhotos + 1 }, () =>
+      southRt.photoLimiter(() => new Promise<void>((resolve) => gates.push(resolve))),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(gates).toHaveLength(southPhotos);
+    while (gates.length > 0) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(photos);
     // Polls are singletons per source and stream, across every process running the fleet.
     for (const q of Object.values(southRt.queues.poll)) expect(await q.getGlobalConcurrency()).toBe(1);
     await waitUntil(

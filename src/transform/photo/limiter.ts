@@ -29,6 +29,12 @@ export interface SharedLimiter {
    * (a source's own photo.concurrency), never more than the process's.
    */
   lane(name: string, cap?: number): PhotoLimiter;
+  /**
+   * Sets the process's slots (a source added with a larger photo.concurrency, or the largest one
+   * removed): more start waiting work at once; fewer let the photos in progress finish and start
+   * no new one until the work in progress is below the new size.
+   */
+  resize(concurrency: number): void;
 }
 
 interface Lane {
@@ -43,7 +49,7 @@ function slotCount(what: string, n: number): number {
 }
 
 export function createSharedLimiter(concurrency: number): SharedLimiter {
-  const size = slotCount('photo concurrency', concurrency);
+  let size = slotCount('photo concurrency', concurrency);
   const lanes = new Map<string, Lane>();
   /** Lane names in turn order; `next` is where the next search for waiting work starts. */
   const order: string[] = [];
@@ -106,11 +112,20 @@ export function createSharedLimiter(concurrency: number): SharedLimiter {
   };
 
   return {
-    size,
+    get size() {
+      return size;
+    },
     get active() {
       return active;
     },
-    lane: (name, cap = size) => laneOf(name, Math.min(size, slotCount('photo lane cap', cap))),
+    // A lane's cap is kept as asked: the process's size, checked on every start, bounds it, and
+    // may grow past what it was when the lane was made.
+    lane: (name, cap) =>
+      laneOf(name, cap === undefined ? Number.POSITIVE_INFINITY : slotCount('photo lane cap', cap)),
+    resize(n) {
+      size = slotCount('photo concurrency', n);
+      dispatch();
+    },
   };
 }
 

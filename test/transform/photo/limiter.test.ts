@@ -125,6 +125,37 @@ describe('photo slots shared by the sources of a process', () => {
     expect(shared.lane('south').active).toBe(0);
   });
 
+  it('grows and shrinks with the sources: more start waiting work at once, fewer let work in progress finish', async () => {
+    const shared = createSharedLimiter(2);
+    // A source added later asks for 4, more than the process had when its lane was made.
+    const big = shared.lane('big', 4);
+    const started: string[] = [];
+    const work = gatedWork(started);
+    const jobs = ['b0', 'b1', 'b2', 'b3', 'b4'].map((id) => big(work.task(id)));
+    await settle();
+    expect(started).toEqual(['b0', 'b1']);
+    shared.resize(4);
+    await settle();
+    // The waiting work starts at once, up to the lane's own cap of 4.
+    expect(started).toEqual(['b0', 'b1', 'b2', 'b3']);
+    expect([shared.size, shared.active]).toEqual([4, 4]);
+    // That source removed: back to 1. Nothing is stopped; nothing new starts above the new size.
+    shared.resize(1);
+    work.open('b0');
+    await settle();
+    expect(started).toHaveLength(4);
+    for (const id of ['b1', 'b2']) work.open(id);
+    await settle();
+    expect(started).toHaveLength(4);
+    work.open('b3');
+    await settle();
+    expect(started.at(-1)).toBe('b4');
+    expect(shared.active).toBe(1);
+    work.open('b4');
+    await Promise.all(jobs);
+    expect(() => shared.resize(0)).toThrow(/whole number >= 1/);
+  });
+
   it("frees a lane's slot when its work fails", async () => {
     const shared = createSharedLimiter(1);
     const a = shared.lane('a');
