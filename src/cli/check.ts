@@ -5,14 +5,17 @@
  * and on reconcile's (a day read through the same index).
  * Exits non-zero when a stream does not fit the schema or would scan a whole table, and says what
  * to do (e.g. which index to ask the vendor's DBA for). Never writes to the vendor database.
+ * With several sources every one is checked under its heading (`--source`: that one), an invalid
+ * source file is named, and the command fails if any source does.
  */
 import { Command } from 'commander';
-import { type Config, loadConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { BIG_TABLE_ROWS, explainStreams, type PlanRow } from '../vendor-db/explain.js';
 import { type VendorPrivileges, vendorPrivileges } from '../vendor-db/grants.js';
 import { createVendorPool } from '../vendor-db/pool.js';
 import { validateStreams } from '../vendor-db/validate.js';
 import { zoneOffset } from '../vendor-db/zone.js';
+import { eachSource, problemText, sourceHeading, sourcesToRead } from './source-scope.js';
 
 const LABEL = { ok: 'ok', warn: 'WARNING', fail: 'FAIL' } as const;
 
@@ -142,8 +145,31 @@ export function checkCommand(): Command {
       BIG_TABLE_ROWS,
     )
     .action(async (opts: { bigTableRows: number }) => {
-      const config = loadConfig();
-      const ok = await runCheck(config, (line) => console.log(line), { bigTableRows: opts.bigTableRows });
-      if (!ok) process.exitCode = 1;
+      const scope = sourcesToRead();
+      const print = (line: string) => console.log(line);
+      const options = { bigTableRows: opts.bigTableRows };
+      if (!scope.grouped) {
+        if (!(await runCheck(scope.configs[0]!, print, options))) process.exitCode = 1;
+        return;
+      }
+      // One source after the other (each opens its own vendor pool), each under its heading.
+      const runs = await eachSource(scope, async (config) => {
+        print(sourceHeading(config));
+        const ok = await runCheck(config, print, options);
+        print('');
+        return ok;
+      });
+      for (const problem of scope.problems) print(`${problemText(problem)}\n`);
+      const failed = [
+        ...runs.filter((r) => !('result' in r) || !r.result).map((r) => r.config.source.name),
+        ...scope.problems.map((p) => p.name ?? p.origin),
+      ];
+      const total = runs.length + scope.problems.length;
+      print(
+        failed.length
+          ? `check FAILED for ${failed.length} of ${total} source(s): ${failed.join(', ')}`
+          : `check passed for all ${total} source(s)`,
+      );
+      if (failed.length) process.exitCode = 1;
     });
 }

@@ -1,11 +1,13 @@
 /**
  * `dry-run <stream>`: reads and transforms the next rows exactly as the worker would, and prints
  * the JSON it would send (photos fitted, then shortened for the terminal), plus why any row would
- * be quarantined. Pushes nothing, moves no checkpoint, writes nothing.
+ * be quarantined. Pushes nothing, moves no checkpoint, writes nothing. With several sources every
+ * one is read (`{"sources": [{source, dryRun} | {source, error}]}`, exit 1 if any failed or is
+ * invalid); `--source` prints that one's alone.
  */
 import { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { loadConfig, STREAM_NAMES, type StreamName } from '../config/index.js';
+import { type Config, STREAM_NAMES, type StreamName } from '../config/index.js';
 import { recordString } from '../isp/index.js';
 import { silentLogger } from '../log.js';
 import { recordsOfPage } from '../pipeline/events/page.js';
@@ -18,6 +20,7 @@ import { EVENT_STREAMS, isEventStream } from '../pipeline/streams.js';
 import { redactForDisplay } from '../redact.js';
 import { positiveWhole } from './args.js';
 import { assertRedisReachable } from './redis-reachable.js';
+import { eachSource, groupedExitCode, problemJson, sourcesToRead } from './source-scope.js';
 
 export function dryRunCommand(): Command {
   return new Command('dry-run')
@@ -28,19 +31,37 @@ export function dryRunCommand(): Command {
       if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
         throw new Error(`unknown stream "${stream}"; use one of ${STREAM_NAMES.join(', ')}`);
       }
-      const config = loadConfig();
-      await assertRedisReachable(
-        config.redis.url,
-        'dry-run reads the checkpoints and the delivered-key ledger from it.',
-      );
-      const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
-      try {
-        const out = await dryRun(rt, stream as StreamName, options.limit);
-        console.log(JSON.stringify(redactForDisplay(out), null, 2));
-      } finally {
-        await rt.close();
+      const scope = sourcesToRead();
+      const read = (config: Config) => dryRunOf(config, stream as StreamName, options.limit);
+      if (!scope.grouped) {
+        console.log(JSON.stringify(redactForDisplay(await read(scope.configs[0]!)), null, 2));
+        return;
       }
+      const runs = await eachSource(scope, read);
+      const sources = [
+        ...runs.map((run) =>
+          'result' in run
+            ? { source: run.config.source.name, dryRun: run.result }
+            : { source: run.config.source.name, error: run.error.message },
+        ),
+        ...scope.problems.map(problemJson),
+      ];
+      console.log(JSON.stringify(redactForDisplay({ sources }), null, 2));
+      process.exitCode = groupedExitCode(scope, runs);
     });
+}
+
+async function dryRunOf(config: Config, stream: StreamName, limit: number) {
+  await assertRedisReachable(
+    config.redis.url,
+    'dry-run reads the checkpoints and the delivered-key ledger from it.',
+  );
+  const rt = createRuntime(config, { logger: silentLogger, readOnly: true });
+  try {
+    return await dryRun(rt, stream, limit);
+  } finally {
+    await rt.close();
+  }
 }
 
 export async function dryRun(rt: Runtime, stream: StreamName, limit: number) {

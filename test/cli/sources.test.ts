@@ -65,6 +65,30 @@ async function keysOf(prefix: string): Promise<string[]> {
 }
 
 /** The part of a grouped text output under one source's heading. */
+/**
+ * Runs `fn` with the environment of a sources folder of two files: north valid, west invalid
+ * (`vendor.commitLagSeconds: -3`); the folder is removed after.
+ */
+async function withInvalidSource(fn: (folderEnv: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'ips-sources-bad-'));
+  try {
+    writeFileSync(join(folder, 'north.yaml'), 'extends: config/presets/visit-table.yaml\n');
+    writeFileSync(
+      join(folder, 'west.yaml'),
+      'extends: config/presets/visit-table.yaml\nvendor:\n  commitLagSeconds: -3\n',
+    );
+    await fn({ ...env, ISP_SYNC_SOURCES_DIR: folder, VENDOR_DB_URL__WEST: north.url });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The sources of a grouped JSON answer, each with whether it carries an error. */
+function sourcesWithError(stdout: string): Array<[string, boolean]> {
+  const shown = JSON.parse(stdout) as { sources: Array<{ source: string; error?: string }> };
+  return shown.sources.map((s) => [s.source, s.error !== undefined]);
+}
+
 function section(text: string, name: string): string {
   const start = text.indexOf(`== source ${name} `);
   if (start < 0) return '';
@@ -325,6 +349,54 @@ describe('commands over several sources', () => {
     expect(retry.stdout).toContain('still bad 1');
   }, 60_000);
 
+  it('check and dry-run cover every source; --source keeps one; an invalid source file fails them', async () => {
+    const check = await runCli(['check'], env);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    for (const name of ['north', 'old', 'south'])
+      expect(section(check.stdout, name)).toMatch(
+        /streams: every table and column resolves[\s\S]*check passed/,
+      );
+    expect(check.stdout).toContain('check passed for all 3 source(s)');
+    const oneCheck = await runCli(['--source', 'south', 'check'], env);
+    expect(oneCheck.code, oneCheck.stderr).toBe(0);
+    expect(oneCheck.stdout).toContain('== source south ');
+    expect(oneCheck.stdout).not.toContain('== source north ');
+
+    const dry = await runCli(['dry-run', 'parks'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    const read = JSON.parse(dry.stdout) as {
+      sources: Array<{ source: string; dryRun: { stream: string; payloads: Array<{ park_code: string }> } }>;
+    };
+    expect(read.sources.map((s) => s.source)).toEqual(['north', 'old', 'south']);
+    // Each source reads its own vendor database: its own lot codes.
+    const codes = (name: string) =>
+      read.sources.find((s) => s.source === name)!.dryRun.payloads.map((p) => p.park_code);
+    expect(codes('north').length).toBeGreaterThan(0);
+    expect(codes('north').some((c) => codes('south').includes(c))).toBe(false);
+    const oneDry = await runCli(['--source', 'north', 'dry-run', 'parks'], env);
+    expect(oneDry.code, oneDry.stderr).toBe(0);
+    expect(
+      (JSON.parse(oneDry.stdout) as typeof read).sources.map((s) => [s.source, s.dryRun.stream]),
+    ).toEqual([['north', 'parks']]);
+
+    // A source file that does not validate: named, the others still checked, exit 1.
+    await withInvalidSource(async (folderEnv) => {
+      const broken = await runCli(['check'], folderEnv);
+      expect(broken.code).toBe(1);
+      expect(section(broken.stdout, 'north')).toContain('check passed');
+      expect(broken.stdout).toMatch(
+        /== source west \(invalid, not shown\) ==\n[\s\S]*west\.yaml: vendor\.commitLagSeconds:/,
+      );
+      expect(broken.stdout).toContain('check FAILED for 1 of 2 source(s): west');
+      const brokenDry = await runCli(['dry-run', 'parks'], folderEnv);
+      expect(brokenDry.code).toBe(1);
+      expect(sourcesWithError(brokenDry.stdout)).toEqual([
+        ['north', false],
+        ['west', true],
+      ]);
+    });
+  }, 120_000);
+
   it('config validates every source: the valid ones printed, an invalid one named by file and key, exit 78', async () => {
     const all = await runCli(['config'], env);
     expect(all.code, all.stderr).toBe(0);
@@ -339,30 +411,17 @@ describe('commands over several sources', () => {
     expect(one.code, one.stderr).toBe(0);
     expect((JSON.parse(one.stdout) as { source: { name: string } }).source.name).toBe('south');
 
-    const folder = mkdtempSync(join(tmpdir(), 'ips-sources-bad-'));
-    try {
-      writeFileSync(join(folder, 'north.yaml'), 'extends: config/presets/visit-table.yaml\n');
-      writeFileSync(
-        join(folder, 'west.yaml'),
-        'extends: config/presets/visit-table.yaml\nvendor:\n  commitLagSeconds: -3\n',
-      );
-      const broken = await runCli(['config'], {
-        ...env,
-        ISP_SYNC_SOURCES_DIR: folder,
-        VENDOR_DB_URL__WEST: north.url,
-      });
+    await withInvalidSource(async (folderEnv) => {
+      const broken = await runCli(['config'], folderEnv);
       expect(broken.code).toBe(78);
       expect(broken.stderr).toMatch(
         /1 of 2 source\(s\) invalid:\n[\s\S]*west\.yaml: vendor\.commitLagSeconds:/,
       );
-      const shown = JSON.parse(broken.stdout) as { sources: Array<{ source: string; error?: string }> };
-      expect(shown.sources.map((s) => [s.source, s.error !== undefined])).toEqual([
+      expect(sourcesWithError(broken.stdout)).toEqual([
         ['north', false],
         ['west', true],
       ]);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('sources list shows each source and a removed one; purge deletes only the removed source keys', async () => {
