@@ -41,12 +41,17 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
+/** Gives the worker a job it holds until released: it takes no other meanwhile. */
+async function holdWorker(queue: Queue): Promise<void> {
+  await queue.add('hold', {});
+  await until(async () => (await queue.getActiveCount()) === 1, 5_000, 'the held job to be active');
+}
+
 describe('ConsumptionMonitor', () => {
   it('reports a worker that leaves a delayed job past its due time, and clears once it takes it', async () => {
     const { queue, worker, release } = await stage();
     const monitor = new ConsumptionMonitor([{ worker, queue, thresholdMs: 300 }]);
-    await queue.add('hold', {});
-    await until(async () => (await queue.getActiveCount()) === 1, 5_000, 'the held job to be active');
+    await holdWorker(queue);
     // The next run, due in 50 ms: the busy worker does not take it, so it stays delayed.
     await queue.add('next', {}, { delay: 50 });
     expect((await monitor.check()).ok).toBe(true);
@@ -76,8 +81,7 @@ describe('ConsumptionMonitor', () => {
   it('does not report a queue that pauses on purpose (rate-limited while ISP is down)', async () => {
     const { queue, worker, release } = await stage();
     const monitor = new ConsumptionMonitor([{ worker, queue, thresholdMs: 300 }]);
-    await queue.add('hold', {});
-    await until(async () => (await queue.getActiveCount()) === 1, 5_000, 'the held job to be active');
+    await holdWorker(queue);
     await queue.add('due', {}, { delay: 50 });
     await queue.rateLimit(60_000);
     await new Promise((r) => setTimeout(r, 700));
