@@ -2,9 +2,10 @@
  * What `/readyz` checks, each with its reason when it fails: Redis and the vendor database answer;
  * the state in Redis is not lost; the job schedulers (and the poll queues' global concurrency) are
  * there; every stream has polled successfully within several of its intervals; this process's
- * workers are consuming jobs. ISP's reachability and a growing failed set are reported but do not
- * fail readiness: an ISP outage needs no action (pushes back off and resume), and failed jobs wait
- * for an operator whatever this process does.
+ * workers are consuming jobs. ISP's reachability, a growing failed set and a photo share with file
+ * reads stuck are reported but do not fail readiness: an ISP outage needs no action (pushes back off
+ * and resume), failed jobs wait for an operator whatever this process does, and photos of a hung
+ * share go without (retried) while events go on.
  *
  * `/healthz` (liveness) answers "alive" without any of this: a check that fails while Redis or the
  * database is down would make an orchestrator restart a worker that is waiting correctly.
@@ -15,6 +16,7 @@ import { clusterStateProblem } from '../src/pipeline/redis-options.js';
 import type { Runtime } from '../src/pipeline/runtime.js';
 import { missingGlobalConcurrency, missingSchedules } from '../src/pipeline/schedules.js';
 import { lossAdvice, recordedLoss } from '../src/pipeline/state-guard.js';
+import { photoShareProblem } from '../src/transform/photo/index.js';
 import type { RunningWorkers } from './workers.js';
 
 export interface ReadinessCheck {
@@ -132,6 +134,8 @@ export async function readiness(
     });
     if (details) checks.workers!.details = details;
   }
+  // A hung photo share costs photos, not events: reported, not a reason to take the worker out.
+  if (rt.config.photo.fileRoot) await probe('photos', async () => photoShareProblem(rt.config.photo), true);
   await probe(
     'isp',
     async () => ((await rt.isp.ping()) ? undefined : `ISP at ${rt.config.isp.baseUrl} does not answer`),

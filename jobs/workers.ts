@@ -5,6 +5,7 @@
  */
 import { Worker, type WorkerOptions } from 'bullmq';
 import { STREAM_NAMES } from '../src/config/index.js';
+import { photoFileReadsStuck } from '../src/metrics.js';
 import { backoffDelay } from '../src/pipeline/backoff.js';
 import { PeerPushers, pusherName } from '../src/pipeline/peer-pushers.js';
 import { slowestPollEveryMs } from '../src/pipeline/poll-interval.js';
@@ -21,12 +22,16 @@ import { upsertSchedules } from '../src/pipeline/schedules.js';
 import { recordSourcePrefix } from '../src/pipeline/source-state.js';
 import { StateGuard } from '../src/pipeline/state-guard.js';
 import { isEventStream } from '../src/pipeline/streams.js';
+import { showPhotoFileReads } from '../src/transform/photo/index.js';
 import { ConsumptionMonitor } from './consumption-monitor.js';
 import { fullSyncProcessor } from './full-sync.js';
 import { healthProcessor } from './health.js';
 import { pollProcessor } from './poll.js';
 import { pushProcessor } from './push.js';
 import { StateWatch } from './state-watch.js';
+
+/** How often the gauge of stuck photo file reads is refreshed (no I/O: a look at this process's counts). */
+const PHOTO_SHARE_EVERY_MS = 10_000;
 
 export const ROLES = ['scheduler', 'poller', 'pusher'] as const;
 export type Role = (typeof ROLES)[number];
@@ -205,6 +210,13 @@ export async function startWorkers(
   });
   watch.start();
   await watch.checkNow();
+  // A hung photo share, on /metrics: the stuck reads are this process's (its threads), so the
+  // gauge is refreshed here rather than read from Redis.
+  const source = config.source.name;
+  const photoShare = config.photo.fileRoot
+    ? setInterval(() => showPhotoFileReads(source, config.photo), PHOTO_SHARE_EVERY_MS).unref()
+    : undefined;
+  if (photoShare) showPhotoFileReads(source, config.photo);
   return {
     workers,
     monitor,
@@ -213,6 +225,10 @@ export async function startWorkers(
     roles,
     async close() {
       watch.stop();
+      if (photoShare) {
+        clearInterval(photoShare);
+        photoFileReadsStuck.remove({ source });
+      }
       monitor.stopping = true;
       await Promise.allSettled(workers.map((w) => w.close()));
     },

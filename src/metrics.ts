@@ -196,6 +196,13 @@ export const photoBytes = counter({
   help: 'Bytes of photo strings produced (prefix + Base64)',
 });
 
+export const photoFileReadsStuck = gauge({
+  name: 'isp_sync_photo_file_reads_stuck',
+  help:
+    "File reads under the source's photo.fileRoot past photo.fileTimeoutMs that have not returned: a photo share " +
+    'that stopped answering (each holds a thread of the process; no new read starts there until they return)',
+});
+
 export const photos = counter({
   name: 'isp_sync_photos_total',
   help: 'Photos per outcome: passthrough, stripped (metadata removed, no encode), reencoded, missing, corrupt, refused',

@@ -15,6 +15,8 @@ export {
   type PhotoInput,
   type PhotoSource,
   photoFileReads,
+  photoShareProblem,
+  showPhotoFileReads,
 } from './sources.js';
 export { type StrippedJpeg, type StripRefusal, stripJpegMetadata } from './strip.js';
 export {

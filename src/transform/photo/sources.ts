@@ -16,6 +16,7 @@ import { open, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Config } from '../../config/index.js';
+import { photoFileReadsStuck } from '../../metrics.js';
 import type { PhotoBuffers } from './buffers.js';
 
 export type PhotoConfig = Config['photo'];
@@ -163,6 +164,29 @@ export function photoFileReads(fileRoot: string): { running: number; stuck: numb
     stuck: reads.stuck,
     ...(reads.stuckSince !== undefined ? { stuckSince: reads.stuckSince } : {}),
   };
+}
+
+/**
+ * Why the photo share of `photo.fileRoot` is not read now (reads stuck past photo.fileTimeoutMs),
+ * or undefined: for /readyz, where a hung share shows before its photos are missed one by one.
+ */
+export function photoShareProblem(
+  photo: Pick<PhotoConfig, 'fileRoot' | 'fileTimeoutMs'>,
+): string | undefined {
+  if (!photo.fileRoot) return undefined;
+  const reads = photoFileReads(photo.fileRoot);
+  if (reads.stuck === 0) return undefined;
+  const seconds = Math.round((Date.now() - (reads.stuckSince ?? Date.now())) / 1000);
+  return (
+    `photo.fileRoot ${resolve(photo.fileRoot)}: ${reads.stuck} file read(s) have not returned for ${seconds} s ` +
+    `(photo.fileTimeoutMs ${photo.fileTimeoutMs}); its photos go without, retried, until the share answers. ` +
+    'Check the mount (a hung NFS or SMB share)'
+  );
+}
+
+/** Sets `source`'s isp_sync_photo_file_reads_stuck from its photo.fileRoot (0 without one). */
+export function showPhotoFileReads(source: string, photo: Pick<PhotoConfig, 'fileRoot'>): void {
+  photoFileReadsStuck.set({ source }, photo.fileRoot ? photoFileReads(photo.fileRoot).stuck : 0);
 }
 
 async function fromFile(

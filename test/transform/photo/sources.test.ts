@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../../src/config/index.js';
+import { photoFileReadsStuck } from '../../../src/metrics.js';
 import { makeCameraJpeg } from '../../../src/sim/camera-jpeg.js';
 import {
   createPhotoDispatcher,
@@ -16,10 +17,16 @@ import {
   PhotoBuffers,
   type PhotoConfig,
   photoFileReads,
+  photoShareProblem,
   photoToWire,
+  showPhotoFileReads,
 } from '../../../src/transform/photo/index.js';
 
 const base = loadConfig({ env: {} }).photo;
+
+async function stuckGauge(source: string): Promise<number | undefined> {
+  return (await photoFileReadsStuck.get()).values.find((v) => v.labels.source === source)?.value;
+}
 let jpeg: Buffer;
 let big: Buffer;
 
@@ -207,6 +214,13 @@ describe('file photos that would block', () => {
         running: FILE_READS_PER_ROOT,
         stuck: FILE_READS_PER_ROOT,
       });
+      // What the operator sees: /readyz `photos` (informational) and the gauge on /metrics.
+      expect(photoShareProblem(photo)).toMatch(
+        /^photo\.fileRoot .*: 2 file read\(s\) have not returned for \d+ s \(photo\.fileTimeoutMs \d+\); .*Check the mount/,
+      );
+      expect(photoShareProblem({ ...photo, fileRoot: other })).toBeUndefined();
+      showPhotoFileReads('hung-share', photo);
+      expect(await stuckGauge('hung-share')).toBe(FILE_READS_PER_ROOT);
 
       // While they are stuck, the share gets no new read: the answer is at once, and says why.
       const quick = Date.now();
@@ -235,6 +249,10 @@ describe('file photos that would block', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(photoFileReads(root)).toEqual({ running: 0, stuck: 0 });
+    expect(photoShareProblem(photo)).toBeUndefined();
+    showPhotoFileReads('hung-share', photo);
+    expect(await stuckGauge('hung-share')).toBe(0);
+    photoFileReadsStuck.remove({ source: 'hung-share' });
     expect(await loadPhoto('plain.jpg', 'file', photo)).toMatchObject({ ok: true });
     expect(await loadPhoto('plain.jpg', 'file', { ...photo, fileRoot: other })).toMatchObject({ ok: true });
     rmSync(other, { recursive: true, force: true });
