@@ -60,42 +60,7 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < MASTERS * 2; i++) {
-      const port = await freePort();
-      const busPort = await freePort();
-      const nodeDir = join(dir, String(port));
-      mkdirSync(nodeDir);
-      // Every setting on the command line: nothing of the machine's redis.conf applies.
-      const args = [
-        '--port',
-        String(port),
-        '--cluster-port',
-        String(busPort),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        nodeDir,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        'nodes.conf',
-        '--cluster-node-timeout',
-        String(NODE_TIMEOUT_MS),
-        // A replica may always take over, however long it was out of touch (tests run on loaded machines).
-        '--cluster-replica-validity-factor',
-        '0',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--maxmemory-policy',
-        'noeviction',
-        '--daemonize',
-        'no',
-      ];
-      nodes.push({ port, process: spawnManaged(`redis-cluster:${port}`, 'redis-server', args) });
-    }
-    for (const node of nodes) await until(`node ${node.port} PING`, () => ping(node.port), 15_000);
+    for (let i = 0; i < MASTERS * 2; i++) nodes.push(await startNode(dir));
     await redisCli([
       '--cluster',
       'create',
@@ -191,6 +156,70 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
   return cluster;
 }
 
+/** How often a node is started again on other ports when one it was given is taken meanwhile. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * One cluster-mode redis-server on free ports, answering PING. A free port can be taken between
+ * choosing it and the bind (other test files start servers at the same time): then the node is
+ * started again on other ports.
+ */
+async function startNode(dir: string): Promise<ClusterNode> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    const nodeDir = join(dir, String(port));
+    mkdirSync(nodeDir, { recursive: true });
+    // Every setting on the command line: nothing of the machine's redis.conf applies.
+    const args = [
+      '--port',
+      String(port),
+      '--cluster-port',
+      String(busPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      nodeDir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(NODE_TIMEOUT_MS),
+      // A replica may always take over, however long it was out of touch (tests run on loaded machines).
+      '--cluster-replica-validity-factor',
+      '0',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+    ];
+    const node = { port, process: spawnManaged(`redis-cluster:${port}`, 'redis-server', args) };
+    try {
+      await until(
+        `node ${port} PING`,
+        async () => {
+          if (!node.process.running()) throw new Error(`redis-server exited:\n${node.process.output()}`);
+          return ping(port);
+        },
+        15_000,
+        { stopOnError: true },
+      );
+      return node;
+    } catch (error) {
+      await node.process.kill();
+      // Its last lines may arrive just after its exit.
+      await new Promise((r) => setTimeout(r, 50));
+      const taken = /Address already in use/.test(node.process.output());
+      if (attempt >= PORT_ATTEMPTS || !taken) throw error;
+    }
+  }
+}
+
 /** CLUSTER NODES lines: `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot>...`. */
 export function parseClusterNodes(text: string): ClusterRole[] {
   return text
@@ -254,10 +283,21 @@ function redisCli(args: string[]): Promise<void> {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+/** Waits for `check`; an error it throws counts as not yet, or ends the wait with `stopOnError`. */
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  { stopOnError = false }: { stopOnError?: boolean } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
+  for (;;) {
+    const ok = await check().catch((error: unknown) => {
+      if (stopOnError) throw error;
+      return false;
+    });
+    if (ok) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, stopOnError ? 20 : 100));
   }
 }
