@@ -28,6 +28,7 @@ import {
 } from '../../src/sim/demo-vendor/index.js';
 import type { FaultsPatch } from '../../src/sim/isp/faults.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
+import { stateKey } from '../../src/state/keys.js';
 import { type ExpectedEvent, expectedEvents } from '../helpers/expected.js';
 import { CLIENT_ID, CLIENT_SECRET, FAST } from '../helpers/pipeline.js';
 import { type ManagedProcess, spawnWorker, type WorkerOptions } from '../helpers/processes.js';
@@ -181,6 +182,34 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
   const testConfig = () =>
     demoConfig(style, dbUrl, { redis: { url: redisUrl, prefix }, isp: { baseUrl: sim.url } });
 
+  /**
+   * What a failed wait leaves to read: each push queue's job counts, the failed jobs' reasons, and
+   * the stream checkpoints (where each poll has read up to).
+   */
+  const whereThingsStand = async (): Promise<string> => {
+    const queues = createQueues(testConfig());
+    const client = createRedisClient(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      const counts = Object.fromEntries(
+        await Promise.all(
+          STREAM_NAMES.map(
+            async (s) =>
+              [
+                s,
+                await queues.push[s].getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+              ] as const,
+          ),
+        ),
+      );
+      const checkpoints = await client.hgetall(stateKey(prefix, 'checkpoints'));
+      return `push jobs: ${JSON.stringify(counts)}; checkpoints: ${JSON.stringify(checkpoints)}; failed: ${JSON.stringify(await chaos.failedPushJobs())}`;
+    } finally {
+      await queues.close();
+      client.disconnect();
+    }
+  };
+
   const chaos: Chaos = {
     style,
     dbUrl,
@@ -234,7 +263,8 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
           throw new Error(
             `not everything delivered after ${timeoutMs} ms: missing ${now.entrances.missing.length} entrances ` +
               `(${now.entrances.missing.slice(0, 3).join(', ')}) and ${now.departures.missing.length} departures ` +
-              `(${now.departures.missing.slice(0, 3).join(', ')}); simulator: ${JSON.stringify(sim.state.stats().requests)}`,
+              `(${now.departures.missing.slice(0, 3).join(', ')}); simulator: ${JSON.stringify(sim.state.stats().requests)}; ` +
+              `${await whereThingsStand().catch((e: Error) => `state unreadable: ${e.message}`)}`,
           );
         }
         await new Promise((r) => setTimeout(r, 500));
