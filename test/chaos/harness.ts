@@ -30,7 +30,7 @@ import type { FaultsPatch } from '../../src/sim/isp/faults.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import { stateKey } from '../../src/state/keys.js';
 import { type ExpectedEvent, expectedEvents } from '../helpers/expected.js';
-import { CLIENT_ID, CLIENT_SECRET, FAST } from '../helpers/pipeline.js';
+import { CLIENT_ID, CLIENT_SECRET, FAST, LATE_HOLD_MS } from '../helpers/pipeline.js';
 import { type ManagedProcess, spawnWorker, type WorkerOptions } from '../helpers/processes.js';
 import { deleteKeys, TEST_MYSQL_URL, TEST_REDIS_URL, uniqueName } from '../helpers/services.js';
 
@@ -227,9 +227,9 @@ export async function startChaos(options: ChaosOptions = {}): Promise<Chaos> {
     traffic: (trafficOptions = {}) =>
       startTraffic(dbUrl, style, {
         ratePerSecond: 15,
-        // Below the children's commit lag (2 s) less the 1 s of whole-second stamps: late
+        // Well below the children's commit lag (2 s) less the 1 s of whole-second stamps: late
         // commits must not be missed by design.
-        holdMs: 800,
+        holdMs: LATE_HOLD_MS,
         photoDir,
         seed: 7,
         ...trafficOptions,

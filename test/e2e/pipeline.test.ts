@@ -14,7 +14,7 @@ import {
   expectedEvents,
   receivedAt,
 } from '../helpers/expected.js';
-import { type Harness, startHarness, waitFor } from '../helpers/pipeline.js';
+import { type Harness, LATE_HOLD_MS, startHarness, waitFor } from '../helpers/pipeline.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -76,7 +76,7 @@ describe.each(['visit-table', 'entry-exit'] as const)('end to end, %s style', (s
     const traffic = await startTraffic(h.db.url, style, {
       ratePerSecond: 15,
       durationMs: 4_000,
-      holdMs: 800,
+      holdMs: LATE_HOLD_MS,
       photoDir: h.photoDir,
       seed: 7,
     });

@@ -16,7 +16,14 @@ import { loadSources, SOURCES_DIR_VAR } from '../../src/config/index.js';
 import { type Simulator, startSimulator } from '../../src/sim/isp/index.js';
 import { closeDemoDatabases, createDemoDatabases, type DemoDatabase } from '../helpers/demo-databases.js';
 import { sendersByLotPrefix } from '../helpers/expected.js';
-import { CLIENT_ID, CLIENT_SECRET, FAST, TEST_STATE_DIR, waitFor } from '../helpers/pipeline.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  FAST,
+  LATE_HOLD_MS,
+  TEST_STATE_DIR,
+  waitFor,
+} from '../helpers/pipeline.js';
 import { createTestRedis, deleteKeys, type TestRedis } from '../helpers/services.js';
 import { splitVisits, unionMapping } from '../helpers/split-visits.js';
 
@@ -174,10 +181,10 @@ describe('several sources in one process', () => {
       20_000,
     );
     const southBefore = receivedOf(sim, south, 'entrance').length;
-    // Transactions held at most 800 ms: under the 2 s commit-lag guard of these tests.
+    // Transactions held at most LATE_HOLD_MS: well under the 2 s commit-lag guard of these tests.
     const traffic = await Promise.all([
-      north.traffic({ ratePerSecond: 40, durationMs: 2_000, photos: false, seed: 5, holdMs: 800 }),
-      south.traffic({ ratePerSecond: 40, durationMs: 2_000, photos: false, seed: 6, holdMs: 800 }),
+      north.traffic({ ratePerSecond: 40, durationMs: 2_000, photos: false, seed: 5, holdMs: LATE_HOLD_MS }),
+      south.traffic({ ratePerSecond: 40, durationMs: 2_000, photos: false, seed: 6, holdMs: LATE_HOLD_MS }),
     ]);
     await Promise.all(traffic.map((t) => t.done));
     await deliveredExactly(sim, north, await north.expected());
