@@ -70,7 +70,6 @@ export const TEST_STATE_DIR = join(tmpdir(), 'isp-park-sync-test-state');
 export const CLIENT_ID = 'e2e-client';
 export const CLIENT_SECRET = 'e2e-secret-never-logged';
 
-/** Fast polling and short backoffs, so a test sees the pipeline work in seconds. */
 /**
  * How long the test traffic holds a late transaction open, at most (the generator holds each
  * between half of it and all of it). A row is stamped to the whole second and committed that much
@@ -80,6 +79,7 @@ export const CLIENT_SECRET = 'e2e-secret-never-logged';
  */
 export const LATE_HOLD_MS = 400;
 
+/** Fast polling and short backoffs, so a test sees the pipeline work in seconds. */
 export const FAST: Record<string, unknown> = {
   // Above the traffic's longest held transaction (LATE_HOLD_MS) plus 1 s: stamps are whole
   // seconds, and the guard compares them with the server clock to the millisecond.

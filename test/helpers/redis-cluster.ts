@@ -298,6 +298,6 @@ async function until(
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stopOnError ? 20 : 100));
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

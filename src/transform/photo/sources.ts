@@ -1,6 +1,7 @@
 /**
  * Long by design: the four photo sources share one set of refusals and one outcome type, and the
- * file reads' per-root bounds belong with the reads they bound.
+ * file reads' per-root bounds (and what they report of a hung share) belong with the reads they
+ * bound.
  *
  * Reads a photo's bytes from where the vendor keeps it: a BLOB (Buffer), a file path under
  * photo.fileRoot, an http(s) URL on photo.urlAllowHosts, or stored Base64 / a data URI. This is the
@@ -166,6 +167,11 @@ export function photoFileReads(fileRoot: string): { running: number; stuck: numb
   };
 }
 
+/** For how long a root's reads have been stuck, whole seconds. */
+function stuckSeconds(reads: { stuckSince?: number | undefined }): number {
+  return Math.round((Date.now() - (reads.stuckSince ?? Date.now())) / 1000);
+}
+
 /**
  * Why the photo share of `photo.fileRoot` is not read now (reads stuck past photo.fileTimeoutMs),
  * or undefined: for /readyz, where a hung share shows before its photos are missed one by one.
@@ -176,9 +182,8 @@ export function photoShareProblem(
   if (!photo.fileRoot) return undefined;
   const reads = photoFileReads(photo.fileRoot);
   if (reads.stuck === 0) return undefined;
-  const seconds = Math.round((Date.now() - (reads.stuckSince ?? Date.now())) / 1000);
   return (
-    `photo.fileRoot ${resolve(photo.fileRoot)}: ${reads.stuck} file read(s) have not returned for ${seconds} s ` +
+    `photo.fileRoot ${resolve(photo.fileRoot)}: ${reads.stuck} file read(s) have not returned for ${stuckSeconds(reads)} s ` +
     `(photo.fileTimeoutMs ${photo.fileTimeoutMs}); its photos go without, retried, until the share answers. ` +
     'Check the mount (a hung NFS or SMB share)'
   );
@@ -205,10 +210,9 @@ async function fromFile(
   const own = reads;
   // A share with a read still stuck gets no new one: it would only hold another thread.
   if (own.stuck > 0) {
-    const seconds = Math.round((Date.now() - (own.stuckSince ?? Date.now())) / 1000);
     return fail(
       'missing',
-      `photo.fileRoot ${root} has ${own.stuck} file read(s) that have not returned for ${seconds} s ` +
+      `photo.fileRoot ${root} has ${own.stuck} file read(s) that have not returned for ${stuckSeconds(own)} s ` +
         '(past photo.fileTimeoutMs); no new read starts there until they do. Is the photo share mounted and responding?',
       true,
     );
