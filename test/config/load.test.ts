@@ -41,6 +41,22 @@ describe('config', () => {
     expect(port.message).toContain('web.port');
   });
 
+  it('keeps the low-latency live lag under the commit lag, and only asks it of a low-latency stream', () => {
+    const preset = 'config/presets/visit-table.yaml';
+    expect(loadConfig({ files: [preset], env: {} }).vendor.liveLagMs).toBe(1250);
+    const low = tempFile('vendor:\n  commitLagSeconds: 1\nstreams:\n  departures:\n    mode: low-latency\n');
+    const error = errorOf(() => loadConfig({ files: [preset, low], env: {} }));
+    expect(error.message).toContain(
+      'vendor.liveLagMs: must be below vendor.commitLagSeconds (1 s) while departures run',
+    );
+    const guarded = tempFile('vendor:\n  commitLagSeconds: 1\n');
+    expect(loadConfig({ files: [preset, guarded], env: {} }).vendor.commitLagSeconds).toBe(1);
+    const short = tempFile(
+      'vendor:\n  commitLagSeconds: 1\n  liveLagMs: 250\nstreams:\n  departures:\n    mode: low-latency\n',
+    );
+    expect(loadConfig({ files: [preset, short], env: {} }).vendor.liveLagMs).toBe(250);
+  });
+
   it('refuses a bound on failed jobs (they are undelivered events) and says what to do instead', () => {
     const file = tempFile('pipeline:\n  keepFailed: { ageSeconds: 60, count: 10 }\n');
     const error = errorOf(() => loadConfig({ files: [file], env: {} }));

@@ -121,7 +121,9 @@ export function eventPollDeps(
       : rt.progress.sweptUpTo(stream).then((at) => at !== undefined);
     return sweepDue;
   };
-  const lagSeconds = lowLatency ? 0 : vendorCfg.commitLagSeconds;
+  // Low-latency: only a short lag, so that a second's rows are read once the second is over (the
+  // sweep catches what commits later still).
+  const lagSeconds = lowLatency ? vendorCfg.liveLagMs / 1000 : vendorCfg.commitLagSeconds;
   return {
     stream,
     pageSize: cfg.pageSize,
