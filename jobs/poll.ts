@@ -5,11 +5,12 @@
 import type { Job } from 'bullmq';
 import type { StreamName } from '../src/config/index.js';
 import type { Cursor } from '../src/config/vendor-rows.js';
-import { streamLag, sweptLateRows } from '../src/metrics.js';
+import { probedLateRows, streamLag, sweptLateRows } from '../src/metrics.js';
+import { probeIdGaps } from '../src/pipeline/events/id-gap-probe.js';
 import { pollEvents } from '../src/pipeline/events/poll.js';
 import { eventPollDeps } from '../src/pipeline/events/poll-deps.js';
 import { sweepEvents } from '../src/pipeline/events/sweep.js';
-import { eventSweepDeps, startSweep } from '../src/pipeline/events/sweep-deps.js';
+import { eventIdGapProbeDeps, eventSweepDeps, startSweep } from '../src/pipeline/events/sweep-deps.js';
 import { pollLots } from '../src/pipeline/lots/poll.js';
 import { lotPollDeps } from '../src/pipeline/lots/poll-deps.js';
 import type { PeerPushers } from '../src/pipeline/peer-pushers.js';
@@ -54,12 +55,21 @@ export function pollProcessor(
         });
         if (options.guard) believeOnlyIntactState(deps, options.guard);
         const live = await pollEvents(deps);
+        // Low-latency mode with probeIdGaps: the rows committed late behind the live read, found
+        // at the ids it skipped, before the sweep (which then passes them by).
+        const probeDeps = eventIdGapProbeDeps(rt, stream, deps);
+        const probe = probeDeps ? await probeIdGaps(probeDeps) : undefined;
+        if (probe?.late) probedLateRows.inc({ source: rt.config.source.name, stream }, probe.late);
         // Low-latency mode: the sweep behind the live read, in the same singleton slot (it reads
         // the live checkpoint as this poll left it). Idle, one Redis read.
         const sweep = await sweepEvents(eventSweepDeps(rt, stream, deps));
         if (sweep.late > 0) sweptLateRows.inc({ source: rt.config.source.name, stream }, sweep.late);
-        result = sweep.stoppedBy === 'idle' ? live : { ...live, sweep };
-        found = live.rows > 0 || sweep.late > 0;
+        result = {
+          ...live,
+          ...(sweep.stoppedBy === 'idle' ? {} : { sweep }),
+          ...(probe?.gaps ? { probe } : {}),
+        };
+        found = live.rows > 0 || sweep.late > 0 || (probe?.late ?? 0) > 0;
         readUpTo = await rt.progress.caughtUp(stream);
       } else {
         const lots = await pollLots(lotPollDeps(rt, stream));

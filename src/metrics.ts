@@ -129,6 +129,12 @@ export const sweptLateRows = counter({
   labelNames: ['stream'],
 });
 
+export const probedLateRows = counter({
+  name: 'isp_sync_id_gap_late_rows_total',
+  help: 'Low-latency mode with probeIdGaps: rows committed late, found at an id the live poll skipped and handed on, per source and stream',
+  labelNames: ['stream'],
+});
+
 export const directHandOffs = counter({
   name: 'isp_sync_direct_handoffs_total',
   help: 'Push jobs a poll could not deliver directly and handed to the push queue (retries), per source and stream',

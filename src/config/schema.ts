@@ -272,6 +272,14 @@ const eventStreamBase = {
    * to catch rows committed late (src/pipeline/events/sweep.ts). docs/operations.md says which to choose.
    */
   mode: z.enum(['guarded', 'low-latency']).default('guarded'),
+  /**
+   * Low-latency mode, for a table whose rows get their AUTO_INCREMENT id (`cursor.id`) and their
+   * cursor time when inserted (an entry or exit table; not a visit table's departures, stamped by
+   * an UPDATE): an id the live poll skipped is looked up again at every poll, so a row committed
+   * late goes a poll after its commit instead of when the sweep reaches it
+   * (src/pipeline/events/id-gap-probe.ts). The live read then reads at once (no `liveLagMs`).
+   */
+  probeIdGaps: z.boolean().default(false),
 };
 
 export const entrancesStreamSchema = z.strictObject({
@@ -295,6 +303,13 @@ export const departuresStreamSchema = z.strictObject({
     departTime: expr,
     /** The visit's entrance time: for use_time when absent, and to order after the entrance. */
     enterTime: expr.optional(),
+    /**
+     * The vendor id of the visit's entrance row (as `streams.entrances.cursor.id` reads it). In
+     * low-latency mode a departure goes as soon as ISP has accepted that very entrance; by the id,
+     * a departure whose plate the exit camera misread still finds it (by the plate it waits for the
+     * entrances' sweep, a commit lag).
+     */
+    entranceId: expr.optional(),
     carType: expr.optional(),
     carLogo: expr.optional(),
     useTime: expr.optional(),
@@ -668,6 +683,14 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((config, ctx) => {
+    for (const stream of ['entrances', 'departures'] as const) {
+      if (config.streams[stream].probeIdGaps && config.streams[stream].mode !== 'low-latency')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['streams', stream, 'probeIdGaps'],
+          message: `probes the gaps a low-latency read leaves: set streams.${stream}.mode: low-latency, or remove it`,
+        });
+    }
     const { liveLagMs, commitLagSeconds } = config.vendor;
     const lowLatency = (['entrances', 'departures'] as const).filter(
       (s) => config.streams[s].mode === 'low-latency',

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../log.js';
 import { ActivityStore } from '../state/activity.js';
 import { CheckpointStore } from '../state/checkpoints.js';
 import { DeliveryDayStore } from '../state/delivery-days.js';
+import { IdGaps } from '../state/id-gaps.js';
 import { DeliveredLedger } from '../state/ledger.js';
 import { LotChangeStore } from '../state/lot-changes.js';
 import { LotHealthStore } from '../state/lot-health.js';
@@ -47,6 +48,8 @@ export interface Runtime {
   readMarks: { entrances: RecentKeys; departures: RecentKeys };
   /** Low-latency followers: natural keys ISP accepted lately, per followed stream (departure gate). */
   acceptedKeys: { entrances: RecentKeys; departures: RecentKeys };
+  /** Low-latency streams with `probeIdGaps`: the ids the live poll skipped. */
+  idGaps: { entrances: IdGaps; departures: IdGaps };
   checkpoints: CheckpointStore;
   progress: StreamProgress;
   lotChanges: LotChangeStore;
@@ -211,6 +214,10 @@ export function createRuntime(config: Config, options: RuntimeOptions = {}): Run
     acceptedKeys: {
       entrances: new RecentKeys(redis, prefix, 'accepted:entrances', RECENT_KEYS_TTL_SECONDS),
       departures: new RecentKeys(redis, prefix, 'accepted:departures', RECENT_KEYS_TTL_SECONDS),
+    },
+    idGaps: {
+      entrances: new IdGaps(redis, prefix, 'entrances'),
+      departures: new IdGaps(redis, prefix, 'departures'),
     },
     checkpoints: new CheckpointStore(redis, prefix),
     progress: new StreamProgress(redis, prefix),

@@ -154,6 +154,7 @@ export const EVENT_STREAMS: Readonly<Record<EventStreamName, EventStream>> = {
               enter_time: t.enterTime,
             }),
             time: t.enterTime,
+            ...(t.entranceId !== null ? { vendorKey: t.entranceId } : {}),
           },
     draftSchema: departureSchema.omit({ depart_pic: true }),
     key: departureKey,

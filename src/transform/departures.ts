@@ -19,11 +19,18 @@ import {
 } from './types.js';
 
 /**
- * A departure draft, plus the visit's entrance time (Unix seconds, or null when the vendor row does
- * not give it): the pipeline orders a departure after its entrance.
+ * A departure draft, plus the visit's entrance time (Unix seconds) and the entrance row's vendor id
+ * (each null when the vendor row does not give it): the pipeline orders a departure after its
+ * entrance.
  */
 export type DepartureTransformed =
-  | { ok: true; value: DepartureDraft; enterTime: number | null; warnings: Warning[] }
+  | {
+      ok: true;
+      value: DepartureDraft;
+      enterTime: number | null;
+      entranceId: string | null;
+      warnings: Warning[];
+    }
   | { ok: false; reasons: QuarantineReason[]; warnings: Warning[] };
 
 /** Whole minutes from seconds, rounded as configured (default: up, a started minute counts). */
@@ -143,5 +150,6 @@ export function transformDeparture(row: RawDeparture, ctx: TransformContext): De
     pay_time: payTime as number,
     pay_type: ctx.payType.wire(payLookup.code),
   }));
-  return out.ok ? { ...out, enterTime } : out;
+  const entranceId = row.entranceId === null || row.entranceId === undefined ? null : String(row.entranceId);
+  return out.ok ? { ...out, enterTime, entranceId } : out;
 }

@@ -14,6 +14,7 @@ import type { VendorConfig, VendorPool } from './pool.js';
 import {
   buildEventPageQuery,
   buildRowsAtQuery,
+  buildRowsByIdQuery,
   type EventPageQuery,
   type EventStreamConfig,
   UNIX_NOW_SQL,
@@ -89,14 +90,39 @@ export async function readEventRowsAt<S extends EventStreamName>(
   cfg: Config['streams'][S],
   cursors: readonly Cursor[],
 ): Promise<Array<EventRowOf<S>>> {
-  if (cursors.length === 0) return [];
   const numeric = cfg.timeFormat !== 'datetime';
   const params = cursors.flatMap((c) => [numeric ? Number(c.time) : c.time, c.id]);
-  const rows = await pool.query<EventRowOf<S>>(
-    buildRowsAtQuery(cfg, cursors.length),
+  return readRowsOf(
+    pool,
+    stream,
+    cursors.length,
+    () => buildRowsAtQuery(cfg, cursors.length),
     params,
-    `${stream} rows`,
+    'rows',
   );
+}
+
+/** Whole rows at the given ids (the id-gap probe's), in cursor order; ids not there are left out. */
+export async function readEventRowsById<S extends EventStreamName>(
+  pool: VendorPool,
+  stream: S,
+  cfg: Config['streams'][S],
+  ids: readonly string[],
+): Promise<Array<EventRowOf<S>>> {
+  return readRowsOf(pool, stream, ids.length, () => buildRowsByIdQuery(cfg, ids.length), [...ids], 'gaps');
+}
+
+/** Whole rows by a point query of `count` keys (none: no query), counted as rows read. */
+async function readRowsOf<S extends EventStreamName>(
+  pool: VendorPool,
+  stream: S,
+  count: number,
+  sql: () => string,
+  params: Array<string | number>,
+  what: string,
+): Promise<Array<EventRowOf<S>>> {
+  if (count === 0) return [];
+  const rows = await pool.query<EventRowOf<S>>(sql(), params, `${stream} ${what}`);
   rowsRead.inc({ source: pool.source, stream }, rows.length);
   return rows;
 }

@@ -169,6 +169,21 @@ export function buildRowsAtQuery(cfg: EventStreamConfig, count: number): string 
   );
 }
 
+/**
+ * Whole rows at `count` ids, for the id-gap probe: a primary-key lookup each, in cursor order. An
+ * id not (yet) committed examines no row. Parameters: the ids.
+ */
+export function buildRowsByIdQuery(cfg: EventStreamConfig, count: number): string {
+  const t = cfg.cursor.time;
+  const id = cfg.cursor.id;
+  const marks = new Array(count).fill('?').join(', ');
+  const where = cfg.where ? `(${cfg.where}) AND ` : '';
+  return (
+    `SELECT CAST(${t} AS CHAR) AS cursorTime, CAST(${id} AS CHAR) AS vendorKey, ${selectList(cfg.columns)} ` +
+    `FROM ${cfg.from} WHERE ${where}${t} IS NOT NULL AND ${id} IN (${marks}) ORDER BY ${t}, ${id}`
+  );
+}
+
 /** Parks and spot counts: the whole (small) table, keyed by the park code as text. */
 export function buildSnapshotQuery(cfg: SnapshotStreamConfig): string {
   const where = cfg.where ? ` WHERE (${cfg.where})` : '';

@@ -9,7 +9,7 @@
 import type { Config, StreamName } from '../config/index.js';
 import { STREAM_NAMES } from '../config/index.js';
 import { VendorQueryError, VendorSchemaError } from './errors.js';
-import { columnRef, describeTables } from './from-clause.js';
+import { columnRef, describeTables, tableFor } from './from-clause.js';
 import type { VendorPool } from './pool.js';
 import { buildProbeQuery } from './stream-sql.js';
 
@@ -59,7 +59,37 @@ async function validateStream(pool: VendorPool, config: Config, name: StreamName
     const problem = await tryProbe(pool, cfg.from, probe.expr, undefined, probe.timeFormat);
     if (problem) problems.push(`${probe.key}: ${problem}`);
   }
+  if (problems.length === 0 && 'probeIdGaps' in cfg && cfg.probeIdGaps && cfg.mode === 'low-latency') {
+    const problem = await autoIncrementProblem(pool, cfg.from, cfg.cursor.id);
+    if (problem) problems.push(`${base}.probeIdGaps: ${problem}`);
+  }
   return problems;
+}
+
+/**
+ * The id-gap probe finds late rows by the ids they leave out: the cursor id must be a table's
+ * AUTO_INCREMENT column (ids handed out as rows are inserted). Undefined when it is.
+ */
+async function autoIncrementProblem(
+  pool: VendorPool,
+  from: string,
+  idExpr: string,
+): Promise<string | undefined> {
+  const ref = columnRef(idExpr);
+  const table = ref ? tableFor(from, ref.qualifier) : undefined;
+  if (!ref || !table || table.derived) {
+    return `cursor.id ${idExpr} is not a column of one table in ${from}: the probe needs a table's AUTO_INCREMENT id (remove probeIdGaps)`;
+  }
+  const rows = await pool.execute<{ extra: string }>(
+    'SELECT EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+    [table.table, ref.column],
+    'validate',
+  );
+  if (rows.some((r) => /auto_increment/i.test(String(r.extra)))) return undefined;
+  return (
+    `cursor.id ${idExpr} is not an AUTO_INCREMENT column of ${table.table}: the probe finds rows committed late ` +
+    'by the gaps they leave in ids handed out as rows are inserted (remove probeIdGaps; the sweep still catches them)'
+  );
 }
 
 /** Runs one probe; a problem text, or undefined when the expression resolves. */

@@ -117,7 +117,7 @@ const QUICK: Sizes = {
   baseline: { seconds: 3, runs: 1 },
   photosSmall: { visits: 300, photos: 4, runs: 1, deadlineSeconds: 20, ceilingRecords: 500 },
   photosOversize: { visits: 40, runs: 1, deadlineSeconds: 20 },
-  latency: { rate: 500, seconds: 12, runs: 1 },
+  latency: { rate: 500, seconds: 6, runs: 1 },
   catchup: { visits: 50_000, days: 1, outageSeconds: 6, deadlineSeconds: 40 },
   reconcile: { visits: 50_000, lots: 200, lotEventsPerDay: 5_000 },
   fleet: {

@@ -51,6 +51,10 @@ describe('config', () => {
     );
     const guarded = tempFile('vendor:\n  commitLagSeconds: 1\n');
     expect(loadConfig({ files: [preset, guarded], env: {} }).vendor.commitLagSeconds).toBe(1);
+    const probing = tempFile('streams:\n  entrances:\n    probeIdGaps: true\n');
+    expect(errorOf(() => loadConfig({ files: [preset, probing], env: {} })).message).toContain(
+      'streams.entrances.probeIdGaps: probes the gaps a low-latency read leaves: set streams.entrances.mode: low-latency',
+    );
     const short = tempFile(
       'vendor:\n  commitLagSeconds: 1\n  liveLagMs: 250\nstreams:\n  departures:\n    mode: low-latency\n',
     );

@@ -220,6 +220,7 @@ describe('departures', () => {
         pay_type: '4',
       },
       enterTime: 1588057791,
+      entranceId: null,
       warnings: [],
     });
     expect(

@@ -103,6 +103,23 @@ describe('stream validation', () => {
     ]);
   });
 
+  it('accepts probeIdGaps only on an AUTO_INCREMENT cursor id', async () => {
+    const probing = { mode: 'low-latency', probeIdGaps: true };
+    const entryExitConfig = demoConfig('entry-exit', entryExit.url, {
+      streams: { entrances: probing, departures: probing },
+    });
+    expect(await withPool(entryExitConfig, (p) => validateStreams(p, entryExitConfig))).toEqual([]);
+    // A visit table's departures are UPDATEs: their cursor id is the visit's; plate text is no id.
+    const config = demoConfig('visit-table', visits.url, {
+      streams: { entrances: { ...probing, cursor: { time: 'in_time', id: 'in_plate' } } },
+    });
+    const problems = await withPool(config, (p) => validateStreams(p, config));
+    expect(problems).toEqual([
+      'streams.entrances.probeIdGaps: cursor.id in_plate is not an AUTO_INCREMENT column of car_inout: the probe finds ' +
+        'rows committed late by the gaps they leave in ids handed out as rows are inserted (remove probeIdGaps; the sweep still catches them)',
+    ]);
+  });
+
   it('reports a cursor time column that does not fit the time format', async () => {
     const config = demoConfig('visit-table', visits.url, {
       streams: { entrances: { timeFormat: 'epoch-s' } },

@@ -8,6 +8,7 @@
  * own entrance is settled, not when every entrance before it is.
  */
 import { randomBytes } from 'node:crypto';
+import type { RecentKey } from '../../state/recent-keys.js';
 import type { WatermarkReading } from '../../state/stream-progress.js';
 import { releaseWhereClear } from '../lots/registration.js';
 import { type IntervalConfig, pollIntervalOf } from '../poll-interval.js';
@@ -111,6 +112,22 @@ export function mayGoNow(
   return precedent.time < settledBefore || accepted;
 }
 
+/**
+ * What ISP's acceptance of an entrance is noted under (`acceptedKeys`), in its time's slice: its
+ * natural key, and its vendor id when known (a departure whose exit plate was misread names the
+ * same id but another natural key).
+ */
+export function acceptedKeysOf(entrance: {
+  key: string;
+  time: number;
+  vendorKey?: string | undefined;
+}): RecentKey[] {
+  const slice = Math.floor(entrance.time / MARK_SLICE_SECONDS);
+  const keys: RecentKey[] = [{ slice, key: entrance.key }];
+  if (entrance.vendorKey !== undefined) keys.push({ slice, key: `#id:${entrance.vendorKey}` });
+  return keys;
+}
+
 /** `mayGoNow` for a page of a low-latency follower's records: one watermark read, one key lookup. */
 export function followerGate(
   rt: Runtime,
@@ -121,14 +138,14 @@ export function followerGate(
     if (followed === undefined) return records.map(() => true);
     const horizon = await watermarkOf(rt, followed);
     const settled = records.map((r, i) => mayGoNow(r.time, precedents[i], horizon, false));
-    const ask = precedents.flatMap((p, i) => (p && !settled[i] ? [{ i, p }] : []));
+    const ask = precedents.flatMap((p, i) => (p && !settled[i] ? [{ i, keys: acceptedKeysOf(p) }] : []));
     if (ask.length > 0) {
-      const found = await rt.acceptedKeys[followed].has(
-        ask.map(({ p }) => ({ slice: Math.floor(p.time / MARK_SLICE_SECONDS), key: p.key })),
-      );
-      ask.forEach(({ i }, k) => {
-        if (found[k]) settled[i] = true;
-      });
+      const found = await rt.acceptedKeys[followed].has(ask.flatMap(({ keys }) => keys));
+      let at = 0;
+      for (const { i, keys } of ask) {
+        if (found.slice(at, at + keys.length).some(Boolean)) settled[i] = true;
+        at += keys.length;
+      }
     }
     return settled;
   };

@@ -122,8 +122,10 @@ export function eventPollDeps(
     return sweepDue;
   };
   // Low-latency: only a short lag, so that a second's rows are read once the second is over (the
-  // sweep catches what commits later still).
-  const lagSeconds = lowLatency ? vendorCfg.liveLagMs / 1000 : vendorCfg.commitLagSeconds;
+  // sweep catches what commits later still). A stream that probes its id gaps reads at once: a row
+  // of the second committed after the read leaves a gap, probed at the end of the poll.
+  const probing = lowLatency && cfg.probeIdGaps;
+  const lagSeconds = lowLatency ? (probing ? 0 : vendorCfg.liveLagMs / 1000) : vendorCfg.commitLagSeconds;
   return {
     stream,
     pageSize: cfg.pageSize,
@@ -140,7 +142,14 @@ export function eventPollDeps(
     gateUpTo: gate,
     gateHold: () => gate.lastHold,
     markRead: async (rows) => {
-      if (await marking()) await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
+      if (!(await marking())) return;
+      await rt.readMarks[stream].add(rows.map((row) => readMark(cfg, row)));
+      // Before the checkpoint moves past them: the ids skipped below the highest read are gaps.
+      if (probing)
+        await rt.idGaps[stream].note(
+          rows.map((row) => row.vendorKey),
+          Date.now(),
+        );
     },
     // A held-back departure waits in the poll for up to a poll interval. Longer held the poll, and
     // the departure sweep behind it, from running (measured: waiting the commit lag too took the

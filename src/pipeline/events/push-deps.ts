@@ -16,10 +16,9 @@ import { enqueuePush, isReplayRun, type PushJobData, pushJobIds } from '../push-
 import type { Runtime } from '../runtime.js';
 import { sendOutcome } from '../send-outcome.js';
 import { EVENT_STREAMS, type EventStreamName } from '../streams.js';
-import { followedByLowLatency } from './departure-gate.js';
+import { acceptedKeysOf, followedByLowLatency } from './departure-gate.js';
 import type { PreparedRecord, PushEventsDeps } from './push.js';
 import { type EventRecord, naturalKeyOf, withPhoto, withPhotoBytes } from './records.js';
-import { MARK_SLICE_SECONDS } from './sweep.js';
 
 /** Job attempts that wait for a photo that may come back before sending the event without it. */
 const PHOTO_RETRIES = 3;
@@ -60,10 +59,13 @@ export function eventPushDeps(rt: Runtime, stream: EventStreamName, job: PushCon
           await untilWritten(
             () =>
               accepted.add(
-                entries.map((e) => ({
-                  slice: Math.floor(e.time / MARK_SLICE_SECONDS),
-                  key: naturalKeyOf(e.key),
-                })),
+                entries.flatMap((e) =>
+                  acceptedKeysOf({
+                    key: naturalKeyOf(e.key, e.vendorKey),
+                    time: e.time,
+                    vendorKey: e.vendorKey,
+                  }),
+                ),
               ),
             rt,
           );

@@ -31,7 +31,8 @@ export type PreparedRecord =
 export interface PushEventsDeps {
   ledger: {
     delivered(entries: LedgerEntry[]): Promise<boolean[]>;
-    markDelivered(entries: LedgerEntry[]): Promise<void>;
+    /** The records ISP accepted (their ledger entries, and their vendor ids for the departure gate). */
+    markDelivered(entries: EventRecord[]): Promise<void>;
   };
   /** Turns records into wire texts (photos attached). Records whose photo policy quarantines them come back not ok. */
   prepare(records: EventRecord[]): Promise<PreparedRecord[]>;

@@ -23,11 +23,15 @@ export interface EventRecord {
   payload: string;
 }
 
-/** The event a record must not overtake at ISP (a departure's entrance): its natural key and time. */
+/**
+ * The event a record must not overtake at ISP (a departure's entrance): its natural key and time,
+ * and its vendor id when the row names it.
+ */
 export interface Precedent {
   key: string;
   /** Unix seconds. */
   time: number;
+  vendorKey?: string;
 }
 
 /**

@@ -4,10 +4,11 @@
  * hands on its pages (its `enqueue`: the ledger check, direct delivery or push jobs).
  */
 import type { Cursor } from '../../config/vendor-rows.js';
-import { readEventKeys, readEventRowsAt, readVendorNow } from '../../vendor-db/index.js';
+import { readEventKeys, readEventRowsAt, readEventRowsById, readVendorNow } from '../../vendor-db/index.js';
 import type { Runtime } from '../runtime.js';
 import type { EventRow, EventStreamName } from '../streams.js';
 import { gateOf } from './departure-gate.js';
+import { type IdGapProbeDeps, PROBE_LIMIT } from './id-gap-probe.js';
 import type { PollEventsDeps } from './poll.js';
 import { readMark } from './poll-deps.js';
 import type { SweepDeps } from './sweep.js';
@@ -70,5 +71,35 @@ export function eventSweepDeps(
     quarantine: poll.quarantine,
     enqueue: poll.enqueue,
     queueDepth: poll.queueDepth,
+  };
+}
+
+/**
+ * The id-gap probe of a low-latency stream with `probeIdGaps`, after its live poll `poll` (same
+ * hand-on, same follower gate); undefined for any other stream. A gap is probed for the commit lag
+ * after it was first seen, the promise the sweep keeps too.
+ */
+export function eventIdGapProbeDeps(
+  rt: Runtime,
+  stream: EventStreamName,
+  poll: PollEventsDeps<EventRow>,
+): IdGapProbeDeps<EventRow> | undefined {
+  const cfg = rt.config.streams[stream];
+  if (cfg.mode !== 'low-latency' || !cfg.probeIdGaps) return undefined;
+  const marks = rt.readMarks[stream];
+  const gaps = rt.idGaps[stream];
+  const lagMs = rt.config.vendor.commitLagSeconds * 1000;
+  return {
+    stream,
+    maxItemsPerJob: poll.maxItemsPerJob,
+    openGaps: async () => (await gaps.open(Date.now() - lagMs, PROBE_LIMIT)).ids,
+    readRows: (ids) => readEventRowsById(rt.vendor, stream, cfg, ids),
+    wasRead: (rows) => marks.has(rows.map((row) => readMark(cfg, row))),
+    markRead: (rows) => marks.add(rows.map((row) => readMark(cfg, row))),
+    resolve: (ids) => gaps.resolve(ids),
+    transform: poll.transform,
+    ...(poll.mayGo ? { mayGo: poll.mayGo } : {}),
+    quarantine: poll.quarantine,
+    enqueue: poll.enqueue,
   };
 }

@@ -4,8 +4,12 @@
  * accepted that entrance; without a named entrance, once its own time is before the watermark.
  */
 import { describe, expect, it } from 'vitest';
-import { mayGoNow } from '../../../src/pipeline/events/departure-gate.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { acceptedKeysOf, mayGoNow } from '../../../src/pipeline/events/departure-gate.js';
 import { GATE_NOT_STARTED } from '../../../src/pipeline/events/poll.js';
+import { naturalKeyOf } from '../../../src/pipeline/events/records.js';
+import { EVENT_STREAMS } from '../../../src/pipeline/streams.js';
+import { createTransformContext } from '../../../src/transform/index.js';
 
 const entrance = { key: 'L|P|100', time: 100 };
 
@@ -24,5 +28,53 @@ describe('mayGoNow', () => {
   it('holds everything while the entrances have read nothing', () => {
     expect(mayGoNow(200, entrance, undefined, false)).toBe(false);
     expect(mayGoNow(200, entrance, GATE_NOT_STARTED, false)).toBe(false);
+  });
+});
+
+describe('the entrance a low-latency departure waits for', () => {
+  const ctx = createTransformContext(loadConfig({ files: ['config/presets/visit-table.yaml'], env: {} }), {
+    now: () => Date.UTC(2024, 5, 1, 4, 0, 0),
+    onWarnings: null,
+  });
+  const visit = { vendorKey: '41', parkCode: 'P1', enterTime: '2024-05-31 08:00:00' };
+  const entrance = EVENT_STREAMS.entrances.toRecord(
+    { ...visit, cursorTime: visit.enterTime, plateNumber: '鲁A12345', carType: '小型车' },
+    ctx,
+  );
+  const departure = (plate: string, entranceId?: string) =>
+    EVENT_STREAMS.departures.toRecord(
+      {
+        ...visit,
+        cursorTime: '2024-05-31 09:00:00',
+        departTime: '2024-05-31 09:00:00',
+        plateNumber: plate,
+        payableFee: 0,
+        paidFee: 0,
+        ...(entranceId ? { entranceId } : {}),
+      },
+      ctx,
+    );
+  /** What the push notes when ISP accepts the entrance. */
+  const accepted = () => {
+    if (!entrance.ok) throw new Error('entrance did not transform');
+    const r = entrance.record;
+    return acceptedKeysOf({
+      key: naturalKeyOf(r.key, r.vendorKey),
+      time: r.time,
+      vendorKey: r.vendorKey,
+    }).map((k) => `${k.slice}/${k.key}`);
+  };
+  const asked = (outcome: ReturnType<typeof departure>) => {
+    if (!outcome.ok || !outcome.precedent) throw new Error('no precedent');
+    return acceptedKeysOf(outcome.precedent).map((k) => `${k.slice}/${k.key}`);
+  };
+
+  it('is found by its natural key when the exit read the same plate', () => {
+    expect(asked(departure('鲁A12345')).some((k) => accepted().includes(k))).toBe(true);
+  });
+  it('is found by its vendor id when the exit camera misread the plate', () => {
+    expect(asked(departure('鲁A12845')).some((k) => accepted().includes(k))).toBe(false);
+    expect(asked(departure('鲁A12845', '41')).some((k) => accepted().includes(k))).toBe(true);
+    expect(asked(departure('鲁A12845', '42')).some((k) => accepted().includes(k))).toBe(false);
   });
 });
