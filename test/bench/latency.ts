@@ -127,7 +127,7 @@ type ModeDetail = Record<
 >;
 
 async function runMode(ctx: BenchContext, mode: Mode, run: number): Promise<ModeRun> {
-  const { rate, seconds } = ctx.sizes.latency;
+  const { rate, seconds, history: visits, idleSeconds } = ctx.sizes.latency;
   const { style, streams } = MODES[mode];
   const stack = await startStack({
     style,
@@ -138,7 +138,7 @@ async function runMode(ctx: BenchContext, mode: Mode, run: number): Promise<Mode
   const restore = await enableUserStats(stack.db.admin);
   try {
     const seed = await seedDemo(stack.db.url, style, {
-      visits: 3000,
+      visits,
       photos: false,
       lots: 20,
       days: 1,
@@ -153,7 +153,7 @@ async function runMode(ctx: BenchContext, mode: Mode, run: number): Promise<Mode
     // second: taken off the traffic window's reads to leave the event reads alone.
     const idleFrom = await readVendorStats(stack.db.admin, stack.user!, stack.db.name);
     const idleStarted = Date.now();
-    await new Promise((r) => setTimeout(r, 5_000));
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const before = await readVendorStats(stack.db.admin, stack.user!, stack.db.name);
     const idlePerMs = (before.userRowsRead - idleFrom.userRowsRead) / (Date.now() - idleStarted);
     const windowStarted = Date.now();
@@ -229,7 +229,7 @@ async function runMode(ctx: BenchContext, mode: Mode, run: number): Promise<Mode
 
 export async function runLatencyGroup(ctx: BenchContext): Promise<void> {
   const group = 'latency';
-  const { rate, seconds, runs: runCount } = ctx.sizes.latency;
+  const { rate, seconds, runs: runCount, idleSeconds } = ctx.sizes.latency;
   const family = () => ({
     p50: [] as Run[],
     p99: [] as Run[],
@@ -296,7 +296,7 @@ export async function runLatencyGroup(ctx: BenchContext): Promise<void> {
       id: 'latency-guarded-rows-examined',
       unit: 'rows examined / event',
       runs: runs.guarded.rows,
-      note: `Guarded mode: the worker user's ROWS_READ over the traffic and its drain, less its idle rate (lot and count polls) measured for 5 s before, ÷ events; with the idle reads: rowsExaminedPerEvent in the runs. ${traffic}`,
+      note: `Guarded mode: the worker user's ROWS_READ over the traffic and its drain, less its idle rate (lot and count polls) measured for ${idleSeconds} s before, ÷ events; with the idle reads: rowsExaminedPerEvent in the runs. ${traffic}`,
       command,
     }),
   );
@@ -348,7 +348,7 @@ export async function runLatencyGroup(ctx: BenchContext): Promise<void> {
               target: { on: 'ratio' as const, op: '<=' as const, bound: 2, text: '≤ 2 × the guarded read’s' },
             }
           : { target: { on: 'value' as const, op: '<=' as const, bound: 2, text: '≤ 2' } }),
-        note: `The worker user's ROWS_READ (${reads}) less its idle rate measured for 5 s before, ÷ events; with the idle reads: rowsExaminedPerEvent in the runs. ${what}`,
+        note: `The worker user's ROWS_READ (${reads}) less its idle rate measured for ${idleSeconds} s before, ÷ events; with the idle reads: rowsExaminedPerEvent in the runs. ${what}`,
         command,
       }),
     );

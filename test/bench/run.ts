@@ -87,7 +87,7 @@ const FULL: Sizes = {
   baseline: { seconds: 8, runs: 3 },
   photosSmall: { visits: 800, photos: 8, runs: 3, deadlineSeconds: 40, ceilingRecords: 1_000 },
   photosOversize: { visits: 120, runs: 3, deadlineSeconds: 40 },
-  latency: { rate: 500, seconds: 60, runs: 1 },
+  latency: { rate: 500, seconds: 60, runs: 1, history: 3_000, idleSeconds: 5 },
   // ~1.88 events per visit over one day (a few cars still inside): 532,000 visits ≈ 1,000,000 events.
   catchup: { visits: 532_000, days: 1, outageSeconds: 15, deadlineSeconds: 200 },
   // ~1.9 events a visit within the day: 532,000 visits ≈ 1,000,000 events.
@@ -117,7 +117,7 @@ const QUICK: Sizes = {
   baseline: { seconds: 3, runs: 1 },
   photosSmall: { visits: 300, photos: 4, runs: 1, deadlineSeconds: 20, ceilingRecords: 500 },
   photosOversize: { visits: 40, runs: 1, deadlineSeconds: 20 },
-  latency: { rate: 500, seconds: 6, runs: 1 },
+  latency: { rate: 500, seconds: 6, runs: 1, history: 500, idleSeconds: 1 },
   catchup: { visits: 50_000, days: 1, outageSeconds: 6, deadlineSeconds: 40 },
   reconcile: { visits: 50_000, lots: 200, lotEventsPerDay: 5_000 },
   fleet: {

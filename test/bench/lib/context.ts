@@ -22,7 +22,8 @@ export interface Sizes {
     ceilingRecords: number;
   };
   photosOversize: { visits: number; runs: number; deadlineSeconds: number };
-  latency: { rate: number; seconds: number; runs: number };
+  /** `history`: visits seeded and delivered before the traffic; `idleSeconds`: the idle reads' window. */
+  latency: { rate: number; seconds: number; runs: number; history: number; idleSeconds: number };
   catchup: { visits: number; days: number; outageSeconds: number; deadlineSeconds: number };
   /** One vendor day reconciled: visits (~1.9 events each), lots; one lot's events a day for the memory figure. */
   reconcile: { visits: number; lots: number; lotEventsPerDay: number };
