@@ -110,7 +110,7 @@ export class IdGaps {
     if (ids.length > 0) await this.redis.zrem(this.base, ...ids);
   }
 
-  /** Open gaps, for status and tests. */
+  /** How many gaps are open (what a test or an operator's look at Redis would count). */
   async count(): Promise<number> {
     return this.redis.zcard(this.base);
   }

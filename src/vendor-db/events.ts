@@ -90,16 +90,10 @@ export async function readEventRowsAt<S extends EventStreamName>(
   cfg: Config['streams'][S],
   cursors: readonly Cursor[],
 ): Promise<Array<EventRowOf<S>>> {
+  if (cursors.length === 0) return [];
   const numeric = cfg.timeFormat !== 'datetime';
   const params = cursors.flatMap((c) => [numeric ? Number(c.time) : c.time, c.id]);
-  return readRowsOf(
-    pool,
-    stream,
-    cursors.length,
-    () => buildRowsAtQuery(cfg, cursors.length),
-    params,
-    'rows',
-  );
+  return readRowsOf(pool, stream, buildRowsAtQuery(cfg, cursors.length), params, 'rows');
 }
 
 /** Whole rows at the given ids (the id-gap probe's), in cursor order; ids not there are left out. */
@@ -109,20 +103,19 @@ export async function readEventRowsById<S extends EventStreamName>(
   cfg: Config['streams'][S],
   ids: readonly string[],
 ): Promise<Array<EventRowOf<S>>> {
-  return readRowsOf(pool, stream, ids.length, () => buildRowsByIdQuery(cfg, ids.length), [...ids], 'gaps');
+  if (ids.length === 0) return [];
+  return readRowsOf(pool, stream, buildRowsByIdQuery(cfg, ids.length), [...ids], 'gaps');
 }
 
-/** Whole rows by a point query of `count` keys (none: no query), counted as rows read. */
+/** One point query of whole rows, counted as rows read. */
 async function readRowsOf<S extends EventStreamName>(
   pool: VendorPool,
   stream: S,
-  count: number,
-  sql: () => string,
+  sql: string,
   params: Array<string | number>,
   what: string,
 ): Promise<Array<EventRowOf<S>>> {
-  if (count === 0) return [];
-  const rows = await pool.query<EventRowOf<S>>(sql(), params, `${stream} ${what}`);
+  const rows = await pool.query<EventRowOf<S>>(sql, params, `${stream} ${what}`);
   rowsRead.inc({ source: pool.source, stream }, rows.length);
   return rows;
 }

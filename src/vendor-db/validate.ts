@@ -59,7 +59,7 @@ async function validateStream(pool: VendorPool, config: Config, name: StreamName
     const problem = await tryProbe(pool, cfg.from, probe.expr, undefined, probe.timeFormat);
     if (problem) problems.push(`${probe.key}: ${problem}`);
   }
-  if (problems.length === 0 && 'probeIdGaps' in cfg && cfg.probeIdGaps && cfg.mode === 'low-latency') {
+  if (problems.length === 0 && 'probeIdGaps' in cfg && cfg.probeIdGaps) {
     const problem = await autoIncrementProblem(pool, cfg.from, cfg.cursor.id);
     if (problem) problems.push(`${base}.probeIdGaps: ${problem}`);
   }

@@ -124,7 +124,7 @@ export function eventPollDeps(
   // Low-latency: only a short lag, so that a second's rows are read once the second is over (the
   // sweep catches what commits later still). A stream that probes its id gaps reads at once: a row
   // of the second committed after the read leaves a gap, probed at the end of the poll.
-  const probing = lowLatency && cfg.probeIdGaps;
+  const probing = cfg.probeIdGaps; // allowed only in low-latency mode (src/config/schema.ts)
   const lagSeconds = lowLatency ? (probing ? 0 : vendorCfg.liveLagMs / 1000) : vendorCfg.commitLagSeconds;
   return {
     stream,

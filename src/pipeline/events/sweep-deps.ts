@@ -85,7 +85,7 @@ export function eventIdGapProbeDeps(
   poll: PollEventsDeps<EventRow>,
 ): IdGapProbeDeps<EventRow> | undefined {
   const cfg = rt.config.streams[stream];
-  if (cfg.mode !== 'low-latency' || !cfg.probeIdGaps) return undefined;
+  if (!cfg.probeIdGaps) return undefined; // allowed only in low-latency mode (src/config/schema.ts)
   const marks = rt.readMarks[stream];
   const gaps = rt.idGaps[stream];
   const lagMs = rt.config.vendor.commitLagSeconds * 1000;
