@@ -7,7 +7,8 @@
  * - `throughput-photos-oversize`: the oversize camera photo set (1–3 MB, 2560×1440 and 3840×2160),
  *   events/s against a bare sharp round over the same set to the same output size right before each
  *   run (`ceiling-sharp`'s loop), and `encodes-per-photo` from the worker's own metrics
- *   (isp_sync_photo_encodes_total ÷ photos sent, scraped from its /metrics).
+ *   (isp_sync_photo_encodes_total ÷ photos sent, scraped from its /metrics). Both throughputs
+ *   here measure the simulator too; their goals are on the worker alone (photo-wire.ts).
  * Each run's ratio uses the ceiling measured next to it, so a shared machine's load shifting
  * between the two moves both alike. Rows point at a handful of files (`bench/<n>.jpg`, cycled), as
  * many rows of a gate camera share a folder; the files are read from the page cache.
@@ -193,7 +194,9 @@ export async function runPhotosGroup(ctx: BenchContext, oversize: Buffer[]): Pro
           unit: 'photos/s',
         },
         ratio: ratioOf(bigRuns),
-        target: { on: 'ratio', op: '>=', bound: 0.9, text: '≥ 0.9 of ceiling-sharp' },
+        // No target here: the worker shares the two cores with the simulator parsing its 8 MB bodies,
+        // the bare round has both; the 0.9 goal is on the worker alone (photo-oversize-cpu-ratio,
+        // photo-wire.ts).
         note:
           `${expectedBig.toLocaleString('en')} entrances + departures, each with an oversize camera photo from the set (one photo per event), ` +
           `drained by one child worker (product defaults: photo.concurrency one per core, ${ctx.sizes.sharp.concurrency} here; maxDimension 1280). ` +

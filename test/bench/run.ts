@@ -343,7 +343,7 @@ try {
   });
   await run('throughput', () => runThroughputGroup(ctx));
   await run('photos', () => runPhotosGroup(ctx, oversize));
-  await run('photos', () => runPhotoWireGroup(ctx));
+  await run('photos', () => runPhotoWireGroup(ctx, oversize));
   await run('latency', () => runLatencyGroup(ctx));
   await run('catchup', () => runCatchupGroup(ctx));
   await run('reconcile', () => runReconcileGroup(ctx));

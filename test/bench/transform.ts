@@ -125,7 +125,7 @@ export async function makeSmallPhotos(count: number): Promise<Buffer[]> {
   return images;
 }
 
-async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>) {
+export async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>) {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
