@@ -164,34 +164,63 @@ async function expectedEntryExit(
 
 /**
  * Asserts that no departure reached ISP before the entrance of its visit: receipt times from the
- * simulator, visit links from the vendor rows.
+ * simulator, visit links from the vendor rows. ISP tells entrances apart by their natural key only,
+ * and two cars without a plate entering one lot in the same second share one: so, per entrance
+ * key, the k-th departure naming it must have come after the k-th receipt of that key (each
+ * departure can be paired with an entrance of its own received before it).
  */
 export function departuresAfterEntrances(
   departures: ExpectedEvent[],
-  entranceReceivedAt: Map<string, number>,
-  departureReceivedAt: Map<string, number>,
+  entranceReceivedAt: Map<string, number[]>,
+  departureReceivedAt: Map<string, number[]>,
   /** Entrances parked in the failed set (rejected): their departures were released on purpose. */
   exceptEntrances: ReadonlySet<string> = new Set(),
 ): string[] {
-  const violations: string[] = [];
+  // The entrance keys each departure key names (two plate-less departures can share a key too).
+  const named = new Map<string, Set<string>>();
   for (const d of departures) {
     if (!d.enterKey || exceptEntrances.has(d.enterKey)) continue;
-    const enteredAt = entranceReceivedAt.get(d.enterKey);
-    const departedAt = departureReceivedAt.get(d.key);
-    if (enteredAt === undefined || departedAt === undefined) continue;
-    if (departedAt < enteredAt)
-      violations.push(`${d.key} at ${departedAt} before its entrance ${d.enterKey} at ${enteredAt}`);
+    named.set(d.key, (named.get(d.key) ?? new Set()).add(d.enterKey));
+  }
+  const departedByEntrance = new Map<string, Array<{ key: string; at: number }>>();
+  const violations: string[] = [];
+  for (const [key, enterKeys] of named) {
+    const receipts = departureReceivedAt.get(key) ?? [];
+    if (enterKeys.size > 1) {
+      // Which receipt is whose cannot be told: each must at least follow some entrance it names.
+      const first = Math.min(...[...enterKeys].map((k) => Math.min(...(entranceReceivedAt.get(k) ?? [0]))));
+      for (const at of receipts)
+        if (at < first)
+          violations.push(`${key} at ${at} before any of its entrances ${[...enterKeys].join(', ')}`);
+      continue;
+    }
+    const [enterKey] = enterKeys;
+    const list = departedByEntrance.get(enterKey!) ?? [];
+    for (const at of receipts) list.push({ key, at });
+    departedByEntrance.set(enterKey!, list);
+  }
+  for (const [enterKey, departed] of departedByEntrance) {
+    const entered = [...(entranceReceivedAt.get(enterKey) ?? [])].sort((a, b) => a - b);
+    departed.sort((a, b) => a.at - b.at);
+    departed.forEach((d, k) => {
+      const enteredAt = entered[k];
+      if (enteredAt !== undefined && d.at < enteredAt)
+        violations.push(`${d.key} at ${d.at} before its entrance ${enterKey} at ${enteredAt}`);
+    });
   }
   return violations;
 }
 
-/** Receipt time (ms) at the simulator per natural key. */
-export function receivedAt(h: { sim: Simulator }, kind: 'entrance' | 'departure'): Map<string, number> {
+/** Receipt times (ms) at the simulator per natural key, in the order received. */
+export function receivedAt(h: { sim: Simulator }, kind: 'entrance' | 'departure'): Map<string, number[]> {
   const timeField = kind === 'entrance' ? 'enter_time' : 'depart_time';
-  const out = new Map<string, number>();
+  const out = new Map<string, number[]>();
   for (const e of h.sim.state.received(kind, 0, 1_000_000)) {
     const r = e.record as Record<string, unknown>;
-    out.set(`${r.park_code}|${r.plate_number}|${r[timeField]}`, e.receivedAt);
+    const key = `${r.park_code}|${r.plate_number}|${r[timeField]}`;
+    const list = out.get(key) ?? [];
+    list.push(e.receivedAt);
+    out.set(key, list);
   }
   return out;
 }

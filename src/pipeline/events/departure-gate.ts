@@ -128,6 +128,18 @@ export function acceptedKeysOf(entrance: {
   return keys;
 }
 
+/**
+ * What a departure asks for (`acceptedKeys`): its entrance's vendor id when the departure names it
+ * (`departures.columns.entranceId`), else the entrance's natural key. The id is exact where the key
+ * is not: two cars without a plate entering one lot in the same second share a natural key, and
+ * the departure of one must not go on the other's acceptance (ISP would then get the second
+ * entrance after that departure).
+ */
+export function askedKeysOf(precedent: Precedent): RecentKey[] {
+  const slice = Math.floor(precedent.time / MARK_SLICE_SECONDS);
+  return [{ slice, key: precedent.vendorKey !== undefined ? `#id:${precedent.vendorKey}` : precedent.key }];
+}
+
 /** `mayGoNow` for a page of a low-latency follower's records: one watermark read, one key lookup. */
 export function followerGate(
   rt: Runtime,
@@ -138,7 +150,7 @@ export function followerGate(
     if (followed === undefined) return records.map(() => true);
     const horizon = await watermarkOf(rt, followed);
     const settled = records.map((r, i) => mayGoNow(r.time, precedents[i], horizon, false));
-    const ask = precedents.flatMap((p, i) => (p && !settled[i] ? [{ i, keys: acceptedKeysOf(p) }] : []));
+    const ask = precedents.flatMap((p, i) => (p && !settled[i] ? [{ i, keys: askedKeysOf(p) }] : []));
     if (ask.length > 0) {
       const found = await rt.acceptedKeys[followed].has(ask.flatMap(({ keys }) => keys));
       let at = 0;

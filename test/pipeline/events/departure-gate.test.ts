@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { acceptedKeysOf, mayGoNow } from '../../../src/pipeline/events/departure-gate.js';
+import { acceptedKeysOf, askedKeysOf, mayGoNow } from '../../../src/pipeline/events/departure-gate.js';
 import { GATE_NOT_STARTED } from '../../../src/pipeline/events/poll.js';
 import { naturalKeyOf } from '../../../src/pipeline/events/records.js';
 import { EVENT_STREAMS } from '../../../src/pipeline/streams.js';
@@ -37,10 +37,12 @@ describe('the entrance a low-latency departure waits for', () => {
     onWarnings: null,
   });
   const visit = { vendorKey: '41', parkCode: 'P1', enterTime: '2024-05-31 08:00:00' };
-  const entrance = EVENT_STREAMS.entrances.toRecord(
-    { ...visit, cursorTime: visit.enterTime, plateNumber: '鲁A12345', carType: '小型车' },
-    ctx,
-  );
+  const entranceOf = (plate: string, vendorKey = visit.vendorKey) =>
+    EVENT_STREAMS.entrances.toRecord(
+      { ...visit, vendorKey, cursorTime: visit.enterTime, plateNumber: plate, carType: '小型车' },
+      ctx,
+    );
+  const entrance = entranceOf('鲁A12345');
   const departure = (plate: string, entranceId?: string) =>
     EVENT_STREAMS.departures.toRecord(
       {
@@ -55,9 +57,9 @@ describe('the entrance a low-latency departure waits for', () => {
       ctx,
     );
   /** What the push notes when ISP accepts the entrance. */
-  const accepted = () => {
-    if (!entrance.ok) throw new Error('entrance did not transform');
-    const r = entrance.record;
+  const accepted = (of = entrance) => {
+    if (!of.ok) throw new Error('entrance did not transform');
+    const r = of.record;
     return acceptedKeysOf({
       key: naturalKeyOf(r.key, r.vendorKey),
       time: r.time,
@@ -66,7 +68,7 @@ describe('the entrance a low-latency departure waits for', () => {
   };
   const asked = (outcome: ReturnType<typeof departure>) => {
     if (!outcome.ok || !outcome.precedent) throw new Error('no precedent');
-    return acceptedKeysOf(outcome.precedent).map((k) => `${k.slice}/${k.key}`);
+    return askedKeysOf(outcome.precedent).map((k) => `${k.slice}/${k.key}`);
   };
 
   it('is found by its natural key when the exit read the same plate', () => {
@@ -76,5 +78,18 @@ describe('the entrance a low-latency departure waits for', () => {
     expect(asked(departure('鲁A12845')).some((k) => accepted().includes(k))).toBe(false);
     expect(asked(departure('鲁A12845', '41')).some((k) => accepted().includes(k))).toBe(true);
     expect(asked(departure('鲁A12845', '42')).some((k) => accepted().includes(k))).toBe(false);
+  });
+  it('is told apart by its vendor id from another car without a plate that entered in the same second', () => {
+    const mine = entranceOf('无牌车', '41');
+    const other = entranceOf('无牌车', '57');
+    // Both natural keys are the same: only the id says whose entrance ISP has.
+    expect(mine.ok && other.ok && naturalKeyOf(mine.record.key) === naturalKeyOf(other.record.key)).toBe(
+      true,
+    );
+    const leaving = departure('无牌车', '41');
+    expect(asked(leaving).some((k) => accepted(other).includes(k))).toBe(false);
+    expect(asked(leaving).some((k) => accepted(mine).includes(k))).toBe(true);
+    // A departure that names no entrance id asks by the natural key, as before.
+    expect(asked(departure('无牌车')).some((k) => accepted(other).includes(k))).toBe(true);
   });
 });
