@@ -24,7 +24,7 @@ import { runScript } from './lib/child.js';
 import type { BenchContext } from './lib/context.js';
 import { startDiscardSink } from './lib/discard-sink.js';
 import { makeResult, median, type Run } from './lib/report.js';
-import { type Stack, startStack, } from './lib/stack.js';
+import { type Stack, startStack } from './lib/stack.js';
 import { type Sink, workerAtSink } from './lib/worker-at-sink.js';
 import { seedWithPhotos } from './photos.js';
 import { makeSmallPhotos } from './transform.js';
