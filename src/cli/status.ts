@@ -182,6 +182,11 @@ export function formatStatus(status: StatusSnapshot, zone: string): string {
   ]);
   lines.push(formatTable(header, rows));
   for (const s of status.streams) {
+    if (s.idGaps)
+      lines.push(
+        `id gaps ${s.stream}: ${s.idGaps.open} open` +
+          (s.idGaps.oldestSeconds !== null ? `, oldest first seen ${s.idGaps.oldestSeconds} s ago` : ''),
+      );
     if (s.lastError)
       lines.push(
         `last error ${s.stream} at ${time(s.lastError.at)}: ${s.lastError.message}` +

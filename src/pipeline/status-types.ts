@@ -31,6 +31,12 @@ export interface StreamStatus {
   /** Failed push jobs: records ISP rejected, or that gave up retrying; replayable. */
   failed: number;
   quarantined: number;
+  /**
+   * A stream with `probeIdGaps`: ids below the highest read that are not read yet (rows not yet
+   * committed, or holes a rollback left), and the age of the oldest, s. Each is looked up at every
+   * poll and dropped after `commitLagSeconds`. Null for a stream that does not probe.
+   */
+  idGaps: { open: number; oldestSeconds: number | null } | null;
 }
 
 export interface LotStatus {

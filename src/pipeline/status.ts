@@ -172,6 +172,17 @@ async function streamStatus(
     push,
     failed: push.failed,
     quarantined: quarantined[stream] ?? 0,
+    idGaps: await idGapsStatus(rt, stream, nowMs),
+  };
+}
+
+async function idGapsStatus(rt: Runtime, stream: StreamName, nowMs: number): Promise<StreamStatus['idGaps']> {
+  if (!isEventStream(stream) || !rt.config.streams[stream].probeIdGaps) return null;
+  const { open, oldestFirstSeenMs } = await rt.idGaps[stream].summary();
+  return {
+    open,
+    oldestSeconds:
+      oldestFirstSeenMs === null ? null : Math.max(0, Math.round((nowMs - oldestFirstSeenMs) / 1000)),
   };
 }
 

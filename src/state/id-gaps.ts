@@ -115,6 +115,15 @@ export class IdGaps {
     return this.redis.zcard(this.base);
   }
 
+  /** The open gaps and when the oldest was first seen (ms), for the status page. */
+  async summary(): Promise<{ open: number; oldestFirstSeenMs: number | null }> {
+    const [open, oldest] = await Promise.all([
+      this.redis.zcard(this.base),
+      this.redis.zrange(this.base, 0, 0, 'WITHSCORES'),
+    ]);
+    return { open, oldestFirstSeenMs: oldest[1] === undefined ? null : Number(oldest[1]) };
+  }
+
   /** Forgets the gaps and the highest id (a stream that starts probing again starts afresh). */
   async clear(): Promise<void> {
     await this.redis.del(this.base, `${this.base}:max`);

@@ -139,7 +139,11 @@ function streamCard(s: StreamStatus, zone: string): string {
     <dt>Delivered, last 24 h</dt><dd>${count(id('delivered-day'), s.delivered.lastDay)}</dd>
     <dt>Queued</dt><dd>${count(id('waiting'), s.push.waiting)} waiting · ${count(id('active'), s.push.active)} active · ${count(id('delayed'), s.push.delayed)} delayed</dd>
     <dt>Failed</dt><dd>${count(id('failed'), s.failed, true)}</dd>
-    <dt>Quarantined</dt><dd>${count(id('quarantined'), s.quarantined, true)}</dd>
+    <dt>Quarantined</dt><dd>${count(id('quarantined'), s.quarantined, true)}</dd>${
+      s.idGaps
+        ? `\n    <dt>Id gaps open</dt><dd>${count(id('id-gaps'), s.idGaps.open)}${s.idGaps.oldestSeconds !== null ? ` <span class="muted">oldest ${value(id('id-gaps-oldest'), s.idGaps.oldestSeconds, formatDuration(s.idGaps.oldestSeconds))}</span>` : ''}</dd>`
+        : ''
+    }
     <dt>Delivered, all time</dt><dd>${count(id('delivered-total'), s.delivered.total)}</dd>
     <dt>Last error</dt><dd>${lastError}${recovered}</dd>
   </dl>${errorText}

@@ -5,7 +5,9 @@
  * before its entrance, and the late rows come from the sweep.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatStatus } from '../../src/cli/status.js';
 import { probedLateRows, sweptLateRows } from '../../src/metrics.js';
+import { collectStatus } from '../../src/pipeline/status.js';
 import { startTraffic } from '../../src/sim/demo-vendor/index.js';
 import { deliveredExactlyOnce } from '../helpers/delivery.js';
 import { type Harness, startHarness } from '../helpers/pipeline.js';
@@ -70,6 +72,8 @@ describe('low-latency mode', () => {
       expect((await sweptLate('entrances')) - before).toBeGreaterThan(0);
       const swept = await h.rt.progress.sweptUpTo('entrances');
       expect(swept).toBeGreaterThan(Date.now() / 1000 - 60);
+      // Streams that do not probe show no id gaps.
+      expect((await collectStatus(h.rt)).streams.map((s) => s.idGaps)).toEqual([null, null, null, null]);
     },
     120_000,
   );
@@ -139,6 +143,16 @@ describe('low-latency mode', () => {
     );
     expect(swept).toBeLessThan(probed);
     expect(await h.rt.idGaps.entrances.count()).toBeLessThan(50);
+    // The status (and the `status` command's text) shows each probing stream's open gaps as the
+    // probe keeps them; the workers stopped, so that no poll moves them in between.
+    await h.stopWorkers();
+    const status = await collectStatus(h.rt);
+    const text = formatStatus(status, h.rt.config.vendor.timeZone);
+    for (const stream of ['entrances', 'departures'] as const) {
+      const open = await h.rt.idGaps[stream].count();
+      expect(status.streams.find((s) => s.stream === stream)!.idGaps?.open, stream).toBe(open);
+      expect(text).toContain(`id gaps ${stream}: ${open} open`);
+    }
   }, 120_000);
 });
 

@@ -34,6 +34,10 @@ describe('id gaps (real Redis)', () => {
     expect(await gaps.open(0, 1)).toEqual({ expired: 0, ids: ['11'] });
     // 11 was first seen at 1,000: older than a bound of 2,000, gone; 13 and 14 stay.
     expect(await gaps.open(2_000, 10)).toEqual({ expired: 1, ids: ['13', '14'] });
+    // What the status page shows: how many are open, and when the oldest was first seen.
+    expect(await gaps.summary()).toEqual({ open: 2, oldestFirstSeenMs: 5_000 });
+    await gaps.resolve(['13', '14']);
+    expect(await gaps.summary()).toEqual({ open: 0, oldestFirstSeenMs: null });
   });
 
   it('takes a jump (a backlog, deleted rows) as no gaps, and leaves unsafe ids out', async () => {

@@ -20,6 +20,7 @@ import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-typ
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
 import { DeliveryDayStore } from '../../src/state/delivery-days.js';
+import { IdGaps } from '../../src/state/id-gaps.js';
 import { stateKey } from '../../src/state/keys.js';
 import { LotHealthStore } from '../../src/state/lot-health.js';
 import { StreamProgress } from '../../src/state/stream-progress.js';
@@ -334,6 +335,15 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
     };
   }
 
+  async function idGapsOf(s: StreamName, nowMs: number): Promise<StreamStatus['idGaps']> {
+    const { open, oldestFirstSeenMs } = await new IdGaps(redis.client, redis.prefix, s).summary();
+    if (open === 0) return null;
+    return {
+      open,
+      oldestSeconds: oldestFirstSeenMs === null ? null : Math.round((nowMs - oldestFirstSeenMs) / 1000),
+    };
+  }
+
   async function streamStatus(s: StreamName, nowMs: number, generatedAt: number): Promise<StreamStatus> {
     const counts = await queues.push[s].getJobCounts('wait', 'active', 'delayed', 'failed', 'completed');
     const caughtUp = await progress.caughtUp(s);
@@ -367,6 +377,8 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
       },
       failed: counts.failed ?? 0,
       quarantined: await redis.client.llen(stateKey(redis.prefix, 'quarantine', s)),
+      // As a probing stream shows them: here, any stream with gaps noted under the prefix.
+      idGaps: await idGapsOf(s, nowMs),
     };
   }
 

@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import type { FleetStatus, StatusSnapshot } from '../../src/pipeline/status-types.js';
+import { IdGaps } from '../../src/state/id-gaps.js';
 import { WebConfigError } from '../../src/web/errors.js';
 import { startWebServer, type WebServer } from '../../src/web/server.js';
 import { basicAuth, createWebFixture, FORBIDDEN, PHOTO_PIECES, SECRETS, type WebFixture } from './fixture.js';
@@ -287,6 +288,26 @@ describe('web server with credentials (real HTTP, real queues)', () => {
     expect(String(reply.headers['content-security-policy'])).toContain("default-src 'none'");
     expect(html).not.toContain('data-testid="no-auth-notice"');
     expect(leaks(html)).toEqual([]);
+  });
+
+  it('/ and /api/status show the open id gaps of a stream that probes them, and nothing for the others', async () => {
+    const gaps = new IdGaps(fx.redis.client, fx.redis.prefix, 'entrances');
+    // Ids 100 and 104 read, first seen 90 s ago: 101–103 are open.
+    await gaps.note(['100', '104'], Date.now() - 90_000);
+    try {
+      const api = JSON.parse((await get('/api/status')).body) as StatusSnapshot;
+      const entrances = api.streams.find((s) => s.stream === 'entrances')!;
+      expect(entrances.idGaps?.open).toBe(3);
+      expect(entrances.idGaps?.oldestSeconds).toBeGreaterThanOrEqual(89);
+      expect(entrances.idGaps?.oldestSeconds).toBeLessThanOrEqual(95);
+      expect(api.streams.find((s) => s.stream === 'departures')!.idGaps).toBeNull();
+      const values = testValues((await get('/')).body);
+      expect(values.get('id-gaps-entrances')).toEqual(['3']);
+      expect(values.get('id-gaps-oldest-entrances')).toEqual([String(entrances.idGaps!.oldestSeconds)]);
+      expect(values.has('id-gaps-departures')).toBe(false);
+    } finally {
+      await gaps.clear();
+    }
   });
 
   it('/ lists the active lot health alerts, oldest first, as /api/status has them', async () => {
