@@ -20,6 +20,23 @@ import type { Config } from '../config/index.js';
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=32'] as const;
 
+/**
+ * The environment the worker is run with where the package sets it up (the Dockerfile, the
+ * systemd unit; test/cli/memory.test.ts keeps them in step), and the benchmark's workers: glibc
+ * reads it when the process starts, so the process cannot set it for itself.
+ *
+ * Two malloc arenas instead of glibc's eight per core: each thread fitting photos (libvips) or
+ * reading them (libuv's pool) otherwise takes an arena of its own, and freed photo buffers stay
+ * spread over them. Measured on 2 cores (`PROBE_PHOTOS=oversize node bin/run-ts.js
+ * test/bench/photo-sink-probe.ts 2 150`, with and without it, alternating): peak RSS fitting
+ * oversize camera photos 446-477 -> 333-354 MB, page faults per photo 330-500 -> 110-180, CPU per
+ * photo 53-57 -> 52-55 ms; photos under the limit unchanged or better (1.00 -> 0.94 ms CPU per event,
+ * RSS 309-323 -> 290-293 MB). jemalloc (LD_PRELOAD) also cut the RSS but cost 30-60% more CPU per
+ * photo here (1,500 page faults each). Unmeasured on many cores: raise it there if photo throughput
+ * per core falls.
+ */
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
 export function applyMemorySettings(memory: Config['memory']): void {
   if (memory.heapGrowthPercent > 0) setFlagsFromString(`--heap-growing-percent=${memory.heapGrowthPercent}`);
 }

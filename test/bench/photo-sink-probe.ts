@@ -11,7 +11,8 @@
  * PROBE_PHOTOS=oversize uses the oversize camera set instead (fitted by the worker; try 150 visits)
  * and measures a bare sharp round over it before each run, printing the run's ratio to it.
  *
- * Environment: BENCH_WORKER_FLAGS (node flags for the worker), PROBE_CONFIG (JSON deep-merged into
+ * Environment: BENCH_WORKER_FLAGS (node flags for the worker), BENCH_WORKER_ENV (its environment
+ * over src/cli/memory.ts WORKER_ENV, JSON), PROBE_CONFIG (JSON deep-merged into
  * the worker's config, e.g. '{"pipeline":{"pushConcurrency":4}}'), PROBE_MONITOR=1 (counts the
  * Redis commands the worker sends under the bench prefix, by name, through MONITOR: slows Redis,
  * so its run's rates are not comparable), BENCH_PROFILE_DIR (V8 CPU profile of each worker).

@@ -1,12 +1,13 @@
 /**
  * The worker's node flags (src/cli/memory.ts WORKER_NODE_FLAGS) are set in one place and carried
  * by every way the package starts a worker: the image's entrypoint, the bin's shebang and the
- * package scripts. A start without them is told so in its log.
+ * package scripts, with the worker environment (WORKER_ENV) in the image and the systemd unit. A
+ * start without the flags is told so in its log.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKER_NODE_FLAGS, youngGenerationSet } from '../../src/cli/memory.js';
+import { WORKER_ENV, WORKER_NODE_FLAGS, youngGenerationSet } from '../../src/cli/memory.js';
 import { PROJECT_ROOT } from '../../src/config/index.js';
 
 const read = (file: string) => readFileSync(join(PROJECT_ROOT, file), 'utf8');
@@ -26,6 +27,15 @@ describe('worker node flags', () => {
     const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(scripts.start).toBe(`node ${flags} bin/isp-park-sync.js start`);
     expect(scripts.demo).toBe(`node ${flags} bin/isp-park-sync.js demo`);
+  });
+
+  it('come with the worker environment in the image and in the systemd unit', () => {
+    const image = read('Dockerfile');
+    const unit = read('deploy/isp-park-sync.service');
+    for (const [name, value] of Object.entries(WORKER_ENV)) {
+      expect(image).toMatch(new RegExp(`^ENV ${name}=${value}$`, 'm'));
+      expect(unit).toMatch(new RegExp(`^Environment=${name}=${value}$`, 'm'));
+    }
   });
 
   it('are recognised when set, on the command line or in NODE_OPTIONS, whatever the value', () => {

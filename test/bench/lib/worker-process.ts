@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { WORKER_NODE_FLAGS } from '../../../src/cli/memory.js';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../../../src/cli/memory.js';
 import { PROJECT_ROOT } from '../../../src/config/index.js';
 
 export interface WorkerProcess {
@@ -89,10 +89,16 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   ];
   if (options.webPort === undefined) args.push('--no-web');
   if (options.roles) args.push('--role', ...options.roles);
-  const env =
-    options.webPort === undefined
-      ? options.env
-      : { ...options.env, WEB_HOST: '127.0.0.1', WEB_PORT: String(options.webPort) };
+  const env = {
+    // As deployed (Dockerfile, systemd unit): the worker's environment, then an experiment's
+    // (BENCH_WORKER_ENV, JSON, e.g. '{"MALLOC_ARENA_MAX":"16"}', glibc's own on 2 cores).
+    ...WORKER_ENV,
+    ...(process.env.BENCH_WORKER_ENV
+      ? (JSON.parse(process.env.BENCH_WORKER_ENV) as Record<string, string>)
+      : {}),
+    ...options.env,
+    ...(options.webPort === undefined ? {} : { WEB_HOST: '127.0.0.1', WEB_PORT: String(options.webPort) }),
+  };
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env,
