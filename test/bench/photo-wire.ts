@@ -20,6 +20,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { WORKER_ENV } from '../../src/cli/memory.js';
 import { runScript } from './lib/child.js';
 import type { BenchContext } from './lib/context.js';
 import { startDiscardSink } from './lib/discard-sink.js';
@@ -189,12 +190,11 @@ async function measureOversizeAtSink(ctx: BenchContext, stack: Stack, sink: Sink
     await stack.resetRedis();
     sink.reset();
     const files = oversize.map((_, k) => join(stack.photoDir, 'bench', `${k}.jpg`));
-    const bareRun = await runScript<{ photos: number; ms: number; cpuMs: number }>(SHARP_BARE_CLIENT, [
-      String(stack.config.photo.maxDimension),
-      String(ctx.sizes.sharp.concurrency),
-      '2',
-      ...files,
-    ]);
+    const bareRun = await runScript<{ photos: number; ms: number; cpuMs: number }>(
+      SHARP_BARE_CLIENT,
+      [String(stack.config.photo.maxDimension), String(ctx.sizes.sharp.concurrency), '2', ...files],
+      WORKER_ENV,
+    );
     const bare = { value: (bareRun.photos / bareRun.ms) * 1000 };
     const bareCpu = bareRun.cpuMs / bareRun.photos;
     ctx.log(

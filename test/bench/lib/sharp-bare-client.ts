@@ -1,8 +1,9 @@
 /**
  * The bare sharp loop (bareFit: decode, scale into photo.maxDimension, encode at quality 90, one
- * libvips thread per photo) over photo files, as its own fresh process, as the worker is one: the
- * bench process, which holds the simulator or the sink and the results of every group before,
- * fits photos measurably slower and at more CPU each. One pass over the files as warm-up, then
+ * libvips thread per photo) over photo files, as a fresh process of its own, as the worker is one
+ * (and with its environment, src/cli/memory.ts WORKER_ENV): both start with a fresh heap and
+ * allocator, not the bench process's, which holds the simulator or the sink and the results of
+ * every group before (one quick run: 70 ms of CPU per photo there, 61 here). One pass as warm-up, then
  * `passes` passes, `concurrency` photos at once. Prints `{ photos, ms, cpuMs }` as JSON (CPU:
  * process.cpuUsage over the measured passes, every thread).
  *
