@@ -178,11 +178,20 @@ async function streamStatus(
 
 async function idGapsStatus(rt: Runtime, stream: StreamName, nowMs: number): Promise<StreamStatus['idGaps']> {
   if (!isEventStream(stream) || !rt.config.streams[stream].probeIdGaps) return null;
-  const { open, oldestFirstSeenMs } = await rt.idGaps[stream].summary();
+  return idGapsView(await rt.idGaps[stream].summary(), nowMs);
+}
+
+/** A stream's id gaps as the status shows them: the oldest's age in whole seconds. */
+export function idGapsView(
+  gaps: { open: number; oldestFirstSeenMs: number | null },
+  nowMs: number,
+): NonNullable<StreamStatus['idGaps']> {
   return {
-    open,
+    open: gaps.open,
     oldestSeconds:
-      oldestFirstSeenMs === null ? null : Math.max(0, Math.round((nowMs - oldestFirstSeenMs) / 1000)),
+      gaps.oldestFirstSeenMs === null
+        ? null
+        : Math.max(0, Math.round((nowMs - gaps.oldestFirstSeenMs) / 1000)),
   };
 }
 

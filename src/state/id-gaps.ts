@@ -110,12 +110,7 @@ export class IdGaps {
     if (ids.length > 0) await this.redis.zrem(this.base, ...ids);
   }
 
-  /** How many gaps are open (what a test or an operator's look at Redis would count). */
-  async count(): Promise<number> {
-    return this.redis.zcard(this.base);
-  }
-
-  /** The open gaps and when the oldest was first seen (ms), for the status page. */
+  /** How many gaps are open, and when the oldest was first seen (ms): the status page's. */
   async summary(): Promise<{ open: number; oldestFirstSeenMs: number | null }> {
     const [open, oldest] = await Promise.all([
       this.redis.zcard(this.base),

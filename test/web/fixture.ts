@@ -15,7 +15,7 @@ import { type Config, loadConfig, STREAM_NAMES, type StreamName } from '../../sr
 import type { Logger } from '../../src/log.js';
 import { createQueues, type Queues, workerConnection } from '../../src/pipeline/queues.js';
 import { recentDays } from '../../src/pipeline/report/recent-days.js';
-import { activeHealthAlerts } from '../../src/pipeline/status.js';
+import { activeHealthAlerts, idGapsView } from '../../src/pipeline/status.js';
 import type { StatusSnapshot, StreamStatus } from '../../src/pipeline/status-types.js';
 import { redactUrl } from '../../src/redact.js';
 import { ActivityStore } from '../../src/state/activity.js';
@@ -336,12 +336,8 @@ export async function createWebFixture(options: FixtureOptions = {}): Promise<We
   }
 
   async function idGapsOf(s: StreamName, nowMs: number): Promise<StreamStatus['idGaps']> {
-    const { open, oldestFirstSeenMs } = await new IdGaps(redis.client, redis.prefix, s).summary();
-    if (open === 0) return null;
-    return {
-      open,
-      oldestSeconds: oldestFirstSeenMs === null ? null : Math.round((nowMs - oldestFirstSeenMs) / 1000),
-    };
+    const summary = await new IdGaps(redis.client, redis.prefix, s).summary();
+    return summary.open === 0 ? null : idGapsView(summary, nowMs);
   }
 
   async function streamStatus(s: StreamName, nowMs: number, generatedAt: number): Promise<StreamStatus> {
